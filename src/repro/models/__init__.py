@@ -1,0 +1,1 @@
+"""Neural networks of the bundle, one module per family."""

@@ -1,0 +1,44 @@
+"""Profiles: named parameter sets of each notebook (``smoke``, ``cpu``, ``paper``).
+
+A notebook's parameters cell names a profile and leaves every other parameter at ``None``; :func:`resolve`
+fills the ``None`` s from the profile, so one papermill ``-p`` overrides one value and the rest follow the
+profile. The resolved dictionary is what the notebook records as provenance.
+"""
+
+from __future__ import annotations
+
+from .checks import ConfigError, check_choice
+
+PROFILE_NAMES = ("smoke", "cpu", "paper")
+
+PROFILES: dict[str, dict[str, dict]] = {
+    "01_vae_compression": {
+        "smoke": dict(epochs=1, n_train=512, n_test=256, seeds=[0], n_bits_sweep=[2, 8], classifier_epochs=1,
+                      classifier_n_train=1024, codec_images=24, jpeg_qualities=[50], figure_images=8),
+        "cpu": dict(epochs=10, n_train=None, n_test=None, seeds=[0, 1, 2], n_bits_sweep=[2, 3, 4, 5, 6, 7, 8, 10, 12],
+                    classifier_epochs=4, classifier_n_train=None, codec_images=1000, jpeg_qualities=[10, 50, 90],
+                    figure_images=10),
+        "paper": dict(epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2],
+                      n_bits_sweep=[2, 3, 4, 5, 6, 7, 8, 10, 12, 16], classifier_epochs=10, classifier_n_train=None,
+                      codec_images=10000, jpeg_qualities=[10, 30, 50, 70, 90], figure_images=10),
+    },
+}
+
+# Parameters shared by all profiles of a notebook (the paper's settings that no profile changes).
+FIXED: dict[str, dict] = {
+    "01_vae_compression": dict(latent_dim=16, batch_size=64, lr=1e-3, bsc_eps=0.05, n_bits_table=8,
+                               quant_range=3.0),
+}
+
+
+def resolve(notebook: str, profile: str, **overrides) -> dict:
+    """Parameters of ``notebook`` at ``profile``; non-``None`` ``overrides`` replace single values."""
+    check_choice("notebook", notebook, sorted(PROFILES))
+    check_choice("profile", profile, PROFILE_NAMES)
+    params = {**FIXED.get(notebook, {}), **PROFILES[notebook][profile]}
+    unknown = sorted(set(overrides) - set(params))
+    if unknown:
+        raise ConfigError(f"unknown parameter(s) {unknown} for {notebook}; valid: {sorted(params)}")
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    params["profile"] = profile
+    return params

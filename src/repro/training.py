@@ -1,0 +1,100 @@
+"""One resumable training loop for every model of the bundle.
+
+:func:`fit` trains ``model`` on in-memory tensors with Adam, saves a checkpoint through the
+:class:`~repro.cache.CheckpointCache` after every epoch, and on the next call with the same configuration either
+returns the finished model at once or resumes after the last completed epoch. Each epoch's data order and random
+draws are seeded from ``(seed, epoch)``, so a run that was killed and resumed ends with the same weights as one
+that never stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .cache import CheckpointCache
+from .runtime import progress
+
+LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, dict]]
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    return (int(seed) * 1_000_003 + int(epoch)) % (2**63 - 1)
+
+
+def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, config: dict, epochs: int,
+        batch_size: int, lr: float, seed: int, device: torch.device, train_y: torch.Tensor | None = None,
+        weight_decay: float = 0.0, val_fn: Callable[[nn.Module], dict] | None = None,
+        cache: CheckpointCache | None = None, stop_after: int | None = None) -> tuple[nn.Module, list[dict]]:
+    """Train ``model`` to ``epochs`` epochs (or resume / reuse a cached run) and return it with its history.
+
+    Args:
+        loss_fn: ``(model, x_batch, y_batch) -> (loss, {metric: float})``; ``y_batch`` is ``None`` without labels.
+        train_x: ``(N, ...)`` training inputs; ``train_y`` optional ``(N,)`` labels.
+        name, config: cache file name and the configuration that identifies the run (everything that changes
+            the result must be in it).
+        val_fn: called after each epoch in eval mode; its metrics join the history row.
+        stop_after: stop (checkpoint kept, run incomplete) after this many epochs in this call; for tests of
+            interruption and for chopping a long run into pieces.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    cache = cache or CheckpointCache()
+    config = {**config, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+              "weight_decay": weight_decay}
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history: list[dict] = []
+    start = 0
+    payload = cache.load(name, config)
+    if payload is not None:
+        model.load_state_dict(payload["model"])
+        history = list(payload.get("history", []))
+        start = int(payload["epoch"])
+        if payload["complete"]:
+            model.eval()
+            return model, history
+        optimizer.load_state_dict(payload["optimizer"])
+
+    x_all = train_x.to(device) if device.type == "cuda" else train_x
+    y_all = None if train_y is None else (train_y.to(device) if device.type == "cuda" else train_y)
+    n = len(train_x)
+    bar = progress(range(start, epochs), desc=f"train {name}", initial=start, total=epochs)
+    done_here = 0
+    for epoch in bar:
+        torch.manual_seed(epoch_seed(seed, epoch))
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
+        model.train()
+        sums: dict[str, float] = {}
+        t0 = time.perf_counter()
+        for i in range(0, n, batch_size):
+            idx = order[i:i + batch_size]
+            xb = x_all[idx].to(device, non_blocking=True)
+            yb = None if y_all is None else y_all[idx].to(device, non_blocking=True)
+            loss, metrics = loss_fn(model, xb, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            for k, v in {"loss": loss.item(), **metrics}.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
+        seconds = time.perf_counter() - t0
+        row = {"epoch": epoch + 1, **{k: v / n for k, v in sums.items()}, "seconds": seconds,
+               "images_per_s": n / seconds}
+        if val_fn is not None:
+            model.eval()
+            with torch.no_grad():
+                row.update({f"val_{k}": float(v) for k, v in val_fn(model).items()})
+        history.append(row)
+        bar.set_postfix(loss=f"{row['loss']:.4g}")
+        complete = epoch + 1 == epochs
+        cache.save(name, config, {"complete": complete, "epoch": epoch + 1, "model": model.state_dict(),
+                                  "optimizer": optimizer.state_dict(), "history": history})
+        done_here += 1
+        if stop_after is not None and done_here >= stop_after and not complete:
+            break
+    bar.close()
+    model.eval()
+    return model, history

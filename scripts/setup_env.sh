@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Create or update the project's virtual environment in .venv (idempotent and fast when nothing changed).
+# Python 3.11 is required (torch 2.14.1 / torchvision 0.29.1 wheels). Override the interpreter with PYTHON=...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "setup_env: need Python 3.11, found $("$PYTHON" --version 2>&1) at $(command -v "$PYTHON"); set PYTHON=..." >&2
+  exit 1
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+stamp=.venv/.repro-installed
+want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup_env: installing requirements into .venv (first run takes a minute or two)"
+  .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install --quiet -r requirements.txt 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install --quiet --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -c 'import torch, torchvision, papermill, jupytext, nbval, pytorch_msssim, repro' \
+    || { echo "setup_env: installation incomplete" >&2; exit 1; }
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,63 @@
+import math
+
+import pytest
+import torch
+
+from repro.channels import BinarySymmetricChannel, binary_entropy, flip_bytes
+from repro.checks import ConfigError
+
+
+@pytest.mark.parametrize("eps", [0.01, 0.05, 0.2, 0.5])
+def test_bsc_flip_rate_within_statistical_tolerance(eps):
+    n = 400_000
+    bits = torch.randint(0, 2, (n,), generator=torch.Generator().manual_seed(1)).float()
+    out = BinarySymmetricChannel(eps)(bits, torch.Generator().manual_seed(2))
+    rate = (out != bits).float().mean().item()
+    assert abs(rate - eps) < 5 * math.sqrt(eps * (1 - eps) / n)
+    assert out.dtype == bits.dtype and set(out.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_bsc_zero_noise_is_identity_and_flips_are_independent_of_the_bit():
+    bits = torch.randint(0, 2, (1000, 8), dtype=torch.uint8)
+    assert torch.equal(BinarySymmetricChannel(0.0)(bits), bits)
+    ones, zeros = torch.ones(200_000), torch.zeros(200_000)
+    ch = BinarySymmetricChannel(0.1)
+    r1 = (ch(ones, torch.Generator().manual_seed(0)) == 0).float().mean()
+    r0 = (ch(zeros, torch.Generator().manual_seed(1)) == 1).float().mean()
+    assert abs(r1 - r0) < 0.005
+
+
+def test_bsc_is_deterministic_given_a_generator():
+    bits = torch.zeros(5000)
+    ch = BinarySymmetricChannel(0.3)
+    a = ch(bits, torch.Generator().manual_seed(7))
+    b = ch(bits, torch.Generator().manual_seed(7))
+    c = ch(bits, torch.Generator().manual_seed(8))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+@pytest.mark.parametrize("eps", [-0.01, 0.51, 1.0, float("nan")])
+def test_bsc_noise_outside_range_is_rejected(eps):
+    with pytest.raises(ConfigError, match=r"eps"):
+        BinarySymmetricChannel(eps)
+
+
+def test_bsc_rejects_non_binary_input():
+    with pytest.raises(ValueError, match="bits"):
+        BinarySymmetricChannel(0.1)(torch.tensor([0.0, 0.5, 1.0]))
+
+
+def test_capacity_and_entropy():
+    assert binary_entropy(0.5) == pytest.approx(1.0)
+    assert binary_entropy(0.0) == 0.0
+    assert BinarySymmetricChannel(0.11).capacity() == pytest.approx(0.5, abs=0.001)
+    assert BinarySymmetricChannel(0.5).capacity() == pytest.approx(0.0)
+
+
+def test_flip_bytes_rate_and_length():
+    data = bytes(20000)
+    noisy = flip_bytes(data, 0.05, torch.Generator().manual_seed(0))
+    ones = sum(bin(b).count("1") for b in noisy)
+    assert len(noisy) == len(data)
+    assert abs(ones / (8 * len(data)) - 0.05) < 0.003
+    assert flip_bytes(b"abc", 0.0) == b"abc"

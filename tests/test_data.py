@@ -1,0 +1,86 @@
+import shutil
+
+import pytest
+import torch
+
+from repro.checks import ConfigError
+from repro.data import ChecksumError, DatasetNotFoundError, load_dataset
+from repro.data.datasets import _celeba_array, _cifar_arrays, _mnist_arrays, _omniglot_arrays
+
+from .conftest import SAMPLE
+
+EXPECTED = {"mnist": (1, 28, 28), "binary_mnist": (1, 28, 28), "omniglot": (1, 28, 28), "cifar10": (3, 32, 32),
+            "celeba32": (3, 32, 32), "random_bits": (100,)}
+
+
+def clear_caches():
+    for fn in (_mnist_arrays, _omniglot_arrays, _cifar_arrays, _celeba_array):
+        fn.cache_clear()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_dataset_loads_with_its_shape_and_range(name):
+    for split in ("train", "val", "test"):
+        d = load_dataset(name, split)
+        assert d.shape == EXPECTED[name]
+        assert d.x.dtype == torch.float32 and 0.0 <= d.x.min() and d.x.max() <= 1.0
+        assert len(d) > 0
+    assert load_dataset(name, "train").source in ("sample", "generated")
+
+
+def test_binary_datasets_are_binary_and_splits_disjoint():
+    for name in ("binary_mnist", "omniglot", "random_bits"):
+        assert set(load_dataset(name, "train").x.unique().tolist()) == {0.0, 1.0}
+    tr, va = load_dataset("mnist", "train"), load_dataset("mnist", "val")
+    assert len(tr) + len(va) == 1200 and len(va) == 200  # 1/6 held out, as 10k of 60k
+    assert not any(torch.equal(va.x[0], t) for t in tr.x)
+
+
+def test_mnist_labels_match_the_known_first_digits():
+    d = load_dataset("mnist", "train")
+    assert d.y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # the famous first MNIST training labels
+
+
+def test_random_bits_are_fixed_and_sized_as_specified():
+    a, b = load_dataset("random_bits", "train"), load_dataset("random_bits", "train")
+    assert torch.equal(a.x, b.x) and a.x.shape == (5000, 100)
+    assert load_dataset("random_bits", "test").x.shape == (1000, 100)
+    assert abs(a.x.mean().item() - 0.5) < 0.01
+
+
+def test_unknown_dataset_and_split_name_the_choices():
+    with pytest.raises(ConfigError, match=r"unknown dataset 'svhn'.*'mnist'"):
+        load_dataset("svhn")
+    with pytest.raises(ConfigError, match=r"'test_exact1000'"):
+        load_dataset("cifar10", "holdout")
+    assert len(load_dataset("cifar10", "test_exact1000")) == 100
+
+
+def test_missing_dataset_lists_the_paths_searched(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRO_DATA_DIR", str(tmp_path))
+    clear_caches()
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_dataset("celeba32", "train")
+    message = str(info.value)
+    assert "celeba32" in message and str(tmp_path / "CelebA") in message and "REPRO_DATA_DIR" in message
+    clear_caches()
+
+
+def test_corrupt_file_fails_its_checksum(tmp_path, monkeypatch):
+    shutil.copytree(SAMPLE / "MNIST", tmp_path / "MNIST")
+    target = tmp_path / "MNIST/raw/t10k-labels-idx1-ubyte.gz"
+    data = bytearray(target.read_bytes())
+    data[-5] ^= 0xFF
+    target.write_bytes(bytes(data))
+    monkeypatch.setenv("REPRO_DATA_DIR", str(tmp_path))
+    clear_caches()
+    with pytest.raises(ChecksumError, match="t10k-labels-idx1-ubyte.gz"):
+        load_dataset("mnist", "test")
+    clear_caches()
+
+
+def test_subset_is_seeded():
+    d = load_dataset("mnist", "train")
+    assert torch.equal(d.subset(50, 3).x, d.subset(50, 3).x)
+    assert not torch.equal(d.subset(50, 3).x, d.subset(50, 4).x)
+    assert len(d.subset(None)) == len(d)

@@ -1,0 +1,73 @@
+"""Every notebook runs at the smoke profile, produces every artifact the committed manifest lists for it, and
+its paired .ipynb re-executes under nbval with the deterministic cells matching the committed outputs."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jupytext
+import pytest
+
+from repro import runner
+from repro.checks import ConfigError
+from repro.results import read_manifest
+
+from .conftest import ROOT
+
+NOTEBOOKS = sorted(runner.RUNS)
+pytestmark = pytest.mark.notebook
+
+
+def committed_artifacts(name):
+    manifest = read_manifest(ROOT / "figures")["artifacts"]
+    return {path for path, meta in manifest.items() if meta["notebook"] == name}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_paired_notebooks_are_in_sync(name):
+    py = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+    nb = jupytext.read(ROOT / "notebooks" / f"{name}.ipynb")
+    assert [c.source for c in py.cells] == [c.source for c in nb.cells]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_smoke_run_produces_every_committed_artifact(name, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.setenv("REPRO_OUTPUT_DIR", str(out))
+    executed, error = runner.execute(name, "smoke", runner.RUNS[name][0], tmp_path / "build", timeout=600)
+    assert error is None, error
+    produced = read_manifest(out)["artifacts"]
+    expected = committed_artifacts(name)
+    assert expected, f"figures/manifest.json lists nothing for {name}"
+    assert expected <= set(produced), f"missing: {sorted(expected - set(produced))}"
+    for path in expected:
+        assert (out / path).stat().st_size > 0
+        assert produced[path]["profile"] == "smoke"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_nbval_on_the_paired_notebook(name, tmp_path):
+    nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+    params = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1
+    source = "".join(params[0]["source"])
+    assert 'profile = "cpu"' in source
+    params[0]["source"] = source.replace('profile = "cpu"', 'profile = "smoke"')
+    copy = tmp_path / f"{name}.ipynb"
+    copy.write_text(json.dumps(nb))
+    env = {**os.environ, "REPRO_OUTPUT_DIR": str(tmp_path / "out")}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+                           "--nbval-current-env", str(copy)], cwd=ROOT / "notebooks", env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_runner_parses_values_and_rejects_unknown_notebooks():
+    assert runner.parse_value("3") == 3 and runner.parse_value("[0, 1]") == [0, 1]
+    assert runner.parse_value("mnist") == "mnist" and runner.parse_value("None") is None
+    assert runner.run_label("01_x", "cpu", {"dataset": "mnist"}) == "01_x__cpu__dataset-mnist"
+    with pytest.raises(ConfigError, match="unknown notebook 'nope'"):
+        runner.main(["--only", "nope"])
+    with pytest.raises(ConfigError, match="unknown profile"):
+        runner.main(["--profile", "fast"])

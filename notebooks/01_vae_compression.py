@@ -307,6 +307,8 @@ for ax, (metric, label) in zip(axes, metric_names.items()):
     exact = sweep[(sweep.method == "VAE (float mu)") & (sweep.metric == metric)].value.mean()
     ax.axhline(exact, color="0.3", ls=":", lw=1, label="unquantized mu")
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_xticks([0.1, 0.2, 0.3, 0.5, 1.0], ["0.1", "0.2", "0.3", "0.5", "1"])
     ax.set_xlabel("bits per pixel")
     ax.set_ylabel(label)
 axes[0].legend(fontsize=7)

@@ -16,12 +16,15 @@ from repro.results import read_manifest
 from .conftest import ROOT
 
 NOTEBOOKS = sorted(runner.RUNS)
+RUNS = [(name, params) for name in NOTEBOOKS for params in runner.RUNS[name]]
 pytestmark = pytest.mark.notebook
 
 
-def committed_artifacts(name):
+def committed_artifacts(name, params):
+    """Artifacts the committed manifest lists for this notebook run (matched on the run's parameters)."""
     manifest = read_manifest(ROOT / "figures")["artifacts"]
-    return {path for path, meta in manifest.items() if meta["notebook"] == name}
+    return {path for path, meta in manifest.items()
+            if meta["notebook"] == name and all(meta["params"].get(k) == v for k, v in params.items())}
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -31,15 +34,15 @@ def test_paired_notebooks_are_in_sync(name):
     assert [c.source for c in py.cells] == [c.source for c in nb.cells]
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_smoke_run_produces_every_committed_artifact(name, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name,params", RUNS, ids=[f"{n}-{'-'.join(map(str, p.values()))}" for n, p in RUNS])
+def test_smoke_run_produces_every_committed_artifact(name, params, tmp_path, monkeypatch):
     out = tmp_path / "out"
     monkeypatch.setenv("REPRO_OUTPUT_DIR", str(out))
-    executed, error = runner.execute(name, "smoke", runner.RUNS[name][0], tmp_path / "build", timeout=600)
+    executed, error = runner.execute(name, "smoke", params, tmp_path / "build", timeout=600)
     assert error is None, error
     produced = read_manifest(out)["artifacts"]
-    expected = committed_artifacts(name)
-    assert expected, f"figures/manifest.json lists nothing for {name}"
+    expected = committed_artifacts(name, params)
+    assert expected, f"figures/manifest.json lists nothing for {name} {params}"
     assert expected <= set(produced), f"missing: {sorted(expected - set(produced))}"
     for path in expected:
         assert (out / path).stat().st_size > 0

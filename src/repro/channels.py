@@ -67,3 +67,44 @@ def flip_bytes(data: bytes, eps: float, generator: torch.Generator | None = None
     noisy = channel(bits, generator)
     packed = (noisy << torch.arange(7, -1, -1, dtype=torch.uint8)).sum(1).to(torch.uint8)
     return packed.numpy().tobytes()
+
+
+ERASED = 0.5  # value of an erased position in the output of BinaryErasureChannel (signed form 2y - 1 = 0)
+
+
+class BinaryErasureChannel(nn.Module):
+    """BEC(eps): every bit is erased independently with probability ``eps``, otherwise delivered intact.
+
+    Input: bits in {0, 1}, any shape. Output: a float tensor of the same shape with values in {0, 1, ERASED}
+    (``ERASED = 0.5``), so that the signed form ``2 y - 1`` used by the decoders is -1, +1, or 0 for "unknown".
+    Capacity: ``1 - eps`` bits per use.
+    """
+
+    def __init__(self, eps: float):
+        super().__init__()
+        check_range("BEC erasure probability eps", eps, 0.0, 1.0)
+        self.eps = float(eps)
+
+    def forward(self, bits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if bits.numel() and not bool(((bits == 0) | (bits == 1)).all()):
+            raise ValueError("BinaryErasureChannel expects bits in {0, 1}")
+        gen_device = generator.device if generator is not None else bits.device
+        erased = (torch.rand(bits.shape, generator=generator, device=gen_device) < self.eps).to(bits.device)
+        return torch.where(erased, torch.full_like(bits, ERASED, dtype=torch.float32), bits.float())
+
+    def capacity(self) -> float:
+        return 1.0 - self.eps
+
+    def extra_repr(self) -> str:
+        return f"eps={self.eps}"
+
+
+CHANNELS = {"bsc": BinarySymmetricChannel, "bec": BinaryErasureChannel}
+
+
+def make_channel(name: str, eps: float) -> nn.Module:
+    """A channel by name: ``bsc`` (eps in [0, 0.5]) or ``bec`` (eps in [0, 1])."""
+    from .checks import check_choice
+
+    check_choice("channel", name, sorted(CHANNELS))
+    return CHANNELS[name](eps)

@@ -16,11 +16,27 @@ PROFILES: dict[str, dict[str, dict]] = {
         "smoke": dict(epochs=1, n_train=512, n_test=256, seeds=[0], n_bits_sweep=[2, 8], classifier_epochs=1,
                       classifier_n_train=1024, codec_images=24, jpeg_qualities=[50], figure_images=8),
         "cpu": dict(epochs=10, n_train=None, n_test=None, seeds=[0, 1, 2], n_bits_sweep=[2, 3, 4, 5, 6, 7, 8, 10, 12],
-                    classifier_epochs=4, classifier_n_train=None, codec_images=1000, jpeg_qualities=[10, 50, 90],
+                    classifier_epochs=10, classifier_n_train=None, codec_images=1000, jpeg_qualities=[10, 50, 90],
                     figure_images=10),
         "paper": dict(epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2],
                       n_bits_sweep=[2, 3, 4, 5, 6, 7, 8, 10, 12, 16], classifier_epochs=10, classifier_n_train=None,
                       codec_images=10000, jpeg_qualities=[10, 30, 50, 70, 90], figure_images=10),
+    },
+    "02_necst": {
+        "smoke": dict(epochs=1, vae_epochs=1, n_train=512, n_test=200, seeds=[0], eps_values=[0.0, 0.2],
+                      table1_eps=[0.0, 0.1], clf_n_train=300, clf_n_test=200, timing_batch=100, timing_words=10,
+                      chain_steps=3, chain_starts=4, webp_images=8),
+        "cpu": dict(epochs={"binary_mnist": 6, "omniglot": 10, "random_bits": 20, "mnist": 6, "cifar10": 3,
+                            "celeba32": 4},
+                    vae_epochs={"binary_mnist": 6, "omniglot": 10, "random_bits": 20, "mnist": 6, "cifar10": 3,
+                                "celeba32": 4},
+                    n_train={"cifar10": 10000}, n_test={"cifar10": 1000, "celeba32": 1000},
+                    seeds={"random_bits": [0, 1, 2]}, eps_values=None, table1_eps=[0.0, 0.1, 0.2],
+                    clf_n_train=5000, clf_n_test=2000, timing_batch=1000, timing_words=200, chain_steps=10,
+                    chain_starts=8, webp_images=500),
+        "paper": dict(epochs=200, vae_epochs=200, n_train=None, n_test=None, seeds=[0, 1, 2], eps_values=None,
+                      table1_eps=[0.0, 0.1, 0.2], clf_n_train=None, clf_n_test=None, timing_batch=1000,
+                      timing_words=1000, chain_steps=20, chain_starts=8, webp_images=None),
     },
 }
 
@@ -28,6 +44,7 @@ PROFILES: dict[str, dict[str, dict]] = {
 FIXED: dict[str, dict] = {
     "01_vae_compression": dict(latent_dim=16, batch_size=64, lr=1e-3, bsc_eps=0.05, n_bits_table=8,
                                quant_range=3.0),
+    "02_necst": dict(batch_size=100, lr=1e-3, max_iter=50),
 }
 
 
@@ -42,3 +59,16 @@ def resolve(notebook: str, profile: str, **overrides) -> dict:
     params.update({k: v for k, v in overrides.items() if v is not None})
     params["profile"] = profile
     return params
+
+
+def for_dataset(params: dict, dataset: str, default_seeds=(0,)) -> dict:
+    """Pick per-dataset values: a parameter given as ``{dataset: value}`` becomes that dataset's value (``None``
+    when the dataset is not listed, i.e. the notebook's default; for ``seeds`` the first seed)."""
+    from .data import DATASETS
+
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and value and set(value) <= set(DATASETS):
+            value = value.get(dataset, list(default_seeds) if key == "seeds" else None)
+        out[key] = value
+    return out

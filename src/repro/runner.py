@@ -22,6 +22,7 @@ from .profiles import PROFILE_NAMES
 # Parameter combinations per notebook; the first one is the canonical run written back to the paired notebook.
 RUNS: dict[str, list[dict]] = {
     "01_vae_compression": [{"dataset": "mnist"}],
+    "02_necst": [{"dataset": d} for d in ("binary_mnist", "omniglot", "random_bits", "mnist", "cifar10", "celeba32")],
 }
 
 
@@ -115,4 +116,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .checks import ConfigError
+
+    try:
+        sys.exit(main())
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,193 @@
+"""NECST: neural joint source-channel coding with discrete codes (Choi et al., 2019), and its discrete-VAE twin.
+
+An encoder ``f_phi`` gives one Bernoulli logit per code bit; the channel is folded into the code distribution
+during training, so that for the binary symmetric channel
+
+    q_noisy(y_i = 1 | x) = sigmoid(f_phi(x)_i) (1 - 2 eps) + eps,
+
+and for the binary erasure channel each bit is erased with probability eps and otherwise Bernoulli(sigmoid(f)).
+The decoder sees the received code in signed form ``s = 2 y - 1`` (-1, +1, and 0 for an erasure) and outputs
+logits of a Bernoulli likelihood (binary data) or the sigmoid mean of a Gaussian with fixed variance (real data,
+``log p = -||x - mean||^2 / (2 sigma^2)``, ``sigma^2 = 1/2`` so that it is the negative squared error). Training
+maximizes ``E log p_dec(x | y)`` with the K-sample VIMCO objective (``repro.vimco``).
+
+With ``prior='uniform'`` the same module is the discrete VAE of the VAE+LDPC baseline: no channel in training,
+log-weights ``log p(x | z) + log p(z) - log q(z | x)`` with ``p(z)`` uniform over the ``m`` bits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..channels import ERASED, make_channel
+from ..checks import check_choice, check_range
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def _glorot_no_bias(layer: nn.Linear) -> nn.Linear:
+    nn.init.xavier_uniform_(layer.weight)
+    return layer
+
+
+class MLPEncoder(nn.Module):
+    """``(N, *shape)`` inputs -> ``(N, m)`` Bernoulli logits: D-500 (leaky ReLU 0.2) - m, as in the official code."""
+
+    def __init__(self, in_dim: int, bits: int, hidden: int = 500):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(in_dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, bits))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class MLPDecoder(nn.Module):
+    """``(N, m)`` signed codes -> ``(N, *out_shape)`` logits: m-500-500-D, bias-free layers, Glorot init."""
+
+    def __init__(self, bits: int, out_shape: tuple[int, ...], hidden: int = 500):
+        super().__init__()
+        self.out_shape = tuple(out_shape)
+        out_dim = math.prod(self.out_shape)
+        self.net = nn.Sequential(
+            _glorot_no_bias(nn.Linear(bits, hidden, bias=False)), nn.LeakyReLU(0.2),
+            _glorot_no_bias(nn.Linear(hidden, hidden, bias=False)), nn.LeakyReLU(0.2),
+            _glorot_no_bias(nn.Linear(hidden, out_dim, bias=False)),
+        )
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        return self.net(s).view(-1, *self.out_shape)
+
+
+class ConvEncoder32(nn.Module):
+    """``(N, 3, 32, 32)`` -> ``(N, m)`` logits: three conv blocks (64/32/16 channels, 3x3, ReLU, 2x2 max-pool)
+    then a dense layer; the official code's always-inference BatchNorm is a learned affine, here omitted."""
+
+    def __init__(self, bits: int, channels: int = 3):
+        super().__init__()
+        blocks, c_in = [], channels
+        for c_out in (64, 32, 16):
+            blocks += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            c_in = c_out
+        self.net = nn.Sequential(*blocks, nn.Flatten(), nn.Linear(16 * 4 * 4, bits))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class ConvDecoder32(nn.Module):
+    """``(N, m)`` signed codes -> ``(N, 3, 32, 32)`` logits: dense 256 -> 16x4x4, then three
+    (conv 3x3 + ReLU + 2x nearest upsampling) blocks with 16/32/64 channels and a final 3x3 conv."""
+
+    def __init__(self, bits: int, channels: int = 3):
+        super().__init__()
+        self.fc = nn.Sequential(nn.Linear(bits, 256), nn.ReLU())
+        blocks, c_in = [], 16
+        for c_out in (16, 32, 64):
+            blocks += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.Upsample(scale_factor=2)]
+            c_in = c_out
+        self.net = nn.Sequential(*blocks, nn.Conv2d(c_in, channels, 3, padding=1))
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        return self.net(self.fc(s).view(-1, 16, 4, 4))
+
+
+class NECST(nn.Module):
+    """Encoder, simulated channel and decoder trained jointly with VIMCO.
+
+    Args:
+        encoder: ``(N, *x_shape) -> (N, m)`` logits.  decoder: ``(N, m) -> (N, *x_shape)`` logits.
+        likelihood: ``bernoulli`` (binary data) or ``gaussian`` (real data, mean = sigmoid(logits)).
+        channel: ``bsc`` or ``bec``; eps: its noise level (BSC [0, 0.5], BEC [0, 1]).
+        prior: ``None`` for NECST, ``'uniform'`` for the discrete VAE (no channel in training).
+        samples: K of VIMCO; encoder_l2: L2 weight on the encoder's weights (official: 1e-4).
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, *, likelihood: str, channel: str = "bsc",
+                 eps: float = 0.0, prior: str | None = None, samples: int = 5, encoder_l2: float = 1e-4):
+        super().__init__()
+        check_choice("likelihood", likelihood, LIKELIHOODS)
+        check_choice("prior", prior, [None, "uniform"])
+        check_range("VIMCO samples K", samples, 2, 1000, integer=True)
+        self.encoder, self.decoder = encoder, decoder
+        self.likelihood, self.prior, self.samples, self.encoder_l2 = likelihood, prior, samples, encoder_l2
+        self.channel_name = channel
+        self.channel = make_channel(channel, eps)
+        self.eps = float(eps)
+
+    # -- distributions -------------------------------------------------------------------------------------
+    def code_probs(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, m)`` probabilities of each code bit being 1 before the channel."""
+        return torch.sigmoid(self.encoder(x))
+
+    def log_likelihood(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """``log p_dec(x | y)`` per item, summed over pixels, for logits shaped ``(..., *x_shape)``."""
+        dims = tuple(range(-(x.dim() - 1), 0))
+        if self.likelihood == "bernoulli":
+            return -nn.functional.binary_cross_entropy_with_logits(logits, x.expand_as(logits),
+                                                                  reduction="none").sum(dims)
+        return -(torch.sigmoid(logits) - x).pow(2).sum(dims)
+
+    def mean(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(logits)
+
+    def _sample_training_code(self, logits: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``K`` draws from the code distribution (through the channel for NECST): ``y (K, N, m)``, ``log q (K, N)``."""
+        p = torch.sigmoid(logits)
+        eps = 0.0 if self.prior == "uniform" else self.eps
+        if self.channel_name == "bsc" or eps == 0.0:
+            p1 = p * (1 - 2 * eps) + eps
+            y = torch.bernoulli(p1.detach().expand(k, *p1.shape))
+            log_q = (y * torch.log(p1.clamp_min(1e-12)) + (1 - y) * torch.log((1 - p1).clamp_min(1e-12))).sum(-1)
+            return y, log_q
+        bits = torch.bernoulli(p.detach().expand(k, *p.shape))
+        erased = torch.rand_like(bits) < eps
+        y = torch.where(erased, torch.full_like(bits, ERASED), bits)
+        log_bit = bits * torch.log(p.clamp_min(1e-12)) + (1 - bits) * torch.log((1 - p).clamp_min(1e-12))
+        log_q = torch.where(erased, torch.zeros_like(log_bit), log_bit).sum(-1)  # erasures: constant in phi
+        return y, log_q
+
+    # -- training ------------------------------------------------------------------------------------------
+    def loss(self, x: torch.Tensor, _y=None) -> tuple[torch.Tensor, dict]:
+        """Negative VIMCO surrogate (to minimize) plus the encoder's L2 penalty; logs the bound and distortion."""
+        from ..vimco import vimco_objective
+
+        k = self.samples
+        logits = self.encoder(x)
+        y, log_q = self._sample_training_code(logits, k)
+        out = self.decoder((2 * y - 1).flatten(0, 1)).view(k, *x.shape)
+        log_w = self.log_likelihood(x, out)
+        if self.prior == "uniform":
+            log_w = log_w - y.shape[-1] * math.log(2.0) - log_q
+        surrogate, bound = vimco_objective(log_w, log_q)
+        penalty = sum(w.pow(2).sum() for n, w in self.encoder.named_parameters() if n.endswith("weight"))
+        loss = -surrogate.mean() + 0.5 * self.encoder_l2 * penalty
+        with torch.no_grad():
+            sq = (self.mean(out) - x).pow(2).flatten(2).sum(-1).mean()
+        return loss, {"bound": bound.mean().item(), "l2_per_image": sq.item()}
+
+    # -- test time -----------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode_bits(self, x: torch.Tensor, mode: str = "sample", generator: torch.Generator | None = None):
+        """``(N, m)`` transmitted bits: sampled from the encoder's Bernoulli (``sample``) or thresholded at 1/2."""
+        check_choice("code mode", mode, ["sample", "threshold"])
+        p = self.code_probs(x)
+        if mode == "threshold":
+            return (p > 0.5).float()
+        return (torch.rand(p.shape, generator=generator, device=generator.device if generator else p.device)
+                .to(p.device) < p).float()
+
+    @torch.no_grad()
+    def decode_bits(self, y: torch.Tensor) -> torch.Tensor:
+        """Received codes (``{0, 1, ERASED}``) -> reconstructions (the likelihood's mean)."""
+        return self.mean(self.decoder(2 * y - 1))
+
+    @torch.no_grad()
+    def transmit(self, x: torch.Tensor, eps: float | None = None, mode: str = "sample",
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Encode, pass through the channel at ``eps`` (default: the training eps), decode."""
+        bits = self.encode_bits(x, mode, generator)
+        channel = self.channel if eps is None else make_channel(self.channel_name, eps)
+        return self.decode_bits(channel(bits.cpu(), generator).to(bits.device))

@@ -1,0 +1,191 @@
+"""NECST experiments shared by notebooks 02 (NECST) and 03 (IABF): per-dataset settings, training, evaluation,
+the VAE+LDPC separation baseline, Markov-chain sampling and bit-flip interpolation.
+
+Per-dataset settings (NECST paper and official code): code length ``bits``, architecture and likelihood.
+
+| dataset | bits | networks | likelihood |
+| --- | --- | --- | --- |
+| binary_mnist | 100 | MLP 784-500 / 500-500-784 | Bernoulli |
+| mnist | 100 | MLP | Gaussian (squared error) |
+| omniglot | 200 | MLP | Bernoulli |
+| random_bits | 50 | MLP 100-500 / 500-500-100 | Bernoulli |
+| cifar10 | 500 | conv 32x32 | Gaussian |
+| celeba32 | 500 | conv 32x32 | Gaussian (the paper does not state its CelebA code length) |
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .cache import CheckpointCache
+from .checks import ConfigError, check_choice, check_range
+from .data import ImageData, load_dataset
+from .ldpc_code import LDPCCode
+from .models.necst import NECST, ConvDecoder32, ConvEncoder32, MLPDecoder, MLPEncoder
+from .training import fit
+
+SETTINGS = {
+    "binary_mnist": dict(bits=100, arch="mlp", likelihood="bernoulli"),
+    "mnist": dict(bits=100, arch="mlp", likelihood="gaussian"),
+    "omniglot": dict(bits=200, arch="mlp", likelihood="bernoulli"),
+    "random_bits": dict(bits=50, arch="mlp", likelihood="bernoulli"),
+    "cifar10": dict(bits=500, arch="conv", likelihood="gaussian"),
+    "celeba32": dict(bits=500, arch="conv", likelihood="gaussian"),
+}
+CHANNELS = ("bsc", "bec")
+
+
+def build_model(dataset: str, *, eps: float, channel: str = "bsc", bits: int | None = None,
+                prior: str | None = None, x_shape: tuple[int, ...] | None = None) -> NECST:
+    """A fresh NECST (or, with ``prior='uniform'``, discrete VAE) for ``dataset``."""
+    check_choice("dataset", dataset, sorted(SETTINGS))
+    check_choice("channel", channel, CHANNELS)
+    s = SETTINGS[dataset]
+    bits = s["bits"] if bits is None else bits
+    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
+        raise ConfigError(f"code length must be a positive integer, got {bits!r}")
+    x_shape = x_shape or ((100,) if dataset == "random_bits" else (3, 32, 32) if s["arch"] == "conv" else (1, 28, 28))
+    if s["arch"] == "conv":
+        enc, dec = ConvEncoder32(bits, x_shape[0]), ConvDecoder32(bits, x_shape[0])
+    else:
+        enc, dec = MLPEncoder(math.prod(x_shape), bits), MLPDecoder(bits, x_shape)
+    return NECST(enc, dec, likelihood=s["likelihood"], channel=channel, eps=eps, prior=prior)
+
+
+def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.device, channel: str = "bsc",
+          bits: int | None = None, prior: str | None = None, n_train: int | None = None, batch_size: int = 100,
+          lr: float = 1e-3, data_root=None, cache: CheckpointCache | None = None, val_every: bool = False):
+    """Train (or load from the cache) NECST at noise ``eps``; ``prior='uniform'`` trains the discrete VAE."""
+    check_range(f"{channel} noise eps", eps, 0.0, 0.5 if channel == "bsc" else 1.0)
+    train_set = load_dataset(dataset, "train", data_root).subset(n_train, seed)
+    torch.manual_seed(seed)
+    model = build_model(dataset, eps=eps, channel=channel, bits=bits, prior=prior, x_shape=train_set.shape)
+    n_bits = model.encoder.net[-1].out_features
+    config = {"model": "DiscreteVAE" if prior else "NECST", "dataset": dataset, "bits": n_bits, "eps": eps,
+              "channel": channel, "source": train_set.source, "n_train": len(train_set), "K": model.samples,
+              "encoder_l2": model.encoder_l2}
+    val_fn = None
+    if val_every:
+        val = load_dataset(dataset, "val", data_root).subset(2000, seed)
+        val_fn = lambda m: {"l2_per_image": float(distortion(m, val.x, eps, seed=seed)["l2_per_image"])}
+    name = f"{'dvae' if prior else 'necst'}-{dataset}"
+    return fit(model, lambda m, x, _y: m.loss(x), train_set.x, name=name, config=config, epochs=epochs,
+               batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, val_fn=val_fn)
+
+
+@torch.no_grad()
+def reconstruct(model: NECST, x: torch.Tensor, eps: float, *, mode: str = "sample", seed: int = 0,
+                batch: int = 2000) -> torch.Tensor:
+    """Reconstructions of ``x`` after encoding, a channel at ``eps`` and decoding (seeded)."""
+    model.eval()
+    device = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for xb in x.split(batch):
+        out.append(model.transmit(xb.to(device), eps=eps, mode=mode, generator=gen).cpu())
+    return torch.cat(out)
+
+
+def distortion(model: NECST, x: torch.Tensor, eps: float, *, mode: str = "sample", seed: int = 0) -> dict:
+    """Mean per-image and per-pixel squared error of reconstructions through the channel."""
+    x_hat = reconstruct(model, x, eps, mode=mode, seed=seed)
+    err = (x_hat - x).pow(2).flatten(1)
+    return {"l2_per_image": float(err.sum(1).mean()), "l2_per_pixel": float(err.mean())}
+
+
+class VAEWithLDPC:
+    """Separation baseline: discrete VAE with m/2 latent bits, rate-1/2 LDPC code to m bits, BSC, 50 BP iterations,
+    decoded bits (valid codeword or not) to the VAE decoder."""
+
+    def __init__(self, vae: NECST, code_seed: int = 0, max_iter: int = 50):
+        self.vae = vae
+        k = vae.encoder.net[-1].out_features
+        self.code = LDPCCode(2 * k, rate=0.5, seed=code_seed)
+        self.max_iter = max_iter
+
+    @torch.no_grad()
+    def transmit(self, x: torch.Tensor, eps: float, *, mode: str = "sample", seed: int = 0) -> dict:
+        from .channels import BinarySymmetricChannel
+
+        gen = torch.Generator().manual_seed(seed)
+        device = next(self.vae.parameters()).device
+        z = self.vae.encode_bits(x.to(device), mode, gen if device.type == "cpu" else None).cpu()
+        words = torch.from_numpy(self.code.encode(z.numpy().astype(np.uint8)))
+        received = BinarySymmetricChannel(eps)(words, gen)
+        info = self.code.decode_with_info(received.numpy(), eps, max_iter=self.max_iter)
+        z_hat = torch.from_numpy(info.msg.astype(np.float32)).to(device)
+        return {"x_hat": self.vae.decode_bits(z_hat).cpu(), "converged": info.converged,
+                "bit_errors": float((z_hat.cpu() != z).float().mean())}
+
+
+@torch.no_grad()
+def markov_chain(model: NECST, x0: torch.Tensor, steps: int, eps: float, seed: int = 0) -> torch.Tensor:
+    """``(steps + 1, N, ...)`` chain x -> sample code -> channel -> decode (the mean) -> ... from ``x0``."""
+    chain = [x0]
+    x = x0
+    for t in range(steps):
+        x = reconstruct(model, x, eps, mode="sample", seed=seed * 100_003 + t)
+        chain.append(x)
+    return torch.stack(chain)
+
+
+@torch.no_grad()
+def bit_flip_interpolation(model: NECST, x_start: torch.Tensor, x_end: torch.Tensor, seed: int = 0):
+    """Decode codes on a path from ``x_start`` 's thresholded code to ``x_end`` 's, one more differing bit flipped
+    per step in a seeded random order; returns ``(images (D + 1, *x_shape), D)`` with D differing bits."""
+    device = next(model.parameters()).device
+    a = model.encode_bits(x_start[None].to(device), "threshold")[0].cpu()
+    b = model.encode_bits(x_end[None].to(device), "threshold")[0].cpu()
+    diff = torch.nonzero(a != b).flatten()
+    order = diff[torch.randperm(len(diff), generator=torch.Generator().manual_seed(seed))]
+    codes = [a.clone()]
+    for i in order:
+        nxt = codes[-1].clone()
+        nxt[i] = b[i]
+        codes.append(nxt)
+    return model.decode_bits(torch.stack(codes).to(device)).cpu(), len(diff)
+
+
+def code_features(model: NECST, data: ImageData, mode: str = "threshold") -> np.ndarray:
+    """``(N, m)`` code bits of ``data`` as classifier features (Table 1)."""
+    device = next(model.parameters()).device
+    return torch.cat([model.encode_bits(xb.to(device), mode).cpu() for xb in data.x.split(4096)]).numpy()
+
+
+@torch.no_grad()
+def time_decoder(model: NECST, batch: int, repeats: int = 3, *, batched: bool = True) -> dict:
+    """Seconds per word of NECST's decoder (received bits -> reconstruction), the same row keys as
+    :func:`repro.ldpc_code.time_ldpc`: one forward pass for ``batch`` words, or one pass per word."""
+    import time
+
+    check_range("timing batch", batch, 1, 10_000_000, integer=True)
+    model.eval()
+    device = next(model.parameters()).device
+    bits = model.encoder.net[-1].out_features
+    y = torch.randint(0, 2, (batch, bits), generator=torch.Generator().manual_seed(0)).float().to(device)
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def run_once():
+        if batched:
+            model.decode_bits(y)
+        else:
+            for i in range(batch):
+                model.decode_bits(y[i:i + 1])
+        sync()
+
+    run_once()
+    times = []
+    for _ in range(int(repeats)):
+        t0 = time.perf_counter()
+        run_once()
+        times.append(time.perf_counter() - t0)
+    seconds = float(np.median(times))
+    return {"benchmark": "decode_time", "method": "NECST", "bits": bits, "mode": "batched" if batched else "unbatched",
+            "batch": int(batch), "repeats": int(repeats), "seconds_per_word": seconds / batch,
+            "seconds_total": seconds, "device": str(device.type), "threads": torch.get_num_threads()}

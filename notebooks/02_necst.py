@@ -133,6 +133,9 @@ test = load_dataset(dataset, "test", data_dir).subset(P["n_test"])
 print(f"train {tuple(train.x.shape)}  test {tuple(test.x.shape)}  ({train.source} data)")
 for note in train.notes:
     print("note:", note)
+
+# %%
+# NBVAL_CHECK_OUTPUT
 print(necst.build_model(dataset, eps=0.0))
 
 
@@ -161,18 +164,24 @@ print(history.groupby(["eps", "seed"]).tail(1)[["eps", "seed", "epoch", "bound",
 # ## Figure 3 (left): NECST against VAE + rate-1/2 LDPC
 #
 # *(Runs for `binary_mnist`, `omniglot` and `random_bits`.)* Test images are encoded (codes sampled from the
-# encoder), sent through a BSC at the noise level the model was trained for, and decoded; the distortion is the
-# per-pixel squared error, as in the paper's table. The baseline's discrete VAE is trained once (no channel) and
-# its $m/2$ latent bits are LDPC-encoded to $m$ bits for every $\varepsilon$.
+# encoder), sent through a BSC at the noise level the model was trained for, and decoded. The distortion is the
+# per-pixel squared error of the **binarized** reconstruction (decoder mean > 1/2), i.e. the fraction of wrong
+# pixels: the paper does not say which reconstruction it scores, but its random-bits numbers (0.50 at
+# $\varepsilon = 0.5$, where nothing gets through) are only possible for binary outputs; the error of the
+# decoder's mean (`l2_per_pixel_mean`, at most 0.25 per pixel for a chance-level output) is in the results file
+# too. The baseline's discrete VAE is trained once (no channel) and its $m/2$ latent bits are LDPC-encoded to
+# $m$ bits for every $\varepsilon$.
 
 # %%
+# The paper's numbers are compared with the binarized reconstruction's error; the decoder-mean error is kept too.
+METRIC_KEYS = {"l2_per_pixel": "l2_per_pixel_binarized", "l2_per_pixel_mean": "l2_per_pixel"}
 if role == "figure3":
     rows = []
     for seed in P["seeds"]:
         for eps in P["eps_values"]:
             d = necst.distortion(models[(eps, seed)], test.x, eps, seed=seed)
-            rows.append(dict(dataset=dataset, method="NECST", channel="bsc", noise=eps, metric="l2_per_pixel",
-                             value=d["l2_per_pixel"], seed=seed, bits=P["bits"]))
+            rows += [dict(dataset=dataset, method="NECST", channel="bsc", noise=eps, metric=metric,
+                          value=d[key], seed=seed, bits=P["bits"]) for metric, key in METRIC_KEYS.items()]
         seed_everything(seed)
         vae, vae_hist = necst.train(dataset, eps=0.0, seed=seed, epochs=P["vae_epochs"], device=dev,
                                     bits=P["bits"] // 2, prior="uniform", n_train=P["n_train"],
@@ -180,9 +189,9 @@ if role == "figure3":
         baseline = necst.VAEWithLDPC(vae, code_seed=0, max_iter=P["max_iter"])
         for eps in P["eps_values"]:
             out = baseline.transmit(test.x, eps, seed=seed)
-            err = (out["x_hat"] - test.x).pow(2).flatten(1).mean().item()
-            rows.append(dict(dataset=dataset, method="VAE+LDPC", channel="bsc", noise=eps, metric="l2_per_pixel",
-                             value=err, seed=seed, bits=P["bits"]))
+            d = necst.reconstruction_errors(test.x, out["x_hat"], binary=True)
+            rows += [dict(dataset=dataset, method="VAE+LDPC", channel="bsc", noise=eps, metric=metric,
+                          value=d[key], seed=seed, bits=P["bits"]) for metric, key in METRIC_KEYS.items()]
             rows.append(dict(dataset=dataset, method="VAE+LDPC", channel="bsc", noise=eps,
                              metric="ldpc_converged_fraction", value=float(out["converged"].mean()), seed=seed,
                              bits=P["bits"]))
@@ -204,7 +213,7 @@ if role == "figure3":
         r = ref[ref.method == method]
         ax.plot(r.noise, r.value, ls="--", marker="x", color=color, alpha=0.6, label=f"{method} (paper)")
     ax.set_xlabel("BSC flip probability $\\varepsilon$")
-    ax.set_ylabel("per-pixel squared error")
+    ax.set_ylabel("per-pixel error (binarized output)")
     ax.set_title(f"{dataset}, {P['bits']} bits")
     ax.legend(fontsize=7)
     run.save_figure(fig, f"figure3_left_{dataset}", reproduces="NECST Figure 3 (left)",
@@ -290,9 +299,10 @@ if role == "figure2":
 # features for eight scikit-learn classifiers; "noisy MNIST" feeds the same frozen encoders images with Gaussian
 # pixel noise of standard deviation 0.5 (the paper writes N(0, 0.5); we read 0.5 as the standard deviation and
 # do not clip). The classifiers use scikit-learn defaults (the paper names them but not their settings); the MLP
-# and SVM get a fixed seed. QDA gets Ledoit-Wolf shrinkage (`solver="eigen", shrinkage="auto"`), which keeps its class
-# covariances invertible: code bits that never change within a class make them singular, which current
-# scikit-learn reports as an error instead of the warning older versions printed.
+# and SVM get a fixed seed. QDA gets a fixed covariance shrinkage of 0.1 (`solver="eigen"`): code bits that never
+# change within a class make its class covariances singular, which current scikit-learn reports as an error
+# instead of the warning older versions printed (Ledoit-Wolf's automatic shrinkage was still too small for the
+# codes of the digit 1).
 
 # %%
 if role == "table1":
@@ -307,7 +317,7 @@ if role == "table1":
     classifiers = {"KNN": lambda: KNeighborsClassifier(), "DT": lambda: DecisionTreeClassifier(random_state=0),
                    "RF": lambda: RandomForestClassifier(random_state=0), "MLP": lambda: MLPClassifier(random_state=0,
                    max_iter=300), "AdaB": lambda: AdaBoostClassifier(random_state=0), "NB": lambda: BernoulliNB(),
-                   "QDA": lambda: QuadraticDiscriminantAnalysis(solver="eigen", shrinkage="auto"), "SVM": lambda: SVC(random_state=0)}
+                   "QDA": lambda: QuadraticDiscriminantAnalysis(solver="eigen", shrinkage=0.1), "SVM": lambda: SVC(random_state=0)}
     clf_train = load_dataset(dataset, "train", data_dir).subset(P["clf_n_train"], 1)
     clf_test = load_dataset(dataset, "test", data_dir).subset(P["clf_n_test"], 1)
     noise_gen = torch.Generator().manual_seed(12345)

@@ -70,3 +70,14 @@ def test_per_dataset_profile_values():
     assert for_dataset(cpu, "omniglot")["seeds"] == [0]
     assert for_dataset(cpu, "cifar10")["n_train"] == 10000 and for_dataset(cpu, "mnist")["n_train"] is None
     assert for_dataset(resolve("02_necst", "paper"), "omniglot")["epochs"] == 200
+
+
+def test_reconstruction_errors_binarized_counts_wrong_pixels():
+    x = torch.tensor([[1.0, 0.0, 1.0, 0.0]])
+    x_hat = torch.tensor([[0.9, 0.6, 0.4, 0.5]])  # binarized: 1, 1, 0, 0 -> two wrong pixels
+    d = necst.reconstruction_errors(x, x_hat, binary=True)
+    assert d["l2_per_pixel_binarized"] == pytest.approx(0.5)
+    assert d["l2_per_pixel"] == pytest.approx((0.01 + 0.36 + 0.36 + 0.25) / 4)
+    assert "l2_per_pixel_binarized" not in necst.reconstruction_errors(x, x_hat, binary=False)
+    chance = necst.reconstruction_errors(x, torch.full_like(x, 0.5), binary=True)
+    assert chance["l2_per_pixel"] == pytest.approx(0.25)

@@ -20,7 +20,6 @@ first ``k`` bits of BP's codeword estimate, whether or not BP converged.
 from __future__ import annotations
 
 import platform
-import time
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -28,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .checks import ConfigError, check_choice, check_range
+from .timing import median_seconds
 
 #: Smallest flip probability given to BP: at eps = 0 the channel LLR log((1 - eps) / eps) would be infinite.
 EPS_FLOOR = 1e-6
@@ -258,13 +258,7 @@ def time_ldpc(n: int, batch: int, repeats: int = 3, *, batched: bool = True, eps
         return BPResult(*(np.concatenate([getattr(r, f) for r in results])
                           for f in ("msg", "codeword", "converged", "iterations")))
 
-    info = run_once()  # warm-up: builds the decoder
-    times = []
-    for _ in range(int(repeats)):
-        t0 = time.perf_counter()
-        run_once()
-        times.append(time.perf_counter() - t0)
-    seconds = float(np.median(times))
+    seconds, times, info = median_seconds(run_once, repeats)  # the warm-up call builds the decoder
     import ldpc
 
     return {

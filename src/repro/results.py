@@ -24,13 +24,15 @@ MANIFEST = "manifest.json"
 
 
 def git_commit() -> str:
-    """Short commit of the repository, with ``-dirty`` when tracked files differ from it; ``unknown`` outside git."""
+    """Short commit of the repository, with ``-dirty`` when tracked code (``src/``, ``notebooks/*.py``) differs
+    from it; ``unknown`` outside git."""
     try:
         root = repo_root()
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "notebooks"],
-                               cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        # code only: the paired .ipynb files hold outputs that the runner itself rewrites
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "src",
+                                "notebooks/*.py"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -81,3 +81,12 @@ def test_reconstruction_errors_binarized_counts_wrong_pixels():
     assert "l2_per_pixel_binarized" not in necst.reconstruction_errors(x, x_hat, binary=False)
     chance = necst.reconstruction_errors(x, torch.full_like(x, 0.5), binary=True)
     assert chance["l2_per_pixel"] == pytest.approx(0.25)
+
+
+def test_per_image_distortion_agrees_with_the_mean():
+    torch.manual_seed(0)
+    model = necst.build_model("mnist", eps=0.1)
+    x = torch.rand(5, 1, 28, 28)
+    per_image = necst.distortion_per_image(model, x, 0.1, seed=2)
+    assert per_image.shape == (5,)
+    assert per_image.mean() == pytest.approx(necst.distortion(model, x, 0.1, seed=2)["l2_per_image"], rel=1e-5)

@@ -100,6 +100,12 @@ def reconstruction_errors(x: torch.Tensor, x_hat: torch.Tensor, binary: bool) ->
     return out
 
 
+def distortion_per_image(model: NECST, x: torch.Tensor, eps: float, *, mode: str = "sample",
+                         seed: int = 0) -> np.ndarray:
+    """``(N,)`` per-image squared error of the decoder's mean through the channel at ``eps``."""
+    return (reconstruct(model, x, eps, mode=mode, seed=seed) - x).pow(2).flatten(1).sum(1).numpy()
+
+
 def distortion(model: NECST, x: torch.Tensor, eps: float, *, mode: str = "sample", seed: int = 0) -> dict:
     """Reconstruction errors (:func:`reconstruction_errors`) through the channel at ``eps``."""
     x_hat = reconstruct(model, x, eps, mode=mode, seed=seed)

@@ -12,6 +12,11 @@ from torch import nn
 from .checks import check_range
 
 
+def _check_bits(bits: torch.Tensor, channel: str) -> None:
+    if bits.numel() and not bool(((bits == 0) | (bits == 1)).all()):
+        raise ValueError(f"{channel} expects bits in {{0, 1}}")
+
+
 class BinarySymmetricChannel(nn.Module):
     """BSC(eps): every bit is flipped independently with probability ``eps``.
 
@@ -32,8 +37,7 @@ class BinarySymmetricChannel(nn.Module):
         return torch.rand(shape, generator=generator, device=device) < self.eps
 
     def forward(self, bits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        if bits.numel() and not bool(((bits == 0) | (bits == 1)).all()):
-            raise ValueError("BinarySymmetricChannel expects bits in {0, 1}")
+        _check_bits(bits, "BinarySymmetricChannel")
         gen_device = generator.device if generator is not None else bits.device
         mask = self.flip_mask(bits.shape, generator, gen_device).to(bits.device)
         if bits.dtype == torch.bool:
@@ -86,8 +90,7 @@ class BinaryErasureChannel(nn.Module):
         self.eps = float(eps)
 
     def forward(self, bits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        if bits.numel() and not bool(((bits == 0) | (bits == 1)).all()):
-            raise ValueError("BinaryErasureChannel expects bits in {0, 1}")
+        _check_bits(bits, "BinaryErasureChannel")
         gen_device = generator.device if generator is not None else bits.device
         erased = (torch.rand(bits.shape, generator=generator, device=gen_device) < self.eps).to(bits.device)
         return torch.where(erased, torch.full_like(bits, ERASED, dtype=torch.float32), bits.float())

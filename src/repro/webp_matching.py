@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from .channels import binary_entropy
+from .channels import BinarySymmetricChannel
 from .checks import ConfigError, ReproError, check_choice, check_range
 from .classic_codecs import to_uint8
 
@@ -119,8 +119,7 @@ def webp_payload_bits(data: bytes) -> int:
 
 def bsc_capacity(eps: float) -> float:
     """``1 - H_b(eps)``, bits per use of a BSC(eps); ``eps`` in [0, 0.5] (0 at 0.5)."""
-    check_range("BSC flip probability eps", eps, 0.0, 0.5)
-    return 0.0 if eps == 0.5 else 1.0 - binary_entropy(eps)
+    return BinarySymmetricChannel(eps).capacity()
 
 
 def channel_bits(source_bits: float, eps: float) -> float:

@@ -36,11 +36,33 @@ SETTINGS = {
     "celeba32": dict(bits=500, arch="conv", likelihood="gaussian"),
 }
 CHANNELS = ("bsc", "bec")
+METHODS = ("NECST", "ABF", "IABF")
+
+
+def regularizers(method: str, bits: int, *, infomax_weight: float = 0.01, official: bool = False) -> dict:
+    """NECST's keyword arguments for ``method``: NECST (none), ABF (adversarial bit flips) or IABF (ABF plus the
+    infomax term with weight lambda). ``official=True`` reproduces the official IABF code's behaviour: no random
+    channel noise in training, a TC discriminator that never sees permuted codes, and the extra
+    ``0.1 * BCE(dec(p), x)`` term."""
+    from .iabf import AdversarialBitFlip, Infomax
+
+    check_choice("method", method, METHODS)
+    if method == "NECST":
+        if official:
+            raise ConfigError("official=True only changes ABF and IABF; valid methods for it: ['ABF', 'IABF']")
+        return {}
+    out = {"adversary": AdversarialBitFlip(channel_noise=not official),
+           "prob_recon_weight": 0.1 if official else 0.0}
+    if method == "IABF":
+        out["infomax"] = Infomax(bits, weight=infomax_weight, permute=not official)
+    return out
 
 
 def build_model(dataset: str, *, eps: float, channel: str = "bsc", bits: int | None = None,
-                prior: str | None = None, x_shape: tuple[int, ...] | None = None) -> NECST:
-    """A fresh NECST (or, with ``prior='uniform'``, discrete VAE) for ``dataset``."""
+                prior: str | None = None, x_shape: tuple[int, ...] | None = None, method: str = "NECST",
+                infomax_weight: float = 0.01, official: bool = False) -> NECST:
+    """A fresh NECST (or, with ``prior='uniform'``, discrete VAE; with ``method`` ABF/IABF, NECST with those
+    regularizers) for ``dataset``."""
     check_choice("dataset", dataset, sorted(SETTINGS))
     check_choice("channel", channel, CHANNELS)
     s = SETTINGS[dataset]
@@ -52,28 +74,42 @@ def build_model(dataset: str, *, eps: float, channel: str = "bsc", bits: int | N
         enc, dec = ConvEncoder32(bits, x_shape[0]), ConvDecoder32(bits, x_shape[0])
     else:
         enc, dec = MLPEncoder(math.prod(x_shape), bits), MLPDecoder(bits, x_shape)
-    return NECST(enc, dec, likelihood=s["likelihood"], channel=channel, eps=eps, prior=prior)
+    extra = regularizers(method, bits, infomax_weight=infomax_weight, official=official)
+    return NECST(enc, dec, likelihood=s["likelihood"], channel=channel, eps=eps, prior=prior, **extra)
 
 
 def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.device, channel: str = "bsc",
           bits: int | None = None, prior: str | None = None, n_train: int | None = None, batch_size: int = 100,
-          lr: float = 1e-3, data_root=None, cache: CheckpointCache | None = None, val_every: bool = False):
-    """Train (or load from the cache) NECST at noise ``eps``; ``prior='uniform'`` trains the discrete VAE."""
+          lr: float = 1e-3, data_root=None, cache: CheckpointCache | None = None, val_every: bool = False,
+          method: str = "NECST", infomax_weight: float = 0.01, official: bool = False, n_val: int = 2000,
+          select_best: bool = False):
+    """Train (or load from the cache) NECST at noise ``eps``; ``prior='uniform'`` trains the discrete VAE;
+    ``method`` ABF / IABF adds those regularizers (:func:`regularizers`).
+
+    ``val_every`` measures the per-image distortion on ``n_val`` validation images through the channel after
+    every epoch; ``select_best`` (implies it) returns the epoch with the lowest one, the paper's test protocol."""
     check_range(f"{channel} noise eps", eps, 0.0, 0.5 if channel == "bsc" else 1.0)
+    check_range("infomax weight lambda", infomax_weight, 0.0, 100.0)
     train_set = load_dataset(dataset, "train", data_root).subset(n_train, seed)
     torch.manual_seed(seed)
-    model = build_model(dataset, eps=eps, channel=channel, bits=bits, prior=prior, x_shape=train_set.shape)
+    model = build_model(dataset, eps=eps, channel=channel, bits=bits, prior=prior, x_shape=train_set.shape,
+                        method=method, infomax_weight=infomax_weight, official=official)
     n_bits = model.encoder.net[-1].out_features
     config = {"model": "DiscreteVAE" if prior else "NECST", "dataset": dataset, "bits": n_bits, "eps": eps,
               "channel": channel, "source": train_set.source, "n_train": len(train_set), "K": model.samples,
               "encoder_l2": model.encoder_l2}
+    if method != "NECST":
+        config.update(method=method, official=official,
+                      infomax_weight=infomax_weight if method == "IABF" else None)
     val_fn = None
-    if val_every:
-        val = load_dataset(dataset, "val", data_root).subset(2000, seed)
+    if val_every or select_best:
+        val = load_dataset(dataset, "val", data_root).subset(n_val, seed)
         val_fn = lambda m: {"l2_per_image": float(distortion(m, val.x, eps, seed=seed)["l2_per_image"])}
-    name = f"{'dvae' if prior else 'necst'}-{dataset}"
+        config["n_val"] = len(val)
+    name = f"{'dvae' if prior else method.lower()}-{dataset}"
     return fit(model, lambda m, x, _y: m.loss(x), train_set.x, name=name, config=config, epochs=epochs,
-               batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, val_fn=val_fn)
+               batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, val_fn=val_fn,
+               select_by="l2_per_image" if select_best else None)
 
 
 @torch.no_grad()

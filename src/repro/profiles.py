@@ -38,6 +38,21 @@ PROFILES: dict[str, dict[str, dict]] = {
                       table1_eps=[0.0, 0.1, 0.2], clf_n_train=None, clf_n_test=None, timing_batch=1000,
                       timing_words=1000, chain_steps=20, chain_starts=8, webp_images=None),
     },
+    "03_iabf": {
+        "smoke": dict(epochs=1, n_train=300, n_val=100, n_test=200, eps_values=[0.1], seeds=[0], extra_seeds=[],
+                      chain_steps=3, chain_starts=4, official_check=True),
+        "cpu": dict(epochs={"binary_mnist": 5, "mnist": 5, "omniglot": 5, "cifar10": 4},
+                    n_train={"binary_mnist": 20000, "mnist": 20000, "cifar10": 4000},
+                    n_val={"binary_mnist": 2000, "mnist": 2000, "omniglot": 2000, "cifar10": 1000},
+                    n_test={"cifar10": 2000},
+                    eps_values={"binary_mnist": [0.1, 0.2, 0.3, 0.4], "mnist": [0.1, 0.2, 0.3, 0.4],
+                                "omniglot": [0.1, 0.2, 0.3, 0.4], "cifar10": [0.1, 0.3]},
+                    seeds=[0], extra_seeds={"binary_mnist": [1, 2], "mnist": [1, 2]}, chain_steps=10,
+                    chain_starts=8, official_check=True),
+        "paper": dict(epochs={"binary_mnist": 200, "mnist": 200, "omniglot": 200, "cifar10": 500}, n_train=None,
+                      n_val=None, n_test=None, eps_values=[0.1, 0.2, 0.3, 0.4], seeds=[0, 1, 2], extra_seeds=[],
+                      chain_steps=20, chain_starts=8, official_check=True),
+    },
 }
 
 # Parameters shared by all profiles of a notebook (the paper's settings that no profile changes).
@@ -45,6 +60,7 @@ FIXED: dict[str, dict] = {
     "01_vae_compression": dict(latent_dim=16, batch_size=64, lr=1e-3, bsc_eps=0.05, n_bits_table=8,
                                quant_range=3.0),
     "02_necst": dict(batch_size=100, lr=1e-3, max_iter=50),
+    "03_iabf": dict(batch_size=100, lr=1e-3, infomax_weight=0.01, extra_seed_eps=0.1, figure3_eps=0.1),
 }
 
 

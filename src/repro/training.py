@@ -9,6 +9,7 @@ that never stopped.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 
@@ -28,7 +29,8 @@ def epoch_seed(seed: int, epoch: int) -> int:
 def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, config: dict, epochs: int,
         batch_size: int, lr: float, seed: int, device: torch.device, train_y: torch.Tensor | None = None,
         weight_decay: float = 0.0, val_fn: Callable[[nn.Module], dict] | None = None,
-        cache: CheckpointCache | None = None, stop_after: int | None = None) -> tuple[nn.Module, list[dict]]:
+        cache: CheckpointCache | None = None, stop_after: int | None = None,
+        select_by: str | None = None) -> tuple[nn.Module, list[dict]]:
     """Train ``model`` to ``epochs`` epochs (or resume / reuse a cached run) and return it with its history.
 
     Args:
@@ -39,22 +41,30 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
         val_fn: called after each epoch in eval mode; its metrics join the history row.
         stop_after: stop (checkpoint kept, run incomplete) after this many epochs in this call; for tests of
             interruption and for chopping a long run into pieces.
+        select_by: a key of ``val_fn`` 's metrics; the returned model is then the epoch where it was lowest (the
+            history marks it with ``selected``), not the last one.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if select_by is not None and val_fn is None:
+        raise ValueError(f"select_by={select_by!r} needs a val_fn that reports it")
     cache = cache or CheckpointCache()
     config = {**config, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-              "weight_decay": weight_decay}
+              "weight_decay": weight_decay, **({"select_by": select_by} if select_by else {})}
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history: list[dict] = []
     start = 0
+    best = None  # {"epoch", "value", "model"} of the epoch chosen by select_by
     payload = cache.load(name, config)
     if payload is not None:
         model.load_state_dict(payload["model"])
         history = list(payload.get("history", []))
         start = int(payload["epoch"])
+        best = payload.get("best")
         if payload["complete"]:
+            if best is not None:
+                model.load_state_dict(best["model"])
             model.eval()
             return model, history
         optimizer.load_state_dict(payload["optimizer"])
@@ -87,14 +97,24 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
             model.eval()
             with torch.no_grad():
                 row.update({f"val_{k}": float(v) for k, v in val_fn(model).items()})
+        if select_by is not None:
+            key = f"val_{select_by}"
+            if key not in row:
+                raise ValueError(f"select_by={select_by!r}: val_fn reported {sorted(row)}")
+            if best is None or row[key] < best["value"]:
+                best = {"epoch": epoch + 1, "value": row[key], "model": copy.deepcopy(model.state_dict())}
+            for r in history + [row]:
+                r["selected"] = r["epoch"] == best["epoch"]
         history.append(row)
         bar.set_postfix(loss=f"{row['loss']:.4g}")
         complete = epoch + 1 == epochs
         cache.save(name, config, {"complete": complete, "epoch": epoch + 1, "model": model.state_dict(),
-                                  "optimizer": optimizer.state_dict(), "history": history})
+                                  "optimizer": optimizer.state_dict(), "history": history, "best": best})
         done_here += 1
         if stop_after is not None and done_here >= stop_after and not complete:
             break
     bar.close()
+    if best is not None and history and history[-1]["epoch"] == epochs:
+        model.load_state_dict(best["model"])
     model.eval()
     return model, history

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ..channels import ERASED, make_channel
-from ..checks import check_choice, check_range
+from ..checks import ConfigError, check_choice, check_range
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -103,15 +103,26 @@ class NECST(nn.Module):
         channel: ``bsc`` or ``bec``; eps: its noise level (BSC [0, 0.5], BEC [0, 1]).
         prior: ``None`` for NECST, ``'uniform'`` for the discrete VAE (no channel in training).
         samples: K of VIMCO; encoder_l2: L2 weight on the encoder's weights (official: 1e-4).
+        adversary: a :class:`repro.iabf.AdversarialBitFlip` (ABF) that reshapes the training code distribution.
+        infomax: a :class:`repro.iabf.Infomax` whose ``-lambda L_info`` joins the loss (IABF = ABF + infomax).
+        prob_recon_weight: weight of ``-log p_dec(x | 2 sigma(f(x)) - 1)``, the decoder fed the code
+            probabilities; 0 here, 0.1 in the official IABF code (kept only to reproduce its behaviour).
     """
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, *, likelihood: str, channel: str = "bsc",
-                 eps: float = 0.0, prior: str | None = None, samples: int = 5, encoder_l2: float = 1e-4):
+                 eps: float = 0.0, prior: str | None = None, samples: int = 5, encoder_l2: float = 1e-4,
+                 adversary: nn.Module | None = None, infomax: nn.Module | None = None,
+                 prob_recon_weight: float = 0.0):
         super().__init__()
         check_choice("likelihood", likelihood, LIKELIHOODS)
         check_choice("prior", prior, [None, "uniform"])
         check_range("VIMCO samples K", samples, 2, 1000, integer=True)
+        check_range("prob_recon_weight", prob_recon_weight, 0.0, 100.0)
+        if adversary is not None and (channel != "bsc" or prior is not None):
+            raise ConfigError(f"adversarial bit flips are defined for NECST over the BSC; got channel={channel!r}, "
+                             f"prior={prior!r} (valid: channel='bsc', prior=None)")
         self.encoder, self.decoder = encoder, decoder
+        self.adversary, self.infomax, self.prob_recon_weight = adversary, infomax, float(prob_recon_weight)
         self.likelihood, self.prior, self.samples, self.encoder_l2 = likelihood, prior, samples, encoder_l2
         self.channel_name = channel
         self.channel = make_channel(channel, eps)
@@ -133,10 +144,21 @@ class NECST(nn.Module):
     def mean(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(logits)
 
-    def _sample_training_code(self, logits: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``K`` draws from the code distribution (through the channel for NECST): ``y (K, N, m)``, ``log q (K, N)``."""
+    def _sample_training_code(self, logits: torch.Tensor, k: int,
+                              x: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``K`` draws from the code distribution (through the channel for NECST): ``y (K, N, m)``, ``log q (K, N)``.
+
+        With an adversary (ABF) the bits first go through its attack, ``p <- p (1 - 2 eps*) + eps*`` (needs
+        ``x``), then through the random channel unless the adversary disables it."""
         p = torch.sigmoid(logits)
         eps = 0.0 if self.prior == "uniform" else self.eps
+        if self.adversary is not None and eps > 0.0:
+            if x is None:
+                raise ValueError("adversarial bit flips need the input batch x")
+            eps_star = self.adversary.noise_levels(x, p, eps, self.decoder, self.log_likelihood)
+            p = p * (1 - 2 * eps_star) + eps_star
+            if not self.adversary.channel_noise:
+                eps = 0.0
         if self.channel_name == "bsc" or eps == 0.0:
             p1 = p * (1 - 2 * eps) + eps
             y = torch.bernoulli(p1.detach().expand(k, *p1.shape))
@@ -156,7 +178,7 @@ class NECST(nn.Module):
 
         k = self.samples
         logits = self.encoder(x)
-        y, log_q = self._sample_training_code(logits, k)
+        y, log_q = self._sample_training_code(logits, k, x)
         out = self.decoder((2 * y - 1).flatten(0, 1)).view(k, *x.shape)
         log_w = self.log_likelihood(x, out)
         if self.prior == "uniform":
@@ -164,9 +186,16 @@ class NECST(nn.Module):
         surrogate, bound = vimco_objective(log_w, log_q)
         penalty = sum(w.pow(2).sum() for n, w in self.encoder.named_parameters() if n.endswith("weight"))
         loss = -surrogate.mean() + 0.5 * self.encoder_l2 * penalty
+        logs = {}
+        if self.infomax is not None:
+            info_loss, logs = self.infomax.term(torch.sigmoid(logits))
+            loss = loss + info_loss
+        if self.prob_recon_weight > 0:
+            p = torch.sigmoid(logits)
+            loss = loss - self.prob_recon_weight * self.log_likelihood(x, self.decoder(2 * p - 1)).mean()
         with torch.no_grad():
             sq = (self.mean(out) - x).pow(2).flatten(2).sum(-1).mean()
-        return loss, {"bound": bound.mean().item(), "l2_per_image": sq.item()}
+        return loss, {"bound": bound.mean().item(), "l2_per_image": sq.item(), **logs}
 
     # -- test time -----------------------------------------------------------------------------------------
     @torch.no_grad()

@@ -1,0 +1,376 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · IABF: infomax and adversarial bit flips for neural joint source-channel coding
+#
+# *Reproduces Table 1 and Figures 2-3 of Xu et al., "Infomax Neural Joint Source-Channel Coding via Adversarial
+# Bit Flip" (AAAI 2020, `shared/papers/001_*.txt`; Figure 2's axes from `004_*.txt`), with the ABF ablation, and
+# lists where the official code departs from the paper and what we do instead.*
+#
+# ## The idea
+#
+# NECST (notebook 02) trains an encoder $p_\theta(y \mid x)$ of $M$ Bernoulli bits and a decoder
+# $q_\phi(x \mid \hat y)$ through a simulated binary symmetric channel that flips each bit with probability
+# $\varepsilon$. IABF changes two things, both as extra terms of the same training loop.
+#
+# **Adversarial bit flip (ABF).** Random flips treat every bit alike. ABF asks which bits the current decoder is
+# most fragile to. For a clean code sample $y$ take the gradient of the reconstruction loss
+# $\ell(y) = -\log q_\phi(x \mid y)$ with respect to the (relaxed) bits, $g = \nabla_y \ell$. Raising a bit from 0
+# raises the loss when $g_i > 0$; lowering a bit from 1 raises it when $g_i < 0$. The attacked bits are
+#
+# $$m_i = y_i \oplus [g_i > 0], \qquad\text{i.e. } m_i = 1 \iff (y_i = 0 \wedge g_i > 0) \vee (y_i = 1 \wedge g_i < 0).$$
+#
+# (The paper's eq. 25 writes the same formula with $\mathcal L = \log q_\phi(x\mid y)$; read literally, that would
+# flip the bits whose change *helps* the decoder. We follow the text, "attack the most vulnerable bits", and
+# take $g$ of the loss.) Each bit gets a noise level proportional to its gradient, $\varepsilon_i \propto |g_i|$,
+# scaled so that $\sum_i \varepsilon_i = M\varepsilon$ with $0 \le \varepsilon_i \le 1$ (water-filling: bits that
+# would exceed 1 are capped and the rest rescaled), and only attacked bits keep it,
+# $\varepsilon^*_i = \varepsilon_i m_i$. Training samples come from the relaxation of eq. 30,
+#
+# $$p_{\text{adv}}(y_i = 1 \mid x) = \sigma_i\,(1 - 2\varepsilon^*_i) + \varepsilon^*_i,\qquad \sigma_i = \sigma(f_\theta(x)_i),$$
+#
+# and, our fix of the official code (see the last section), then through the random channel at $\varepsilon$, the
+# channel the decoder will face at test time. The objective is NECST's K = 5 VIMCO bound under this distribution.
+#
+# **Infomax (I).** To spread information over the bits, IABF adds $\lambda\,\mathcal L_{\text{info}}$ with
+#
+# $$\mathcal L_{\text{info}} = \sum_{d=1}^{M}\big[H(Y_d) - H(Y_d \mid X)\big] - \widehat{TC}(Y),\qquad
+#   H(Y_d) = h\Big(\tfrac1N \textstyle\sum_n \sigma_{nd}\Big),\quad H(Y_d\mid X) = \tfrac1N \textstyle\sum_n h(\sigma_{nd}),$$
+#
+# where $h$ is the binary entropy. The first sum rewards bits that vary across images but are near-deterministic
+# given the image. The total correlation $TC(Y) = \mathrm{KL}\big(p(y)\,\|\,\prod_d p(y_d)\big)$ penalizes
+# redundancy between bits; it is estimated with the density-ratio trick: a discriminator $C_\psi$ learns to tell
+# code samples from codes whose every column was shuffled independently across the batch (samples of
+# $\prod_d p(y_d)$), and $\widehat{TC} = \mathbb E_y \log\frac{C_\psi(y)}{1 - C_\psi(y)}$. Hard bits reach the
+# discriminator with a straight-through gradient. Algorithm 1 alternates one discriminator step and one step of
+# $\mathcal L_{\text{rec}} + \lambda \mathcal L_{\text{info}}$; $\lambda \in \{0.1, 0.01, 0.001\}$ in the paper,
+# 0.01 here (no budget for the sweep on a CPU).
+#
+# The paper's claim (Table 1): NECST > ABF > IABF in test distortion on four datasets at $\varepsilon$ = 0.1-0.4,
+# with gaps of 1-10 %, and IABF more stable in training (Figure 2) and more diverse as a sampler (Figure 3).
+#
+# One notebook, run once per dataset (`dataset` parameter): every run produces its part of Table 1;
+# `cifar10` adds Figure 2, `mnist` adds Figure 3 and the official-code comparison.
+
+# %% tags=["parameters"]
+profile = "cpu"  # smoke | cpu | paper; the remaining None values come from the profile
+dataset = "mnist"  # binary_mnist | mnist | omniglot | cifar10
+device = "auto"  # auto | cpu | cuda
+output_dir = None  # default: figures/ for cpu, build/figures-<profile>/ otherwise
+data_dir = None  # searched before $REPRO_DATA_DIR and data/
+epochs = None
+n_train = None
+n_val = None
+n_test = None
+eps_values = None
+seeds = None
+extra_seeds = None
+extra_seed_eps = None
+infomax_weight = None
+chain_steps = None
+chain_starts = None
+official_check = None
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import display
+
+from repro import necst_pipeline as necst
+from repro.cache import CheckpointCache
+from repro.checks import check_choice, check_range
+from repro.compare import paper_numbers, side_by_side
+from repro.data import load_dataset
+from repro.profiles import for_dataset, resolve
+from repro.results import Run
+from repro.runtime import pick_device, seed_everything
+
+DATASETS = ("binary_mnist", "mnist", "omniglot", "cifar10")
+check_choice("dataset", dataset, DATASETS)
+P = resolve("03_iabf", profile, epochs=epochs, n_train=n_train, n_val=n_val, n_test=n_test, eps_values=eps_values,
+            seeds=seeds, extra_seeds=extra_seeds, extra_seed_eps=extra_seed_eps, infomax_weight=infomax_weight,
+            chain_steps=chain_steps, chain_starts=chain_starts, official_check=official_check)
+P = for_dataset(P, dataset)
+P["extra_seeds"] = [s for s in (P["extra_seeds"] or []) if s not in P["seeds"]]
+for e in P["eps_values"] + [P["extra_seed_eps"]]:
+    check_range("BSC noise eps", e, 0.0, 0.5)
+check_range("infomax weight lambda", P["infomax_weight"], 0.0, 100.0)
+P.update(dataset=dataset, device=device, bits=necst.SETTINGS[dataset]["bits"])
+dev = pick_device(device)
+run = Run("03_iabf", profile, P, P["seeds"] + P["extra_seeds"], output_dir)
+cache = CheckpointCache()
+T0 = time.perf_counter()
+print(f"{dataset} profile {profile} on {dev}; outputs to {run.folder}")
+print(P)
+
+# %% [markdown]
+# ## Data and models
+#
+# The datasets and networks are notebook 02's (`repro.necst_pipeline.SETTINGS`): MLP coders for the 28x28
+# datasets (Bernoulli decoder for binary MNIST and Omniglot, squared error for MNIST), a small conv coder for
+# CIFAR-10, and 100 / 100 / 200 / 500 bits. The validation split (10,000 held-out training images; CIFAR-10:
+# part of batches 1-4) picks the test checkpoint: after every epoch the validation distortion through the
+# channel is measured and the epoch where it is lowest is the one tested, as the paper does.
+
+# %%
+train = load_dataset(dataset, "train", data_dir).subset(P["n_train"])
+test = load_dataset(dataset, "test", data_dir).subset(P["n_test"])
+print(f"train {tuple(train.x.shape)}, test {tuple(test.x.shape)} from {train.root} ({train.source} data)")
+print(necst.build_model(dataset, eps=0.1, method="IABF", infomax_weight=P["infomax_weight"]))
+
+# %% [markdown]
+# ## Training NECST, ABF and IABF
+#
+# Every (method, $\varepsilon$, seed) is one cached, resumable training run of the same loop; only the
+# regularizers differ. The `cpu` profile shortens training (see `epochs` and `n_train` above) and trains extra
+# seeds at one $\varepsilon$ only; the `paper` profile uses full data, three seeds everywhere and the papers'
+# epoch counts.
+
+# %%
+METHODS = list(necst.METHODS)
+jobs = [(m, e, s) for s in P["seeds"] for e in P["eps_values"] for m in METHODS]
+jobs += [(m, P["extra_seed_eps"], s) for s in P["extra_seeds"] for m in METHODS]
+models, histories = {}, []
+for method, eps, seed in jobs:
+    seed_everything(seed)
+    models[(method, eps, seed)], hist = necst.train(
+        dataset, eps=eps, seed=seed, epochs=P["epochs"], device=dev, n_train=P["n_train"],
+        batch_size=P["batch_size"], lr=P["lr"], data_root=data_dir, cache=cache, method=method,
+        infomax_weight=P["infomax_weight"], n_val=P["n_val"] or 10_000, select_best=True)
+    histories += [{**h, "method": method, "eps": eps, "seed": seed} for h in hist]
+history = pd.DataFrame(histories)
+run.write_table(history, f"training_history_{dataset}", reproduces="training log",
+                description=f"{dataset}: per-epoch VIMCO bound, training and validation distortion, infomax "
+                            f"diagnostics; 'selected' marks the tested epoch")
+print(history[history.selected][["method", "eps", "seed", "epoch", "val_l2_per_image"]].to_string(index=False))
+
+# %% [markdown]
+# ## Table 1: test distortion
+#
+# The test images go through the encoder (a sampled code), a BSC at the training $\varepsilon$ (seeded) and the
+# decoder; the table reports the squared error of the decoder's mean. Units follow the paper: per image (sum over
+# pixels, $[0, 1]$ scale) for MNIST, Omniglot and CIFAR-10; per pixel for binary MNIST, where, as in notebook 02,
+# `l2_per_pixel` is the error of the binarized reconstruction (the fraction of wrong pixels) and
+# `l2_per_pixel_mean` that of the probabilities.
+
+# %%
+binary = necst.SETTINGS[dataset]["likelihood"] == "bernoulli"
+METRICS = ({"l2_per_pixel": "l2_per_pixel_binarized", "l2_per_pixel_mean": "l2_per_pixel",
+            "l2_per_image": "l2_per_image"} if dataset == "binary_mnist" else {"l2_per_image": "l2_per_image"})
+rows = []
+for (method, eps, seed), model in models.items():
+    d = necst.distortion(model, test.x, eps, seed=seed)
+    rows += [dict(dataset=dataset, method=method, channel="bsc", noise=eps, metric=metric, value=d[key],
+                  seed=seed, bits=P["bits"], n_test=len(test)) for metric, key in METRICS.items()]
+table1 = pd.DataFrame(rows)
+run.write_table(table1, f"table1_{dataset}", reproduces="IABF Table 1",
+                description=f"{dataset}: test distortion of NECST, ABF, IABF per eps and seed")
+metric = "l2_per_pixel" if dataset == "binary_mnist" else "l2_per_image"
+ref = paper_numbers("iabf", "Table 1")
+ref = ref[(ref.dataset == dataset) & ref.noise.isin(table1.noise.unique())]
+comparison = side_by_side(table1[table1.metric == metric], ref)
+run.write_table(comparison, f"table1_{dataset}_comparison", reproduces="IABF Table 1", kind="comparison",
+                description=f"{dataset}, {P['bits']} bits: paper vs ours ({metric}), mean and std over seeds")
+pivot = comparison.pivot_table(index="method", columns="noise", values=["paper", "ours_mean"]).reindex(METHODS)
+display(pivot.round(4))
+display(comparison[["method", "noise", "paper", "ours_mean", "ours_std", "n_seeds", "relative_difference"]]
+        .round(4))
+
+# %% [markdown]
+# ### Does NECST > ABF > IABF hold?
+#
+# For each $\varepsilon$: the three methods' mean test distortion, their ordering, and the relative gains of ABF
+# and IABF over NECST next to the paper's. With one seed, differences smaller than the seed-to-seed spread (shown
+# where several seeds were trained) are not evidence either way.
+
+# %%
+ours = table1[table1.metric == metric].groupby(["noise", "method"]).value.agg(["mean", "std", "count"])
+order_rows = []
+for eps in sorted(table1.noise.unique()):
+    o = ours.loc[eps]
+    r = ref[ref.noise == eps].set_index("method").value
+    order_rows.append({
+        "noise": eps, "NECST": o.loc["NECST", "mean"], "ABF": o.loc["ABF", "mean"], "IABF": o.loc["IABF", "mean"],
+        "seeds": int(o["count"].min()), "seed_std_NECST": o.loc["NECST", "std"],
+        "ours_order": " < ".join(o["mean"].sort_values().index),
+        "claim_NECST>ABF>IABF_holds": bool(o.loc["NECST", "mean"] > o.loc["ABF", "mean"] > o.loc["IABF", "mean"]),
+        "ABF_gain_%": 100 * (1 - o.loc["ABF", "mean"] / o.loc["NECST", "mean"]),
+        "IABF_gain_%": 100 * (1 - o.loc["IABF", "mean"] / o.loc["NECST", "mean"]),
+        "paper_ABF_gain_%": 100 * (1 - r["ABF"] / r["NECST"]) if len(r) else np.nan,
+        "paper_IABF_gain_%": 100 * (1 - r["IABF"] / r["NECST"]) if len(r) else np.nan,
+    })
+ordering = pd.DataFrame(order_rows)
+run.write_table(ordering, f"table1_{dataset}_ordering", reproduces="IABF Table 1 (claim)",
+                description=f"{dataset}: method ordering per eps and relative gains over NECST, ours vs paper")
+display(ordering.round(4))
+
+# %%
+fig, ax = plt.subplots(figsize=(5.2, 3.4))
+colors = {"NECST": "tab:blue", "ABF": "tab:orange", "IABF": "tab:green"}
+for method in METHODS:
+    g = table1[(table1.method == method) & (table1.metric == metric)].groupby("noise").value
+    ax.errorbar(g.mean().index, g.mean().values, yerr=g.std().fillna(0).values, marker="o", capsize=3,
+                color=colors[method], label=f"{method} (ours)")
+    r = ref[ref.method == method].sort_values("noise")
+    ax.plot(r.noise, r.value, ls="--", marker="x", color=colors[method], alpha=0.6, label=f"{method} (paper)")
+ax.set_xlabel("BSC flip probability $\\varepsilon$")
+ax.set_ylabel(metric.replace("_", " "))
+ax.set_title(f"Table 1, {dataset}, {P['bits']} bits")
+ax.legend(fontsize=7, ncol=2)
+run.save_figure(fig, f"table1_{dataset}", reproduces="IABF Table 1",
+                description=f"test distortion vs eps, NECST / ABF / IABF, ours (error bars: std over seeds) "
+                            f"and paper, {dataset}")
+plt.show()
+
+# %% [markdown]
+# ## Training stability: validation distortion per epoch (Figure 2)
+#
+# The paper's Figure 2 plots CIFAR-10 validation error over 500 epochs for NECST and IABF, one panel per
+# $\varepsilon$: IABF starts higher, then ends lower and fluctuates less. We draw the same panels from the
+# training histories for every dataset (the CIFAR-10 run is the one that reproduces Figure 2). Our y axis is the
+# per-image squared error of 1,000-2,000 validation images; the paper's values (8.5-13.5) are on a scale the text
+# does not define, so only the shapes compare.
+
+# %%
+eps_list = sorted(history.eps.unique())
+fig, axes = plt.subplots(1, len(eps_list), figsize=(3.2 * len(eps_list), 3), squeeze=False)
+for ax, eps in zip(axes[0], eps_list):
+    for method in ("NECST", "IABF"):
+        for seed, h in history[(history.method == method) & (history.eps == eps)].groupby("seed"):
+            ax.plot(h.epoch, h.val_l2_per_image, marker="o", ms=3, color=colors[method], alpha=0.9 if seed == 0
+                    else 0.4, label=method if seed == P["seeds"][0] else None)
+            sel = h[h.selected]
+            ax.plot(sel.epoch, sel.val_l2_per_image, marker="*", ms=10, color=colors[method], ls="none")
+    ax.set_title(f"$\\varepsilon$ = {eps}")
+    ax.set_xlabel("epoch")
+axes[0, 0].set_ylabel("validation L2 per image")
+axes[0, 0].legend(fontsize=7)
+fig.suptitle(f"{dataset}: validation distortion per epoch (star: tested checkpoint)", fontsize=9)
+name = "figure2" if dataset == "cifar10" else f"validation_curves_{dataset}"
+run.save_figure(fig, name, reproduces="IABF Figure 2" if dataset == "cifar10" else "training log",
+                description=f"{dataset}: validation distortion per epoch, NECST vs IABF, one panel per eps")
+plt.show()
+
+# %% [markdown]
+# ## Figure 3: Markov-chain samples on MNIST, NECST vs IABF
+#
+# *(Runs for `mnist`.)* Alternating $y \sim q(y \mid x)$, the channel and $x \leftarrow$ the decoder's mean gives a
+# Markov chain whose stationary distribution approximates the data distribution when the model is good (NECST's
+# Theorem 1). The paper shows NECST's chains collapsing to one digit and IABF's staying diverse. To turn the
+# picture into a number, the MNIST classifier of notebook 01 labels every state and we count the distinct classes
+# each chain visits.
+
+# %%
+if dataset == "mnist":
+    from repro.classifier import ACC_CLASSIFIER_EPOCHS, train_classifier
+
+    eps_fig = P["figure3_eps"] if P["figure3_eps"] in P["eps_values"] else P["eps_values"][0]
+    digit_clf, clf_info = train_classifier("mnist", epochs=ACC_CLASSIFIER_EPOCHS if profile != "smoke" else 1,
+                                           device=dev, n_train=None if profile != "smoke" else 1024,
+                                           data_root=data_dir, cache=cache)
+    starts = test.x[: P["chain_starts"]]
+    chains, chain_rows = {}, []
+    for method in ("NECST", "IABF"):
+        for seed in P["seeds"] + [s for s in P["extra_seeds"] if eps_fig == P["extra_seed_eps"]]:
+            chain = necst.markov_chain(models[(method, eps_fig, seed)], starts, P["chain_steps"], eps_fig, seed=0)
+            chains.setdefault(method, chain)
+            with torch.no_grad():
+                labels = torch.stack([digit_clf(c.to(dev)).argmax(1).cpu() for c in chain])
+            for n in range(labels.shape[1]):
+                chain_rows.append({"method": method, "seed": seed, "start": n, "start_label": int(test.y[n]),
+                                   "distinct_classes_visited": len(set(labels[:, n].tolist())),
+                                   "label_changes": int((labels[1:, n] != labels[:-1, n]).sum()),
+                                   "steps": P["chain_steps"], "noise": eps_fig})
+    chain_stats = pd.DataFrame(chain_rows)
+    run.write_table(chain_stats, "figure3_chain_diversity", reproduces="IABF Figure 3",
+                    description="distinct classes (MNIST classifier) visited per chain, NECST vs IABF")
+    display(chain_stats.groupby(["method", "seed"])[["distinct_classes_visited", "label_changes"]].mean())
+    fig, axes = plt.subplots(2 * len(starts), 1, figsize=(chains["NECST"].shape[0] * 0.55, len(starts) * 1.2))
+    for r, (method, n) in enumerate([(m, n) for n in range(len(starts)) for m in ("NECST", "IABF")]):
+        strip = torch.cat(list(chains[method][:, n, 0]), dim=1)
+        axes[r].imshow(strip, cmap="gray", vmin=0, vmax=1)
+        axes[r].set_xticks([])
+        axes[r].set_yticks([])
+        axes[r].set_ylabel(method, fontsize=6, rotation=0, ha="right", va="center")
+    fig.suptitle(f"Figure 3: Markov chains through BSC({eps_fig}), seed {P['seeds'][0]} models", fontsize=9)
+    run.save_figure(fig, "figure3_markov_chains", reproduces="IABF Figure 3",
+                    description="chains from the same test digits, NECST and IABF rows alternating")
+    plt.show()
+
+# %% [markdown]
+# ## Differences from the official code
+#
+# The official TensorFlow code (`MinkaiXu/neural-coding-IABF`) differs from the paper in ways that bear on the
+# ablation. What each does and what we do:
+#
+# | official code | effect | here |
+# | --- | --- | --- |
+# | The per-dimension permutation for the TC discriminator is computed and then discarded: both of the discriminator's inputs are the same codes. | The discriminator can only output 1/2; $\widehat{TC}$ is noise around 0 and the "I" of IABF reduces to the per-bit entropy terms. | `Infomax(permute=True)`: shuffled codes, as Algorithm 1 says. |
+# | The flip test compares the Gumbel noise sample instead of the bit value. | The mask no longer follows eq. 25: which bits are attacked depends on the sampling noise, not on the bit and its gradient. | `flip_mask` tests the sampled bit against the gradient's sign (tested on hand-made gradients). |
+# | No random channel noise in training: the BSC is replaced by the adversarial flips. | The decoder never trains on the channel it meets at test time; the attacked bits are at most $M\varepsilon$ in expectation, about half that after masking. | The attacked code then goes through the BSC at $\varepsilon$ (`AdversarialBitFlip(channel_noise=True)`). |
+# | An extra $0.1\cdot\mathrm{BCE}(\mathrm{dec}(p), x)$ feeds the decoder the code *probabilities*. | A term not in the paper, training the decoder on inputs it never sees at test time. | Dropped (`prob_recon_weight=0`). |
+# | The README's example uses $\lambda = 10^{-7}$. | The infomax term is switched off in practice. | $\lambda = 0.01$, from the paper's set. |
+#
+# The Gumbel defect cannot be reproduced faithfully without the rest of that code's sampling scheme, so the
+# comparison below (run for `mnist`) switches the other three: IABF with `official=True` (no channel noise in
+# training, unpermuted discriminator, extra probability term) next to ours at the same $\varepsilon$ and seed.
+
+# %%
+if dataset == "mnist" and P["official_check"]:
+    eps_off, seed_off = P["extra_seed_eps"], P["seeds"][0]
+    rows = []
+    for method, official in (("ABF", False), ("ABF", True), ("IABF", False), ("IABF", True)):
+        seed_everything(seed_off)
+        model, hist = necst.train(dataset, eps=eps_off, seed=seed_off, epochs=P["epochs"], device=dev,
+                                  n_train=P["n_train"], batch_size=P["batch_size"], lr=P["lr"], data_root=data_dir,
+                                  cache=cache, method=method, infomax_weight=P["infomax_weight"], official=official,
+                                  n_val=P["n_val"] or 10_000, select_best=True)
+        d = necst.distortion(model, test.x, eps_off, seed=seed_off)
+        last = hist[-1]
+        rows.append({"method": method, "variant": "official code" if official else "ours", "noise": eps_off,
+                     "seed": seed_off, "test_l2_per_image": d["l2_per_image"],
+                     "final_tc_estimate": last.get("tc", np.nan), "final_disc_loss": last.get("disc_loss", np.nan),
+                     "final_bit_mi": last.get("bit_mi", np.nan)})
+    official_table = pd.DataFrame(rows)
+    run.write_table(official_table, "official_vs_ours", reproduces="IABF official-code behaviour",
+                    description="ABF / IABF with the official code's behaviour vs ours, MNIST, one eps and seed")
+    display(official_table.round(4))
+    print("A discriminator that sees identical inputs stays at loss 2 log 2 = 1.386; ours learns when codes "
+          "have dependent bits.")
+
+# %% [markdown]
+# ## Other differences from the paper, and what the `cpu` numbers can show
+#
+# * **Budget.** The paper trains for hundreds of epochs on full data; the `cpu` profile trains a few epochs on
+#   subsets (parameters above), trains extra seeds at one $\varepsilon$ only, and covers CIFAR-10 at two noise
+#   levels on 4,000 training images. Absolute distortions are therefore higher than the paper's, and the
+#   method differences the paper reports (1-10 %) are of the same size as the seed-to-seed spread we measure:
+#   read the ordering table with the `std` column beside it.
+# * **Data.** Binary MNIST is thresholded at 0.5 (the paper used Larochelle's fixed binarization); Omniglot is
+#   resized from 105x105 (the paper used Burda's 28x28 split): notebook 02 says more.
+# * **VIMCO** is the standard estimator (notebook 02 explains the official NECST code's variant).
+# * **$\lambda$** is 0.01 for every dataset; the paper picks it per dataset from {0.1, 0.01, 0.001} without
+#   saying which.
+
+# %%
+elapsed = time.perf_counter() - T0
+run.write_json({"seconds": elapsed, "device": str(dev), "dataset": dataset, "jobs": len(jobs)},
+               f"run_info_{dataset}", reproduces="run metadata", description="wall time and device")
+print(f"{dataset}: finished in {elapsed:.0f} s ({profile} profile)")

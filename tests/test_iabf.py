@@ -1,0 +1,156 @@
+"""IABF pieces on hand-made numbers: flip mask, noise allocation, entropies, TC estimate, and the methods' models."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from repro import necst_pipeline as npl
+from repro.checks import ConfigError
+from repro.iabf import (AdversarialBitFlip, Infomax, TCDiscriminator, allocate_noise, bit_entropies,
+                        discriminator_loss, estimate_tc, flip_mask, permute_dims)
+
+
+def test_flip_mask_flips_bits_in_the_direction_that_raises_the_loss():
+    y = torch.tensor([[0.0, 0.0, 1.0, 1.0, 0.0, 1.0]])
+    g = torch.tensor([[0.7, -0.2, -0.5, 0.3, 0.0, 0.0]])
+    assert flip_mask(y, g).tolist() == [[1.0, 0.0, 1.0, 0.0, 0.0, 0.0]]
+    with pytest.raises(ValueError, match="differ in shape"):
+        flip_mask(y, g[:, :3])
+
+
+def test_flipping_the_masked_bits_raises_a_fixed_decoders_loss():
+    torch.manual_seed(0)
+    decoder = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 10))
+    x = torch.rand(64, 10)
+    y = torch.randint(0, 2, (64, 16)).float().requires_grad_(True)
+    loss = lambda code: (torch.sigmoid(decoder(2 * code - 1)) - x).pow(2).sum(1)
+    (g,) = torch.autograd.grad(loss(y).sum(), [y])
+    m = flip_mask(y.detach(), g)
+    # flip, per example, the single masked bit with the largest gradient: a first-order attack, so the loss rises
+    score = (g.abs() * m).masked_fill(m == 0, -1)
+    one = torch.zeros_like(m).scatter_(1, score.argmax(1, keepdim=True), 1.0) * m
+    flipped = (y.detach() + one) % 2
+    rows = m.sum(1) > 0
+    assert rows.all()
+    assert (loss(flipped) > loss(y.detach()))[rows].float().mean() > 0.9
+    # flipping the unmasked bit with the largest gradient instead lowers it for most examples
+    score_u = (g.abs() * (1 - m)).masked_fill(m == 1, -1)
+    other = torch.zeros_like(m).scatter_(1, score_u.argmax(1, keepdim=True), 1.0)
+    assert (loss((y.detach() + other) % 2) < loss(y.detach())).float().mean() > 0.9
+
+
+@pytest.mark.parametrize("eps", [0.05, 0.1, 0.3, 0.5])
+def test_noise_allocation_sums_to_m_eps_within_unit_interval_and_follows_the_gradient(eps):
+    g = torch.randn(8, 100, generator=torch.Generator().manual_seed(1)) ** 3
+    e = allocate_noise(g, eps)
+    assert torch.allclose(e.sum(1), torch.full((8,), 100 * eps), atol=1e-4)
+    assert e.min() >= 0 and e.max() <= 1
+    order = g.abs().argsort(1)
+    assert (e.gather(1, order).diff(dim=1) >= -1e-7).all()  # monotone in |g|
+
+
+def test_noise_allocation_saturates_and_handles_zero_gradients():
+    g = torch.zeros(2, 10)
+    g[0, 0] = 5.0
+    e = allocate_noise(g, 0.4)
+    assert e[0, 0] == pytest.approx(1.0) and torch.allclose(e[0, 1:], torch.full((9,), 1 / 3), atol=1e-5)
+    assert torch.allclose(e[1], torch.full((10,), 0.4))  # no information: uniform
+    with pytest.raises(ConfigError, match="eps"):
+        allocate_noise(g, 1.5)
+
+
+def test_adversary_noise_levels_are_masked_and_budgeted():
+    torch.manual_seed(0)
+    dec = nn.Linear(20, 5)
+    ll = lambda x, logits: -(torch.sigmoid(logits) - x).pow(2).sum(-1)
+    x, p = torch.rand(32, 5), torch.full((32, 20), 0.5)
+    e = AdversarialBitFlip().noise_levels(x, p, 0.2, dec, ll)
+    assert e.shape == (32, 20) and e.min() >= 0 and e.max() <= 1
+    assert (e.sum(1) <= 20 * 0.2 + 1e-4).all() and (e > 0).sum(1).float().mean() < 20
+    assert all(q.grad is None for q in dec.parameters())
+
+
+def test_bit_entropies_on_known_distributions():
+    half = torch.full((100, 4), 0.5)
+    hm, hc = bit_entropies(half)
+    assert torch.allclose(hm, torch.full((4,), math.log(2))) and torch.allclose(hc, torch.full((4,), math.log(2)))
+    det = torch.cat([torch.zeros(50, 3), torch.ones(50, 3)])  # deterministic codes, balanced marginal
+    hm, hc = bit_entropies(det)
+    assert torch.allclose(hm, torch.full((3,), math.log(2)), atol=1e-5) and hc.max() < 1e-5
+    p = torch.full((10, 1), 0.1)
+    hm, hc = bit_entropies(p)
+    assert hm.item() == pytest.approx(-(0.1 * math.log(0.1) + 0.9 * math.log(0.9)), rel=1e-4)
+
+
+def test_permute_dims_keeps_marginals_and_breaks_dependence():
+    g = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 2, (2000, 1), generator=g).float().repeat(1, 2)
+    z = permute_dims(y, g)
+    assert torch.equal(z.sum(0), y.sum(0))
+    assert (z[:, 0] == z[:, 1]).float().mean() == pytest.approx(0.5, abs=0.05)
+
+
+def _trained_tc(codes, steps=300):
+    torch.manual_seed(0)
+    disc = TCDiscriminator(codes.shape[1], hidden=64)
+    opt = torch.optim.Adam(disc.parameters(), lr=3e-3)
+    for _ in range(steps):
+        idx = torch.randint(0, len(codes), (256,))
+        batch = codes[idx]
+        loss = discriminator_loss(disc, batch, permute_dims(batch))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(estimate_tc(disc, codes))
+
+
+def test_tc_estimate_is_near_zero_for_independent_bits_and_positive_for_duplicated_bits():
+    g = torch.Generator().manual_seed(0)
+    independent = torch.randint(0, 2, (4000, 8), generator=g).float()
+    duplicated = torch.randint(0, 2, (4000, 4), generator=g).float().repeat(1, 2)  # true TC = 4 log 2 = 2.77
+    tc_ind, tc_dup = _trained_tc(independent), _trained_tc(duplicated)
+    assert abs(tc_ind) < 0.3
+    assert tc_dup > 1.0
+
+
+def test_infomax_term_updates_only_its_discriminator_and_saves_its_optimizer():
+    torch.manual_seed(0)
+    info = Infomax(6, weight=0.1)
+    logits = torch.randn(64, 6, requires_grad=True)
+    before = [q.detach().clone() for q in info.disc.parameters()]
+    loss, logs = info.term(torch.sigmoid(logits))
+    assert set(logs) == {"bit_mi", "tc", "disc_loss"}
+    assert any(not torch.equal(a, b) for a, b in zip(before, info.disc.parameters()))
+    loss.backward()
+    assert logits.grad is not None and all(q.grad is None or q.grad.abs().sum() > 0 for q in info.disc.parameters())
+    state = info.state_dict()
+    fresh = Infomax(6, weight=0.1)
+    fresh.load_state_dict(state)
+    assert fresh.optimizer.state_dict()["state"].keys() == info.optimizer.state_dict()["state"].keys()
+
+
+def test_methods_build_the_right_regularizers_and_reject_bad_configurations():
+    m = npl.build_model("binary_mnist", eps=0.1, method="IABF", infomax_weight=0.001)
+    assert m.adversary.channel_noise and m.infomax.permute and m.infomax.weight == 0.001
+    off = npl.build_model("binary_mnist", eps=0.1, method="IABF", official=True)
+    assert not off.adversary.channel_noise and not off.infomax.permute and off.prob_recon_weight == 0.1
+    assert npl.build_model("mnist", eps=0.1, method="ABF").infomax is None
+    with pytest.raises(ConfigError, match="unknown method 'VAT'"):
+        npl.build_model("mnist", eps=0.1, method="VAT")
+    with pytest.raises(ConfigError, match="channel='bec'"):
+        npl.build_model("mnist", eps=0.1, method="ABF", channel="bec")
+
+
+@pytest.mark.parametrize("method", ["ABF", "IABF"])
+def test_regularized_training_runs_and_selects_the_best_validation_epoch(method):
+    model, hist = npl.train("binary_mnist", eps=0.1, seed=0, epochs=2, device=torch.device("cpu"), n_train=200,
+                            method=method, select_best=True, n_val=100)
+    assert len(hist) == 2 and sum(h["selected"] for h in hist) == 1
+    best = min(hist, key=lambda h: h["val_l2_per_image"])
+    assert best["selected"]
+    again, _ = npl.train("binary_mnist", eps=0.1, seed=0, epochs=2, device=torch.device("cpu"), n_train=200,
+                         method=method, select_best=True, n_val=100)  # from the cache: the selected weights
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values())
+               if isinstance(a, torch.Tensor))

@@ -41,8 +41,8 @@ PROFILES: dict[str, dict[str, dict]] = {
     "03_iabf": {
         "smoke": dict(epochs=1, n_train=300, n_val=100, n_test=200, eps_values=[0.1], seeds=[0], extra_seeds=[],
                       chain_steps=3, chain_starts=4, official_check=True),
-        "cpu": dict(epochs={"binary_mnist": 5, "mnist": 5, "omniglot": 5, "cifar10": 4},
-                    n_train={"binary_mnist": 20000, "mnist": 20000, "cifar10": 4000},
+        "cpu": dict(epochs={"binary_mnist": 5, "mnist": 5, "omniglot": 5, "cifar10": 3},
+                    n_train={"binary_mnist": 10000, "mnist": 10000, "omniglot": 10000, "cifar10": 3000},
                     n_val={"binary_mnist": 2000, "mnist": 2000, "omniglot": 2000, "cifar10": 1000},
                     n_test={"cifar10": 2000},
                     eps_values={"binary_mnist": [0.1, 0.2, 0.3, 0.4], "mnist": [0.1, 0.2, 0.3, 0.4],

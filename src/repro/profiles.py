@@ -53,6 +53,33 @@ PROFILES: dict[str, dict[str, dict]] = {
                       n_val=None, n_test=None, eps_values=[0.1, 0.2, 0.3, 0.4], seeds=[0, 1, 2], extra_seeds=[],
                       chain_steps=20, chain_starts=8, official_check=True),
     },
+    "04_bandwidth_awgn": {
+        "smoke": dict(epochs=1, bl_epochs=1, binary_epochs=2, n_train=128, n_test=30, seeds=[0], betas=[1.0, 10.0],
+                      snrs_db=[0.0, 10.0], width=8, cae_samples=2000, cae_epochs=1, fid_classifier_epochs=1,
+                      fid_classifier_n_train=300, figure_images=4, threads=1),
+        "cpu": dict(epochs=8, bl_epochs=20, binary_epochs=8, n_train={"cifar10": 8100, "mnist": 8100},
+                    n_test={"cifar10": 1000, "mnist": 1000}, seeds=[0], betas=[0.1, 1.0, 10.0],
+                    snrs_db=[-10.0, -5.0, 0.0, 5.0, 10.0], width=16, cae_samples=50000, cae_epochs=10,
+                    fid_classifier_epochs=5, fid_classifier_n_train=20000, figure_images=8, threads=1),
+        "paper": dict(epochs=100, bl_epochs=100, binary_epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2],
+                      betas=[0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0], snrs_db=[-10.0, -5.0, 0.0, 5.0, 10.0], width=64,
+                      cae_samples=500000, cae_epochs=20, fid_classifier_epochs=10, fid_classifier_n_train=None,
+                      figure_images=8, threads=None),
+    },
+    "05_dna_storage": {
+        "smoke": dict(epochs=1, n_train=512, n_test=40, seeds=[0], n_bits=[4, 8], jpeg_qualities=[50],
+                      coverages=[1, 3, 10, 30], figure_images=6, classifier_epochs=1, classifier_n_train=1024,
+                      bbmap_coverages=[10], error_profile_reads=500, benchmark_files=60, benchmark_coverages=[3]),
+        "cpu": dict(epochs=10, n_train=None, n_test=1000, seeds=[0, 1, 2], n_bits=[2, 4, 6, 8],
+                    jpeg_qualities=[10, 50, 90], coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70],
+                    figure_images=10, classifier_epochs=10, classifier_n_train=None, bbmap_coverages=[3, 10],
+                    error_profile_reads=5000, benchmark_files=2000, benchmark_coverages=[1, 3, 10, 30]),
+        "paper": dict(epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2], n_bits=[2, 3, 4, 5, 6, 7, 8],
+                      jpeg_qualities=[10, 30, 50, 70, 90],
+                      coverages=[1, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100], figure_images=10,
+                      classifier_epochs=10, classifier_n_train=None, bbmap_coverages=[1, 3, 10, 30],
+                      error_profile_reads=20000, benchmark_files=2000, benchmark_coverages=[1, 3, 10, 30]),
+    },
 }
 
 # Parameters shared by all profiles of a notebook (the paper's settings that no profile changes).
@@ -60,7 +87,15 @@ FIXED: dict[str, dict] = {
     "01_vae_compression": dict(latent_dim=16, batch_size=64, lr=1e-3, bsc_eps=0.05, n_bits_table=8,
                                quant_range=3.0),
     "02_necst": dict(batch_size=100, lr=1e-3, max_iter=50),
+    "04_bandwidth_awgn": dict(latent_dim=100, n_bands=5, bl_snr_db=0.0, bl_beta=None, obs_std=0.1, batch_size=64,
+                              lr=1e-3, alv_dim=32, prior_components=4, prior_hidden=128, cae_hidden=512,
+                              cae_batch_size=256, binary_eps=0.1, binary_temperature=0.5, binary_beta=1.0,
+                              fid_features="auto", bl_marginalize="sample", alv_prior="conditional"),
     "03_iabf": dict(batch_size=100, lr=1e-3, infomax_weight=0.01, extra_seed_eps=0.1, figure3_eps=0.1),
+    "05_dna_storage": dict(latent_dim=16, batch_size=64, lr=1e-3, quant_range=3.0, n_bits_table=8,
+                           jpeg_figure_quality=50, figure_coverages=[3, 10], payload_nt=150, substitution_rate=2e-3,
+                           insertion_rate=5e-4, deletion_rate=1e-3, bias_sigma=0.5, consensus="spoa",
+                           vae_layout="packed"),
 }
 
 

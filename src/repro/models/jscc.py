@@ -1,0 +1,329 @@
+"""Joint and separate neural communication systems over Gaussian channels (paper 003, sections 4.2-4.3).
+
+Every system here uses the same posterior family (an isotropic Gaussian ``q(y | x) = N(mu(x), diag sigma(x)^2)``
+over a ``latent_dim`` code, predicted by :class:`~repro.models.resnet_coder.ResidualEncoder`) and the same
+decoder architecture (:class:`~repro.models.resnet_coder.ResidualDecoder`), with a Gaussian observation model of
+fixed standard deviation ``obs_std`` on [0, 1] pixels. Losses are negative ELBOs in nats per image:
+
+* :class:`SourceVAE` (separate system, source coder): ``D + beta R`` with ``D = -log p(x | y)`` and
+  ``R = KL(q(y | x) || N(0, I))`` (paper eq. 6, beta-VAE).
+* :class:`ChannelAutoencoder` (separate system, channel coder): deterministic MLP encoder, the AWGN channel, MLP
+  decoder, trained on samples of the source coder's prior ``N(0, I)`` to minimize the squared error.
+* :class:`JointSystem` (paper eq. 8): ``y ~ q(y | x)`` goes through the channel and the decoder reconstructs from
+  the received ``z``: ``D + beta R`` with ``D = -log p(x | z)``. With the bandwidth-limited channel the lost bands
+  are filled by a code prior; a learned prior adds its own fitting term (its negative log-likelihood of the codes
+  actually sent, which touches only the prior's parameters). With auxiliary latent variables ``v`` (paper eq. 9)
+  the decoder is ``p(x | z, v)``, ``v`` has a prior ``p(v | z)`` (or ``N(0, I)``) and a posterior
+  ``q(v | x, y, z)``, and the ELBO gains ``KL(q(v | x, y, z) || p(v | z))``; at the receiver ``v`` is drawn from
+  its prior.
+* :class:`BinaryJointSystem` (Appendix C): Binary Concrete code bits through the relaxed binary symmetric
+  channel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..channels_continuous import AWGNChannel, BandwidthLimitedChannel
+from ..checks import check_choice, check_range
+from ..relaxed_binary import RelaxedBinarySymmetricChannel, concrete_logit_log_density, concrete_logit_sample
+from .resnet_coder import ResidualDecoder, ResidualEncoder
+
+LOG_SIGMA_RANGE = (-7.0, 2.0)
+ALV_PRIORS = ("conditional", "standard")
+
+
+# ---- ELBO terms ------------------------------------------------------------------------------------------------
+
+def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, obs_std: float) -> torch.Tensor:
+    """``(N,)`` ``-log N(x; x_hat, obs_std^2 I)`` in nats, summed over all pixels of an item."""
+    d = x[0].numel()
+    sse = (x - x_hat).pow(2).flatten(1).sum(1)
+    return 0.5 * sse / obs_std**2 + d * (math.log(obs_std) + 0.5 * math.log(2 * math.pi))
+
+
+def kl_to_standard_normal(mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+    """``(N,)`` ``KL(N(mu, diag sigma^2) || N(0, I))`` in nats: ``1/2 sum(mu^2 + sigma^2 - 1 - 2 log sigma)``."""
+    return 0.5 * (mu.pow(2) + (2 * log_sigma).exp() - 1 - 2 * log_sigma).sum(1)
+
+
+def kl_gaussians(mu_q: torch.Tensor, log_sigma_q: torch.Tensor, mu_p: torch.Tensor,
+                 log_sigma_p: torch.Tensor) -> torch.Tensor:
+    """``(N,)`` ``KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2))`` of diagonal Gaussians, in nats:
+    ``sum(log sigma_p - log sigma_q + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2)``."""
+    var_p = (2 * log_sigma_p).exp()
+    return (log_sigma_p - log_sigma_q + ((2 * log_sigma_q).exp() + (mu_q - mu_p).pow(2)) / (2 * var_p) - 0.5).sum(1)
+
+
+def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """A draw ``mu + sigma * eps`` with ``eps ~ N(0, I)`` (from ``generator`` when given)."""
+    gen_device = generator.device if generator is not None else mu.device
+    eps = torch.randn(mu.shape, generator=generator, device=gen_device).to(mu.device)
+    return mu + log_sigma.exp() * eps
+
+
+def sse(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+    """``(N,)`` per-image squared L2 distortion (sum over pixels)."""
+    return (x - x_hat).pow(2).flatten(1).sum(1)
+
+
+class GaussianEncoder(nn.Module):
+    """``(N, C, 32, 32)`` -> ``(mu, log_sigma)``, each ``(N, latent_dim)``; optional side input (see
+    :class:`ResidualEncoder`)."""
+
+    def __init__(self, in_channels: int, latent_dim: int, width: int, cond_dim: int = 0):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.net = ResidualEncoder(in_channels, 2 * latent_dim, width, cond_dim)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, log_sigma = self.net(x, cond).chunk(2, 1)
+        return mu, log_sigma.clamp(*LOG_SIGMA_RANGE)
+
+
+def _check_common(latent_dim: int, beta: float, obs_std: float) -> None:
+    check_range("latent_dim", latent_dim, 1, 100_000, integer=True)
+    check_range("beta", beta, 0.0, 1e6)
+    check_range("obs_std", obs_std, 1e-4, 10.0)
+
+
+# ---- separate system -------------------------------------------------------------------------------------------
+
+class SourceVAE(nn.Module):
+    """beta-VAE source coder with an ``N(0, I)`` prior (the separate system's red half).
+
+    ``loss(x)``: ``(N, C, 32, 32)`` -> scalar mean of ``D + beta R`` and a metrics dict.
+    """
+
+    def __init__(self, in_channels: int, latent_dim: int, width: int, beta: float, obs_std: float):
+        super().__init__()
+        _check_common(latent_dim, beta, obs_std)
+        self.latent_dim, self.beta, self.obs_std = latent_dim, float(beta), float(obs_std)
+        self.encoder = GaussianEncoder(in_channels, latent_dim, width)
+        self.decoder = ResidualDecoder(latent_dim, in_channels, width)
+
+    def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        mu, log_sigma = self.encoder(x)
+        x_hat = self.decoder(reparameterize(mu, log_sigma))
+        return {"distortion": gaussian_nll(x, x_hat, self.obs_std), "rate": kl_to_standard_normal(mu, log_sigma),
+                "l2": sse(x, x_hat)}
+
+    def loss(self, x: torch.Tensor):
+        t = self.terms(x)
+        loss = (t["distortion"] + self.beta * t["rate"]).mean()
+        return loss, {k: float(v.detach().mean()) for k, v in t.items()}
+
+
+class ChannelAutoencoder(nn.Module):
+    """Neural channel code for ``latent_dim`` real numbers over ``latent_dim`` uses of an AWGN channel.
+
+    ``forward(y_src)``: ``(N, latent_dim)`` source symbols -> ``(N, latent_dim)`` estimates after the channel.
+    Encoder ``latent -> hidden -> latent`` (then power-normalized by the channel), decoder
+    ``latent -> hidden -> hidden -> latent``, ReLU.
+    """
+
+    def __init__(self, latent_dim: int, snr: float, hidden: int = 512):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.channel = AWGNChannel(snr)
+        self.encoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim))
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                                     nn.ReLU(), nn.Linear(hidden, latent_dim))
+
+    def forward(self, y_src: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if y_src.dim() != 2 or y_src.shape[1] != self.latent_dim:
+            raise ValueError(f"expected source codes (N, {self.latent_dim}), got {tuple(y_src.shape)}")
+        return self.decoder(self.channel(self.encoder(y_src), generator))
+
+    def loss(self, y_src: torch.Tensor):
+        err = (self(y_src) - y_src).pow(2).sum(1)
+        return err.mean(), {"mse_per_dim": float(err.detach().mean()) / self.latent_dim}
+
+
+class SeparateSystem(nn.Module):
+    """Source VAE + channel autoencoder, each trained alone: ``x -> y' ~ q(y'|x) -> channel AE -> decoder``."""
+
+    def __init__(self, vae: SourceVAE, channel_ae: ChannelAutoencoder):
+        super().__init__()
+        self.vae, self.channel_ae = vae, channel_ae
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``(N, C, 32, 32)`` -> reconstructions after the channel (code sampled from the posterior)."""
+        y_src = reparameterize(*self.vae.encoder(x), generator)
+        return self.vae.decoder(self.channel_ae(y_src, generator))
+
+
+# ---- joint system ----------------------------------------------------------------------------------------------
+
+class JointSystem(nn.Module):
+    """Encoder, channel and decoder trained end to end (paper eq. 8), optionally with an ALV decoder (eq. 9).
+
+    Args:
+        channel: an :class:`AWGNChannel` or a :class:`BandwidthLimitedChannel` (then ``prior`` is required).
+        prior: code prior filling lost bands (:mod:`repro.code_priors`); a learned one is trained alongside.
+        alv_dim: number of auxiliary latent variables ``v`` (0: a plain decoder ``p(x | z)``).
+        alv_prior: ``conditional`` (``p(v | z)``, a diagonal Gaussian computed from the received code by a small
+            MLP, as the prior of a conditional ConvDRAW decoder depends on its conditioning) or ``standard``
+            (``N(0, I)``, eq. 9 read literally).
+
+    ``loss(x)``: ``(N, C, 32, 32)`` -> scalar ``mean(D + beta R + KL_v) + prior fit`` and metrics.
+    ``reconstruct(x, generator, bandwidth)``: -> ``(N, C, 32, 32)`` as the receiver sees it (``v`` from its prior).
+    """
+
+    def __init__(self, in_channels: int, latent_dim: int, width: int, channel: nn.Module, beta: float,
+                 obs_std: float, prior: nn.Module | None = None, alv_dim: int = 0, alv_prior: str = "conditional"):
+        super().__init__()
+        _check_common(latent_dim, beta, obs_std)
+        check_range("alv_dim", alv_dim, 0, 100_000, integer=True)
+        check_choice("alv_prior", alv_prior, ALV_PRIORS)
+        if isinstance(channel, BandwidthLimitedChannel):
+            if prior is None:
+                raise ValueError("a bandwidth-limited channel needs a code prior")
+            channel.band_size(latent_dim)
+        elif not isinstance(channel, AWGNChannel):
+            raise TypeError(f"channel must be AWGNChannel or BandwidthLimitedChannel, got {type(channel).__name__}")
+        self.latent_dim, self.beta, self.obs_std, self.alv_dim = latent_dim, float(beta), float(obs_std), alv_dim
+        self.channel = channel
+        self.prior = prior
+        self.encoder = GaussianEncoder(in_channels, latent_dim, width)
+        self.decoder = ResidualDecoder(latent_dim + alv_dim, in_channels, width)
+        self.alv_posterior = GaussianEncoder(in_channels, alv_dim, width, cond_dim=2 * latent_dim) if alv_dim else None
+        self.alv_prior = alv_prior
+        self.alv_prior_net = (nn.Sequential(nn.Linear(latent_dim, 128), nn.ReLU(), nn.Linear(128, 2 * alv_dim))
+                              if alv_dim and alv_prior == "conditional" else None)
+
+    @property
+    def bandwidth_limited(self) -> bool:
+        return isinstance(self.channel, BandwidthLimitedChannel)
+
+    @property
+    def learned_prior(self) -> bool:
+        return self.prior is not None and any(True for _ in self.prior.parameters())
+
+    def send(self, y: torch.Tensor, bandwidth=None, generator: torch.Generator | None = None):
+        """Code ``y`` through the channel: ``(z, received, bandwidth)``; ``received`` before any band is lost."""
+        if not self.bandwidth_limited:
+            z = self.channel(y, generator)
+            return z, z, None
+        received = self.channel.awgn(y, generator)
+        z, bw = self.channel.fill(received, bandwidth, self.prior, generator)
+        return z, received, bw
+
+    def v_prior(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log standard deviation ``(N, alv_dim)`` of the prior of ``v`` given the received ``z``."""
+        if self.alv_prior_net is None:
+            zeros = z.new_zeros((z.shape[0], self.alv_dim))
+            return zeros, zeros
+        mu, log_sigma = self.alv_prior_net(z).chunk(2, 1)
+        return mu, log_sigma.clamp(*LOG_SIGMA_RANGE)
+
+    def decode(self, z: torch.Tensor, v: torch.Tensor | None = None) -> torch.Tensor:
+        if self.alv_dim:
+            if v is None:
+                raise ValueError("an ALV decoder needs auxiliary latents v")
+            z = torch.cat([z, v], 1)
+        return self.decoder(z)
+
+    def _sent(self, y: torch.Tensor) -> torch.Tensor:
+        return self.channel.awgn.transmit(y) if self.bandwidth_limited else self.channel.transmit(y)
+
+    def _decoder_terms(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        out, v = {}, None
+        if self.alv_dim:
+            v_mu, v_log_sigma = self.alv_posterior(x, torch.cat([self._sent(y), z], 1))
+            v = reparameterize(v_mu, v_log_sigma)
+            if self.alv_prior_net is None:
+                out["kl_v"] = kl_to_standard_normal(v_mu, v_log_sigma)
+            else:
+                out["kl_v"] = kl_gaussians(v_mu, v_log_sigma, *self.v_prior(z))
+        x_hat = self.decode(z, v)
+        out["distortion"] = gaussian_nll(x, x_hat, self.obs_std)
+        out["l2"] = sse(x, x_hat)
+        return out
+
+    def terms(self, x: torch.Tensor, bandwidth=None) -> dict[str, torch.Tensor]:
+        """Per-image ELBO terms. Over the bandwidth-limited channel ``bandwidth`` may be an int, an ``(N,)`` tensor,
+        ``None`` (one uniform draw per image: Monte Carlo marginalization) or ``'all'`` (enumeration: the decoder
+        terms averaged over every bandwidth, for the same code sample and channel noise)."""
+        mu, log_sigma = self.encoder(x)
+        y = reparameterize(mu, log_sigma)
+        out = {"rate": kl_to_standard_normal(mu, log_sigma)}
+        if isinstance(bandwidth, str):
+            if bandwidth != "all" or not self.bandwidth_limited:
+                raise ValueError(f"bandwidth={bandwidth!r}: the only string accepted is 'all', and only over the "
+                                 "bandwidth-limited channel")
+            received = self.channel.awgn(y)
+            per_b = [self._decoder_terms(x, y, self.channel.fill(received, b, self.prior)[0])
+                     for b in range(1, self.channel.n_bands + 1)]
+            out.update({k: torch.stack([p[k] for p in per_b]).mean(0) for k in per_b[0]})
+        else:
+            z, received, _ = self.send(y, bandwidth)
+            out.update(self._decoder_terms(x, y, z))
+        if self.bandwidth_limited and self.learned_prior:
+            out["prior_nll"] = self.prior.nll(self._sent(y).detach(), received.detach())
+        return out
+
+    def loss(self, x: torch.Tensor, bandwidth=None):
+        t = self.terms(x, bandwidth)
+        elbo = t["distortion"] + self.beta * t["rate"] + t.get("kl_v", 0.0)
+        loss = elbo.mean() + (t["prior_nll"].mean() if "prior_nll" in t else 0.0)
+        return loss, {k: float(v.detach().mean()) for k, v in t.items()}
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None, bandwidth=None) -> torch.Tensor:
+        y = reparameterize(*self.encoder(x), generator)
+        z, _, _ = self.send(y, bandwidth, generator)
+        v = None
+        if self.alv_dim:
+            v = reparameterize(*self.v_prior(z), generator)
+        return self.decode(z, v)
+
+
+# ---- relaxed binary channel (Appendix C) -----------------------------------------------------------------------
+
+class BinaryJointSystem(nn.Module):
+    """Joint system with ``n_bits`` Binary Concrete code bits over the relaxed binary symmetric channel.
+
+    Training: logits ``log alpha(x)`` -> relaxed bits ``y = sigmoid(Y)``, ``Y = (log alpha + L) / T`` -> relaxed
+    BSC -> decoder of ``2 z - 1``. Loss: ``D + beta R`` with the Monte Carlo rate
+    ``R = log g_{alpha,T}(Y) - log g_{1,T}(Y)`` (paper eq. 20; prior: fair relaxed coin at the same T).
+    ``reconstruct_hard``: Bernoulli bits through the real BSC, the system as it would be deployed.
+    """
+
+    def __init__(self, in_channels: int, n_bits: int, width: int, eps: float, temperature: float, beta: float,
+                 obs_std: float):
+        super().__init__()
+        _check_common(n_bits, beta, obs_std)
+        self.n_bits, self.beta, self.obs_std = n_bits, float(beta), float(obs_std)
+        self.channel = RelaxedBinarySymmetricChannel(eps, temperature)
+        self.encoder = ResidualEncoder(in_channels, n_bits, width)
+        self.decoder = ResidualDecoder(n_bits, in_channels, width)
+
+    def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        log_alpha = self.encoder(x)
+        t = self.channel.temperature
+        logit = concrete_logit_sample(log_alpha, t)
+        rate = (concrete_logit_log_density(logit, log_alpha, t)
+                - concrete_logit_log_density(logit, torch.zeros_like(log_alpha), t)).sum(1)
+        z = self.channel(torch.sigmoid(logit))
+        x_hat = self.decoder(2 * z - 1)
+        return {"distortion": gaussian_nll(x, x_hat, self.obs_std), "rate": rate, "l2": sse(x, x_hat)}
+
+    def loss(self, x: torch.Tensor):
+        t = self.terms(x)
+        return (t["distortion"] + self.beta * t["rate"]).mean(), {k: float(v.detach().mean()) for k, v in t.items()}
+
+    @torch.no_grad()
+    def reconstruct_hard(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        from ..channels import BinarySymmetricChannel
+
+        probs = torch.sigmoid(self.encoder(x))
+        gen_device = generator.device if generator is not None else x.device
+        bits = (torch.rand(probs.shape, generator=generator, device=gen_device).to(x.device) < probs).float()
+        received = BinarySymmetricChannel(self.channel.eps)(bits, generator)
+        return self.decoder(2 * received - 1)

@@ -17,7 +17,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install --quiet -r requirements.txt 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install --quiet --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c 'import torch, torchvision, papermill, jupytext, nbval, pytorch_msssim, repro' \
+  .venv/bin/python -c 'import torch, torchvision, papermill, jupytext, nbval, pytorch_msssim, spoa, edlib, repro' \
     || { echo "setup_env: installation incomplete" >&2; exit 1; }
   echo "$want" > "$stamp"
+fi
+# BBMap's randomreads.sh: notebook 05's second read simulator. Optional (its cells and tests skip without it), so
+# only tried as root with apt-get, and a failure never stops the set-up.
+if ! command -v randomreads.sh >/dev/null 2>&1 && [ ! -x /usr/share/bbmap/randomreads.sh ] \
+   && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup_env: installing the Debian package bbmap (optional, for notebook 05)"
+  timeout 300 apt-get install -y -qq bbmap >/dev/null 2>&1 || echo "setup_env: bbmap not installed (optional)"
 fi

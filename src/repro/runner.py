@@ -25,6 +25,7 @@ RUNS: dict[str, list[dict]] = {
     "02_necst": [{"dataset": d} for d in ("binary_mnist", "omniglot", "random_bits", "mnist", "cifar10", "celeba32")],
     "03_iabf": [{"dataset": d} for d in ("mnist", "binary_mnist", "omniglot", "cifar10")],
     "04_bandwidth_awgn": [{"dataset": "celeba32"}],
+    "05_dna_storage": [{"dataset": "mnist"}],
 }
 
 

@@ -1,0 +1,509 @@
+"""Files to oligos and back, in the style of Goldman et al. (2013) and OligoArchive (paper 000, section III).
+
+Three layers, each invertible:
+
+1. **Bytes to trits** with a ternary Huffman code (:class:`HuffmanCode`). Built from byte frequencies; with the
+   default uniform frequencies it is Goldman's shape: 236 bytes get 5 trits, 20 bytes get 6, and the 257th symbol
+   of the full ternary tree is an *end-of-chunk* (EOC) codeword. Uniform frequencies suit the payloads stored
+   here (quantized latents, JPEG and PNG entropy-coded data), which are close to uniform.
+2. **Chunks**: every file is cut into chunks holding whole bytes (greedy: as many as fit in the payload), so a
+   lost chunk loses a known span of bytes and never desynchronizes the rest. The file's last chunk ends with the
+   full EOC codeword (a new chunk is opened if it does not fit), so a decoder knows a file's length exactly when
+   that chunk is recovered. Unused payload trits after the last byte hold a prefix of EOC (never a complete
+   codeword) and then zeros. Each chunk carries a header: file id, byte offset of its first byte, and a small
+   header check; a check over header and payload closes the oligo::
+
+       | file id (F) | byte offset (O) | header check (H) | payload (P) | check (C) |     (trits = nucleotides)
+
+   Checks are weighted sums of the trits modulo the largest prime below ``3**n`` (fixed pseudo-random weights):
+   any single trit error is caught, other corruptions pass with probability about ``3**-n``.
+3. **Trits to bases** with Goldman's rotating code: each trit picks one of the three bases that differ from the
+   previous one, ``base_i = (base_{i-1} + 1 + trit_i) mod 4`` over ``A, C, G, T`` (the base before the oligo is
+   ``A``). No two neighbours are equal, so there are no homopolymers by construction; one nucleotide per trit.
+
+Shapes: oligos are ``(n_oligos, L)`` uint8 arrays of base codes 0..3 (``A C G T``), ``L = F + O + H + P + C``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..checks import ConfigError, check_range
+
+BASES = "ACGT"
+N_CODE = 4  # any base call that is not A, C, G or T (N, lower-case junk, ...) decodes to this code
+_TO_CODE = np.full(256, N_CODE, dtype=np.uint8)
+for _i, _b in enumerate(BASES):
+    _TO_CODE[ord(_b)] = _i
+    _TO_CODE[ord(_b.lower())] = _i
+_TO_CHAR = np.frombuffer(b"ACGTN", dtype=np.uint8)
+COMPLEMENT = np.array([3, 2, 1, 0, N_CODE], dtype=np.uint8)  # A<->T, C<->G, N->N
+
+START_BASE = 0  # the implicit base before every oligo (A)
+MAX_OLIGO_LENGTH = 400  # "a few hundred nucleotides at most" (array synthesis)
+CHECK_WEIGHT_SEED = 20130123  # fixed once: the check weights are part of the format
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bases
+# ---------------------------------------------------------------------------------------------------------------
+def to_codes(seq: str | bytes) -> np.ndarray:
+    """A DNA string to uint8 base codes (A=0, C=1, G=2, T=3, anything else 4)."""
+    raw = seq.encode("ascii", "replace") if isinstance(seq, str) else bytes(seq)
+    return _TO_CODE[np.frombuffer(raw, dtype=np.uint8)]
+
+
+def to_string(codes: np.ndarray) -> str:
+    """uint8 base codes to a DNA string (code 4 becomes ``N``)."""
+    return _TO_CHAR[np.minimum(np.asarray(codes, dtype=np.uint8), N_CODE)].tobytes().decode("ascii")
+
+
+def reverse_complement(codes: np.ndarray) -> np.ndarray:
+    """Reverse complement along the last axis (works on one sequence or on ``(n, L)`` equal-length rows)."""
+    return COMPLEMENT[np.asarray(codes)[..., ::-1]]
+
+
+def trits_to_bases(trits: np.ndarray, start: int = START_BASE) -> np.ndarray:
+    """Rotating code on the last axis: ``(..., n)`` trits 0..2 -> ``(..., n)`` base codes, no homopolymers."""
+    trits = np.asarray(trits)
+    if trits.size and (trits.min() < 0 or trits.max() > 2):
+        raise ValueError("trits must be 0, 1 or 2")
+    steps = np.cumsum(trits.astype(np.int64) + 1, axis=-1)
+    return ((start + steps) % 4).astype(np.uint8)
+
+
+_PAIR_TRIT = np.full(25, 3, dtype=np.uint8)  # (previous base * 5 + base) -> trit, 3 where invalid
+for _p in range(4):
+    for _c in range(4):
+        if (_c - _p - 1) % 4 < 3:
+            _PAIR_TRIT[_p * 5 + _c] = (_c - _p - 1) % 4
+
+
+def bases_to_trits(bases: np.ndarray, start: int = START_BASE) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse rotating code on the last axis: ``(..., n)`` base codes -> ``(..., n)`` trits and a validity mask.
+
+    A position is invalid when its base repeats the previous one (impossible in an encoded oligo) or either base is
+    not A/C/G/T; its trit is then 0.
+    """
+    bases = np.asarray(bases, dtype=np.uint8)
+    prev = np.empty_like(bases)
+    prev[..., 0] = start
+    prev[..., 1:] = bases[..., :-1]
+    trit = _PAIR_TRIT[prev * np.uint8(5) + bases]
+    valid = trit < 3
+    trit[~valid] = 0
+    return trit, valid
+
+
+def gc_content(oligos: np.ndarray) -> np.ndarray:
+    """``(n, L)`` base codes -> ``(n,)`` fraction of G and C per oligo."""
+    oligos = np.atleast_2d(oligos)
+    return ((oligos == 1) | (oligos == 2)).mean(axis=1)
+
+
+def max_homopolymer(oligos: np.ndarray) -> int:
+    """Longest run of one repeated base over all rows of ``(n, L)`` base codes (1 means none)."""
+    oligos = np.atleast_2d(np.asarray(oligos))
+    if oligos.shape[1] == 0:
+        return 0
+    same = oligos[:, 1:] == oligos[:, :-1]
+    best, run = 1, np.ones(oligos.shape[0], dtype=np.int64)
+    for j in range(same.shape[1]):
+        run = np.where(same[:, j], run + 1, 1)
+        best = max(best, int(run.max()))
+    return best
+
+
+def write_fasta(path: str | Path, oligos: np.ndarray, names: list[str] | None = None, width: int = 0) -> Path:
+    """Write ``(n, L)`` base codes as FASTA (one record per row; ``width`` > 0 wraps lines). Returns the path."""
+    path = Path(path)
+    oligos = np.atleast_2d(oligos)
+    names = names or [f"oligo_{i}" for i in range(len(oligos))]
+    if len(names) != len(oligos):
+        raise ValueError(f"{len(names)} names for {len(oligos)} oligos")
+    with open(path, "w") as fh:
+        for name, row in zip(names, oligos):
+            seq = to_string(row)
+            if width > 0:
+                seq = "\n".join(seq[i:i + width] for i in range(0, len(seq), width))
+            fh.write(f">{name}\n{seq}\n")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Ternary Huffman code
+# ---------------------------------------------------------------------------------------------------------------
+def _to_base3(value: int, width: int) -> list[int]:
+    return [(value // 3 ** (width - 1 - i)) % 3 for i in range(width)]
+
+
+class HuffmanCode:
+    """Canonical ternary Huffman code for the 256 byte values plus an end-of-chunk symbol (index 256).
+
+    ``frequencies``: 256 non-negative byte weights (default uniform). EOC gets weight 0, so it receives one of the
+    longest codewords. Codewords are assigned canonically: sorted by (length, symbol), consecutive base-3 numbers.
+    """
+
+    EOC = 256
+
+    def __init__(self, frequencies=None):
+        freq = np.ones(256) if frequencies is None else np.asarray(frequencies, dtype=float)
+        if freq.shape != (256,) or (freq < 0).any() or not np.isfinite(freq).all():
+            raise ConfigError("Huffman frequencies must be 256 finite non-negative numbers")
+        weights = list(freq) + [0.0]  # 257 symbols: odd, so the ternary tree is full without dummies
+        heap = [(w, i, i) for i, w in enumerate(weights)]  # (weight, tie-break, node)
+        heapq.heapify(heap)
+        children: dict[int, list[int]] = {}
+        next_id = len(weights)
+        while len(heap) > 1:
+            group = [heapq.heappop(heap) for _ in range(min(3, len(heap)))]
+            children[next_id] = [g[2] for g in group]
+            heapq.heappush(heap, (sum(g[0] for g in group), next_id, next_id))
+            next_id += 1
+        lengths = np.zeros(len(weights), dtype=np.int64)
+        stack = [(heap[0][2], 0)]
+        while stack:
+            node, depth = stack.pop()
+            if node in children:
+                stack += [(c, depth + 1) for c in children[node]]
+            else:
+                lengths[node] = depth
+        order = sorted(range(len(weights)), key=lambda s: (lengths[s], s))
+        self.lengths = lengths  # (257,) trits per symbol
+        self.min_len, self.max_len = int(lengths.min()), int(lengths.max())
+        self.codes = np.zeros((len(weights), self.max_len), dtype=np.uint8)  # left-aligned codewords
+        # canonical assignment; first[l], count[l]: first code value and number of codes of length l
+        self.first = np.zeros(self.max_len + 1, dtype=np.int64)
+        self.count = np.zeros(self.max_len + 1, dtype=np.int64)
+        self.symbol_at = {}  # (length, value) -> symbol, as a dense table per length below
+        code, prev_len = 0, int(lengths[order[0]])
+        self.first[prev_len] = 0
+        for s in order:
+            length = int(lengths[s])
+            if length != prev_len:
+                code = code * 3 ** (length - prev_len)
+                self.first[length] = code
+                prev_len = length
+            self.codes[s, :length] = _to_base3(code, length)
+            self.count[length] += 1
+            self.symbol_at[(length, code)] = s
+            code += 1
+        # dense decode tables: for length l, symbol of value first[l] + k
+        self.table = {l: np.array([self.symbol_at[(l, int(self.first[l]) + k)] for k in range(int(self.count[l]))],
+                                  dtype=np.int64) for l in range(self.max_len + 1) if self.count[l]}
+
+    @property
+    def eoc(self) -> np.ndarray:
+        return self.codes[self.EOC, : self.lengths[self.EOC]]
+
+    def encode(self, data: bytes) -> np.ndarray:
+        """Bytes -> flat uint8 trits (no EOC)."""
+        sym = np.frombuffer(bytes(data), dtype=np.uint8).astype(np.int64)
+        if sym.size == 0:
+            return np.zeros(0, dtype=np.uint8)
+        lens = self.lengths[sym]
+        mask = np.arange(self.max_len)[None, :] < lens[:, None]
+        return self.codes[sym][mask]
+
+    def decode_rows(self, trits: np.ndarray,
+                    max_symbols: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Decode every row of ``(n, P)`` trits independently, vectorized over rows.
+
+        Reading stops at EOC, at a codeword that would run past the row, or after ``max_symbols``. Returns
+        ``symbols (n, S)`` int64 (-1 after the end), ``n_bytes (n,)`` and ``ended (n,)`` (True where the row
+        stopped at a complete EOC codeword).
+        """
+        trits = np.atleast_2d(np.asarray(trits, dtype=np.int64))
+        n, width = trits.shape
+        cap = max_symbols if max_symbols is not None else width // self.min_len + 1
+        padded = np.concatenate([trits, np.zeros((n, self.max_len), dtype=np.int64)], axis=1)
+        pos = np.zeros(n, dtype=np.int64)
+        active = np.ones(n, dtype=bool)
+        ended = np.zeros(n, dtype=bool)
+        symbols = np.full((n, cap), -1, dtype=np.int64)
+        n_bytes = np.zeros(n, dtype=np.int64)
+        rows = np.arange(n)
+        powers = 3 ** np.arange(self.max_len - 1, -1, -1)
+        for step in range(cap):
+            if not active.any():
+                break
+            window = padded[rows[:, None], pos[:, None] + np.arange(self.max_len)[None, :]]  # (n, max_len)
+            value = window @ powers  # base-3 value of the next max_len trits
+            length = np.zeros(n, dtype=np.int64)
+            sym = np.full(n, -1, dtype=np.int64)
+            for l in sorted(self.table):
+                prefix = value // 3 ** (self.max_len - l)
+                hit = (length == 0) & (prefix < self.first[l] + self.count[l])
+                k = np.clip(prefix - self.first[l], 0, self.count[l] - 1)
+                sym = np.where(hit, self.table[l][k], sym)
+                length = np.where(hit, l, length)
+            fits = active & (length > 0) & (pos + length <= width)
+            is_eoc = fits & (sym == self.EOC)
+            ended |= is_eoc
+            take = fits & ~is_eoc
+            symbols[take, step] = sym[take]
+            n_bytes += take
+            pos = np.where(take, pos + length, pos)
+            active = take
+        # symbols were written at their step index; rows stop at their first miss, so columns are contiguous
+        return symbols, n_bytes, ended
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Oligo format
+# ---------------------------------------------------------------------------------------------------------------
+def _trits_for(values: int) -> int:
+    """Trits needed to write integers 0 .. values - 1 (at least 1)."""
+    return max(1, math.ceil(math.log(max(values, 2), 3) - 1e-12))
+
+
+def _largest_prime_below(n: int) -> int:
+    for p in range(n - 1, 1, -1):
+        if all(p % q for q in range(2, int(p**0.5) + 1)):
+            return p
+    return 2
+
+
+@dataclass(frozen=True)
+class OligoFormat:
+    """Field widths of one oligo pool, in trits (= nucleotides). The decoder knows the format, not the files.
+
+    ``file_trits`` and ``offset_trits`` address up to ``3**file_trits`` files of up to ``3**offset_trits`` bytes.
+    """
+
+    payload: int = 150
+    file_trits: int = 7
+    offset_trits: int = 7
+    header_check_trits: int = 4
+    check_trits: int = 8
+
+    def __post_init__(self):
+        check_range("file_trits", self.file_trits, 1, 20, integer=True)
+        check_range("offset_trits", self.offset_trits, 1, 20, integer=True)
+        check_range("header_check_trits", self.header_check_trits, 2, 8, integer=True)
+        check_range("check_trits", self.check_trits, 2, 12, integer=True)
+        overhead = self.header + self.check_trits
+        if not isinstance(self.payload, (int, np.integer)) or self.payload < HUFFMAN.max_len:
+            raise ConfigError(f"payload={self.payload!r} nt cannot hold one byte (needs at least {HUFFMAN.max_len} "
+                              f"nt); an oligo needs {overhead} nt of index and checks plus the payload")
+        if self.length > MAX_OLIGO_LENGTH:
+            raise ConfigError(f"oligo length {self.length} nt (payload={self.payload}) exceeds the synthesis limit "
+                              f"of {MAX_OLIGO_LENGTH} nt")
+
+    @property
+    def header(self) -> int:
+        """Trits before the payload: file id, offset, header check."""
+        return self.file_trits + self.offset_trits + self.header_check_trits
+
+    @property
+    def length(self) -> int:
+        """Oligo length L in nucleotides."""
+        return self.header + self.payload + self.check_trits
+
+    @property
+    def max_files(self) -> int:
+        return 3 ** self.file_trits
+
+    @property
+    def max_offset(self) -> int:
+        return 3 ** self.offset_trits - 1
+
+    @classmethod
+    def for_files(cls, sizes, *, payload: int | None = None, oligo_length: int | None = None,
+                  header_check_trits: int = 4, check_trits: int = 8) -> "OligoFormat":
+        """The narrowest fields for files of ``sizes`` bytes; give ``payload`` or the total ``oligo_length``."""
+        sizes = [int(s) for s in sizes]
+        file_trits = _trits_for(len(sizes))
+        offset_trits = _trits_for(max(sizes, default=0) + 1)
+        if (payload is None) == (oligo_length is None):
+            raise ConfigError("give exactly one of payload and oligo_length")
+        if oligo_length is not None:
+            overhead = file_trits + offset_trits + header_check_trits + check_trits
+            if not isinstance(oligo_length, (int, np.integer)) or oligo_length - overhead < HUFFMAN.max_len:
+                raise ConfigError(f"oligo_length={oligo_length!r} nt is too short: the index and checks take "
+                                  f"{overhead} nt and the payload needs at least {HUFFMAN.max_len} nt")
+            payload = oligo_length - overhead
+        return cls(payload, file_trits, offset_trits, header_check_trits, check_trits)
+
+    # -- checks ---------------------------------------------------------------------------------------------
+    def _weights(self, n: int, trits: int) -> tuple[np.ndarray, int]:
+        modulus = _largest_prime_below(3**trits)
+        rng = np.random.default_rng([CHECK_WEIGHT_SEED, trits, n])
+        return rng.integers(1, modulus, size=n, dtype=np.int64), modulus
+
+    def header_check(self, fields: np.ndarray) -> np.ndarray:
+        """``(n, F + O)`` header trits -> ``(n,)`` check values."""
+        w, m = self._weights(self.file_trits + self.offset_trits, self.header_check_trits)
+        return exact_dot(fields, w) % m
+
+    def full_check(self, body: np.ndarray) -> np.ndarray:
+        """``(n, header + payload)`` trits -> ``(n,)`` check values."""
+        w, m = self._weights(self.header + self.payload, self.check_trits)
+        return exact_dot(body, w) % m
+
+
+def exact_dot(small: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``(n, m)`` small non-negative ints times ``(m,)`` ints, through float64 BLAS: exact while every sum stays
+    below 2**53 (checks and base-3 numbers here stay far below), and much faster than integer matmul."""
+    weights = np.asarray(weights)
+    small = np.asarray(small)
+    bound = float(np.abs(weights).sum()) * max(int(small.max(initial=0)), 1)
+    dtype = np.float32 if bound < 2**24 else np.float64
+    return (small.astype(dtype) @ weights.astype(dtype)).astype(np.int64)
+
+
+def int_to_trits(values: np.ndarray, width: int) -> np.ndarray:
+    """``(n,)`` non-negative ints -> ``(n, width)`` base-3 digits, most significant first."""
+    values = np.asarray(values, dtype=np.int64)
+    return ((values[:, None] // 3 ** np.arange(width - 1, -1, -1)[None, :]) % 3).astype(np.uint8)
+
+
+def trits_to_int(trits: np.ndarray) -> np.ndarray:
+    """``(n, width)`` base-3 digits -> ``(n,)`` ints."""
+    trits = np.atleast_2d(trits)
+    return exact_dot(trits, 3 ** np.arange(trits.shape[1] - 1, -1, -1))
+
+
+HUFFMAN = HuffmanCode()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Files <-> oligos
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class Pool:
+    """An encoded oligo pool: ``oligos (n, L)`` base codes and, per oligo, its file id, byte offset and bytes."""
+
+    fmt: OligoFormat
+    oligos: np.ndarray
+    file_id: np.ndarray
+    offset: np.ndarray
+    n_bytes: np.ndarray
+    file_sizes: np.ndarray
+
+    @property
+    def n_oligos(self) -> int:
+        return int(self.oligos.shape[0])
+
+    @property
+    def nucleotides(self) -> int:
+        return int(self.oligos.size)
+
+    def oligos_per_file(self) -> np.ndarray:
+        return np.bincount(self.file_id, minlength=len(self.file_sizes))
+
+
+def _chunk_file(data: bytes, payload: int, code: HuffmanCode) -> list[tuple[int, np.ndarray, int]]:
+    """Greedy byte-aligned chunks of one file: ``[(offset, payload trits (payload,), n_bytes), ...]``."""
+    sym = np.frombuffer(bytes(data), dtype=np.uint8)
+    lens = code.lengths[sym.astype(np.int64)]
+    trits = code.encode(data)
+    ends = np.cumsum(lens)  # trit position after each byte
+    eoc = code.eoc
+    chunks, start_byte, start_trit = [], 0, 0
+    while True:
+        # bytes that fit in this chunk: ends[j] - start_trit <= payload
+        stop = int(np.searchsorted(ends, start_trit + payload, side="right"))
+        body = trits[start_trit: int(ends[stop - 1]) if stop > start_byte else start_trit]
+        last = stop == len(sym)
+        room = payload - len(body)
+        if last and room >= len(eoc):
+            fill = np.concatenate([body, eoc, np.zeros(room - len(eoc), dtype=np.uint8)])
+            chunks.append((start_byte, fill, stop - start_byte))
+            return chunks
+        # a middle chunk closed because the next byte did not fit, so room < len(EOC): a proper prefix of EOC
+        # (never a codeword) fills it exactly and tells the decoder to stop
+        fill = np.concatenate([body, eoc[: min(room, len(eoc) - 1)]])
+        fill = np.concatenate([fill, np.zeros(payload - len(fill), dtype=np.uint8)])
+        chunks.append((start_byte, fill, stop - start_byte))
+        start_byte = stop
+        start_trit = int(ends[stop - 1])
+        if last:  # the EOC did not fit: it goes alone into a final chunk at offset = file size
+            fill = np.concatenate([eoc, np.zeros(payload - len(eoc), dtype=np.uint8)])
+            chunks.append((len(sym), fill, 0))
+            return chunks
+
+
+def encode_files(files: list[bytes], fmt: OligoFormat) -> Pool:
+    """Encode every file into oligos of format ``fmt`` (file id = position in ``files``)."""
+    if len(files) > fmt.max_files:
+        raise ConfigError(f"{len(files)} files do not fit file_trits={fmt.file_trits} (at most {fmt.max_files})")
+    rows, fids, offs, nbytes = [], [], [], []
+    for fid, data in enumerate(files):
+        if len(data) > fmt.max_offset:
+            raise ConfigError(f"file {fid} has {len(data)} bytes; offset_trits={fmt.offset_trits} addresses at most "
+                              f"{fmt.max_offset}")
+        for off, payload, nb in _chunk_file(data, fmt.payload, HUFFMAN):
+            rows.append(payload)
+            fids.append(fid)
+            offs.append(off)
+            nbytes.append(nb)
+    n = len(rows)
+    fids_a, offs_a = np.array(fids, dtype=np.int64), np.array(offs, dtype=np.int64)
+    fields = np.concatenate([int_to_trits(fids_a, fmt.file_trits), int_to_trits(offs_a, fmt.offset_trits)], axis=1)
+    hcheck = int_to_trits(fmt.header_check(fields), fmt.header_check_trits)
+    payload = np.array(rows, dtype=np.uint8).reshape(n, fmt.payload)
+    body = np.concatenate([fields, hcheck, payload], axis=1)
+    check = int_to_trits(fmt.full_check(body), fmt.check_trits)
+    trits = np.concatenate([body, check], axis=1)
+    return Pool(fmt, trits_to_bases(trits), fids_a, offs_a, np.array(nbytes, dtype=np.int64),
+                np.array([len(f) for f in files], dtype=np.int64))
+
+
+@dataclass
+class ParsedOligos:
+    """Fields of ``n`` oriented oligo-length sequences: which passed the header / full checks, and their fields."""
+
+    header_ok: np.ndarray
+    full_ok: np.ndarray
+    file_id: np.ndarray
+    offset: np.ndarray
+    payload: np.ndarray  # (n, P) trits
+
+
+def parse_oligos(seqs: np.ndarray, fmt: OligoFormat) -> ParsedOligos:
+    """Decode ``(n, L)`` base codes (already in the forward orientation) into their fields and check results."""
+    seqs = np.atleast_2d(seqs)
+    if seqs.shape[1] != fmt.length:
+        raise ValueError(f"sequences of {seqs.shape[1]} nt, the format needs {fmt.length}")
+    trits, valid = bases_to_trits(seqs)
+    f, o, h = fmt.file_trits, fmt.offset_trits, fmt.header_check_trits
+    fields = trits[:, : f + o]
+    header_ok = valid[:, : fmt.header].all(1) & (fmt.header_check(fields) == trits_to_int(trits[:, f + o: fmt.header]))
+    body = trits[:, : fmt.header + fmt.payload]
+    full_ok = header_ok & valid.all(1) & (fmt.full_check(body) == trits_to_int(trits[:, fmt.header + fmt.payload:]))
+    return ParsedOligos(header_ok, full_ok, trits_to_int(trits[:, :f]), trits_to_int(trits[:, f: f + o]),
+                        trits[:, fmt.header: fmt.header + fmt.payload])
+
+
+def parse_headers(prefix: np.ndarray, fmt: OligoFormat) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(n, >= header)`` leading base codes -> ``header_ok``, ``file_id``, ``offset`` (each ``(n,)``)."""
+    trits, valid = bases_to_trits(np.atleast_2d(prefix)[:, : fmt.header])
+    f, o = fmt.file_trits, fmt.offset_trits
+    ok = valid.all(1) & (fmt.header_check(trits[:, : f + o]) == trits_to_int(trits[:, f + o: fmt.header]))
+    return ok, trits_to_int(trits[:, :f]), trits_to_int(trits[:, f: f + o])
+
+
+def payload_bytes(payload: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+    """``(n, P)`` payload trits -> the bytes of each chunk and whether it ended with EOC (the file's last chunk)."""
+    symbols, n_bytes, ended = HUFFMAN.decode_rows(payload)
+    out = [symbols[i, : n_bytes[i]].astype(np.uint8).tobytes() for i in range(len(n_bytes))]
+    return out, ended
+
+
+def decode_pool_exact(pool: Pool) -> list[bytes]:
+    """Decode error-free oligos (any order) back to the files: the codec's own round trip."""
+    parsed = parse_oligos(pool.oligos, pool.fmt)
+    if not parsed.full_ok.all():
+        raise ValueError(f"{int((~parsed.full_ok).sum())} oligos fail their check")
+    chunks, ended = payload_bytes(parsed.payload)
+    files: dict[int, list[tuple[int, bytes]]] = {}
+    for fid, off, data in zip(parsed.file_id.tolist(), parsed.offset.tolist(), chunks):
+        files.setdefault(fid, []).append((off, data))
+    n = max(files) + 1 if files else 0
+    return [b"".join(d for _, d in sorted(files.get(i, []))) for i in range(n)]

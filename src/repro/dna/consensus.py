@@ -1,0 +1,529 @@
+"""Reads to oligos: orientation, grouping by index, consensus per group, rescue of reads with a damaged index.
+
+The decoder sees sequences only. For a pool of format ``fmt`` (oligo length ``L``):
+
+1. **Length filter.** Reads shorter or longer than ``L`` by more than ``length_tolerance`` are set aside (counted).
+2. **Exact reads.** A read of length ``L`` that passes the full check in one orientation (as read, or reverse-
+   complemented) is an error-free copy (a corrupted read passes with probability about ``3**-check_trits``).
+   Per index the most frequent exact payload wins. Most oligos at useful coverage are solved here, vectorized.
+3. **Header grouping.** Other reads are oriented by their header check (first ``header`` bases as read, or of
+   the reverse complement) and grouped by (file id, offset).
+4. **Orphans** (no valid header in either orientation, e.g. a substitution or deletion in the index) are
+   placed by their payload: k-mers at a few anchor positions are looked up among the k-mers of one
+   representative read per group (taken at and around the same anchors, so indels shift nothing out of reach).
+   k-mers shared by several groups are ignored: repeated content such as identical JPEG headers or chunk filler,
+   and the content of spurious groups (a damaged index that passed the header check under another index, or a
+   read taken in the wrong orientation, which is why the representatives' reverse complements are in the table
+   too). A placement needs ``min_anchor_hits`` agreeing anchors. An orphan placed in a group that already has an
+   exact read is redundant; orphans that match nothing are clustered among themselves by the same k-mer join
+   (connected components), and a cluster's consensus yields its index.
+5. **Consensus** for groups without an exact read: partial-order alignment (``pyspoa``, global, bases kept
+   when a majority supports them) or an edit-distance majority (``edlib``: align to a reference read, vote per
+   position; where two bases tie, up to 3 tied positions are tried both ways); when the chosen method's
+   consensus fails the check the other one is tried, then spoa's plain heaviest path. A consensus that passes
+   the full check recovers the oligo (at most ``max_consensus_reads`` reads enter a consensus); otherwise the
+   group is a failure and its chunk an erasure. (Failed groups include spurious ones: a damaged header can pass
+   its small check under another index, about 1 in 79.)
+
+Nothing here raises on read content: reads with ``N``, of odd lengths, empty read sets all end up counted in the
+:class:`RecoveryReport`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..checks import check_choice, check_range
+from .codec import (N_CODE, OligoFormat, ParsedOligos, exact_dot, parse_headers, parse_oligos, reverse_complement,
+                    to_codes, to_string)
+from .reads import Reads
+
+CONSENSUS_METHODS = ("spoa", "majority")
+EXACT, CONSENSUS, ORPHAN_CLUSTER = 0, 1, 2
+HOW = {EXACT: "exact", CONSENSUS: "consensus", ORPHAN_CLUSTER: "orphan cluster"}
+PARSE_CHUNK = 50_000
+
+
+@dataclass
+class RecoveryReport:
+    """What happened to the reads and the oligo groups (counts)."""
+
+    reads: int = 0
+    too_short: int = 0
+    too_long: int = 0
+    with_n: int = 0
+    exact_reads: int = 0
+    header_reads: int = 0
+    orphan_reads: int = 0
+    rescued_reads: int = 0
+    redundant_orphans: int = 0
+    unknown_file_reads: int = 0
+    groups: int = 0
+    oligos_exact: int = 0
+    oligos_consensus: int = 0
+    oligos_from_orphans: int = 0
+    groups_failed: int = 0
+    consensus_errors: int = 0
+    consensus_fallbacks: int = 0
+    tie_breaks: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def oligos_recovered(self) -> int:
+        return self.oligos_exact + self.oligos_consensus + self.oligos_from_orphans
+
+    @property
+    def unused_reads(self) -> int:
+        return self.too_short + self.too_long
+
+    def summary(self) -> dict:
+        out = {k: v for k, v in asdict(self).items() if k != "problems"}
+        out["oligos_recovered"] = self.oligos_recovered
+        return out
+
+
+@dataclass
+class RecoveredOligos:
+    """Oligos recovered from reads: their file id, byte offset, payload trits ``(k, P)`` and how (EXACT, ...)."""
+
+    file_id: np.ndarray
+    offset: np.ndarray
+    payload: np.ndarray
+    how: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.file_id)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# consensus of one group
+# ---------------------------------------------------------------------------------------------------------------
+def spoa_consensus(seqs: list[np.ndarray], majority: bool = True) -> np.ndarray:
+    """Partial-order-alignment consensus (global alignment) as base codes. With ``majority`` only bases that a
+    majority of the reads support are kept (spoa's heaviest path alone keeps some lone insertions); without it, the
+    heaviest path, which keeps ends that few reads cover (fixed-length reads lose their last bases to insertions)."""
+    import spoa
+
+    strings = [to_string(s) for s in seqs]
+    kwargs = {"min_coverage": len(strings) // 2 + 1} if majority else {}
+    consensus, _ = spoa.poa(strings, algorithm=1, genmsa=False, **kwargs)
+    return to_codes(consensus)
+
+
+def majority_votes(seqs: list[np.ndarray], length: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Edit-distance majority: align every read to a reference read with ``edlib`` (global) and vote per
+    reference position among A, C, G, T and deletion; an insertion after a position is kept when most reads have
+    it. The reference is the first read of the target ``length`` (else the first read).
+
+    Returns the consensus base codes and its *ties*: ``(position in the consensus, runner-up base)`` wherever two
+    bases got the same number of votes (two reads that disagree, or a shared error)."""
+    import edlib
+
+    ref = next((s for s in seqs if len(s) == length), seqs[0])
+    ref_s = to_string(ref)
+    votes = np.zeros((len(ref), 6), dtype=np.int64)  # A C G T N deletion
+    ins_votes: dict[int, dict[bytes, int]] = {}
+    for s in seqs:
+        aln = edlib.align(to_string(s), ref_s, mode="NW", task="path")
+        i = j = 0  # query, reference positions
+        num = ""
+        for ch in aln["cigar"] or "":
+            if ch.isdigit():
+                num += ch
+                continue
+            n, num = int(num), ""
+            if ch in "=X":
+                votes[np.arange(j, j + n), s[i: i + n]] += 1
+                i, j = i + n, j + n
+            elif ch == "I":  # bases of the read missing from the reference
+                at = ins_votes.setdefault(j, {})
+                at[s[i: i + n].tobytes()] = at.get(s[i: i + n].tobytes(), 0) + 1
+                i += n
+            elif ch == "D":
+                votes[j: j + n, 5] += 1
+                j += n
+    order = np.argsort(-votes, axis=1, kind="stable")
+    call = order[:, 0]
+    top = votes[np.arange(len(ref)), call]
+    second = order[:, 1]
+    tied = (votes[np.arange(len(ref)), second] == top) & (call < 4) & (second < 4)
+    out: list[int] = []
+    ties: list[tuple[int, int]] = []
+    for pos in range(len(ref) + 1):
+        for bases, v in ins_votes.get(pos, {}).items():
+            if v * 2 > len(seqs):
+                out.extend(bases)
+        if pos < len(ref) and call[pos] != 5:
+            if tied[pos]:
+                ties.append((len(out), int(second[pos])))
+            out.append(int(call[pos]))
+    return np.array(out, dtype=np.uint8), ties
+
+
+def majority_consensus(seqs: list[np.ndarray], length: int) -> np.ndarray:
+    """The consensus of :func:`majority_votes` (ties go to the base first in A, C, G, T order)."""
+    return majority_votes(seqs, length)[0]
+
+
+def tie_variants(consensus: np.ndarray, ties: list[tuple[int, int]], max_ties: int = 3):
+    """The consensus with every combination of runner-up bases at up to ``max_ties`` tied positions (none when
+    there are more: each variant is one more chance for a wrong sequence to pass the check)."""
+    if not ties or len(ties) > max_ties:
+        return
+    for mask in range(1, 2 ** len(ties)):
+        variant = consensus.copy()
+        for b, (pos, alt) in enumerate(ties):
+            if mask >> b & 1:
+                variant[pos] = alt
+        yield variant
+
+
+def group_consensus(seqs: list[np.ndarray], length: int, method: str) -> np.ndarray:
+    """Consensus base codes of oriented reads of one oligo (one read: itself). ``method``: ``spoa`` (majority
+    bases), ``majority`` (edlib votes) or ``spoa-heaviest`` (spoa's plain heaviest path, a last resort)."""
+    if len(seqs) == 1:
+        return seqs[0]
+    if method in ("spoa", "spoa-heaviest"):
+        return spoa_consensus(seqs, majority=method == "spoa")
+    return majority_consensus(seqs, length)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# k-mers
+# ---------------------------------------------------------------------------------------------------------------
+def kmers_at(reads: Reads, k: int, positions: np.ndarray, chunk: int = 50_000) -> np.ndarray:
+    """``(n, len(positions))`` int64 k-mers (2 bits per base) starting at ``positions`` of every read; -1 where
+    the k-mer would run past the read's end, start before it, or contain a non-ACGT base."""
+    positions = np.asarray(positions, dtype=np.int64)
+    n, m = len(reads), len(positions)
+    out = np.full((n, m), -1, dtype=np.int64)
+    flat = reads.flat
+    for a in range(0, n, chunk):
+        b = min(a + chunk, n)
+        start = reads.offsets[a:b, None] + positions[None, :]
+        ok = (positions[None, :] >= 0) & (positions[None, :] + k <= reads.lengths[a:b, None])
+        start = np.where(ok, start, 0)
+        value = np.zeros((b - a, m), dtype=np.int64)
+        bad = ~ok
+        for t in range(k):
+            base = flat[start + t] if len(flat) else np.zeros_like(start, dtype=np.uint8)
+            bad |= base == N_CODE
+            value = (value << 2) | (base & 3)
+        out[a:b] = np.where(bad, -1, value)
+    return out
+
+
+class KmerTable:
+    """k-mers with a label each (e.g. the group a representative read belongs to); a k-mer seen under more than
+    one label is ambiguous (label -1)."""
+
+    def __init__(self, values: np.ndarray, labels: np.ndarray):
+        ok = values >= 0
+        values, labels = values[ok], labels[ok]
+        order = np.lexsort((labels, values))
+        values, labels = values[order], labels[order]
+        self.values, first = np.unique(values, return_index=True)
+        last = np.concatenate([first[1:], [len(values)]]) - 1
+        self.label = np.where(labels[first] == labels[last], labels[first], -1) if len(first) else labels[:0]
+
+    def lookup(self, queries: np.ndarray) -> np.ndarray:
+        """Label of each query k-mer (-1: absent, ambiguous or an invalid query)."""
+        if len(self.values) == 0:
+            return np.full(queries.shape, -1, dtype=np.int64)
+        at = np.clip(np.searchsorted(self.values, queries), 0, len(self.values) - 1)
+        return np.where((self.values[at] == queries) & (queries >= 0), self.label[at], -1)
+
+
+def shifted(positions: np.ndarray, max_shift: int) -> np.ndarray:
+    """Anchor positions and their neighbours up to ``max_shift`` bases away (indels move anchors)."""
+    return (positions[:, None] + np.arange(-max_shift, max_shift + 1)[None, :]).ravel()
+
+
+def _vote(labels: np.ndarray, min_hits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise mode of non-negative labels ``(n, m)``: the label and its count (-1, 0 where no label has
+    ``min_hits``, or two labels tie)."""
+    n, m = labels.shape
+    s = np.sort(labels, axis=1)
+    run = np.ones((n, m), dtype=np.int64)
+    for j in range(1, m):
+        run[:, j] = np.where(s[:, j] == s[:, j - 1], run[:, j - 1] + 1, 1)
+    run = np.where(s >= 0, run, 0)
+    best = run.argmax(1)
+    count = run[np.arange(n), best]
+    label = s[np.arange(n), best]
+    # a tie: another label reaching the same count
+    tie = ((run == count[:, None]) & (s != label[:, None]) & (s >= 0)).any(1)
+    ok = (count >= min_hits) & ~tie
+    return np.where(ok, label, -1), np.where(ok, count, 0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the decoder's first half
+# ---------------------------------------------------------------------------------------------------------------
+def _payload_hash(payload: np.ndarray) -> np.ndarray:
+    """``(n, P)`` trits -> ``(n,)`` int64 fingerprints (exact integer sums, random 40-bit weights)."""
+    w = np.random.default_rng(7).integers(1, 2**40, size=payload.shape[1], dtype=np.int64)
+    return exact_dot(payload, w)
+
+
+def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None, consensus: str = "spoa",
+                   length_tolerance: int = 8, k: int = 16, n_anchors: int = 6, max_shift: int = 3,
+                   min_anchor_hits: int = 2, max_cluster: int = 500,
+                   max_consensus_reads: int = 40) -> tuple[RecoveredOligos, RecoveryReport]:
+    """Recover the oligos of a pool of format ``fmt`` from reads (sequences only). See the module docstring."""
+    check_choice("consensus method", consensus, CONSENSUS_METHODS)
+    check_range("length_tolerance", length_tolerance, 0, fmt.length, integer=True)
+    check_range("k", k, 8, 31, integer=True)
+    L, H = fmt.length, fmt.header
+    report = RecoveryReport(reads=len(reads))
+    lengths = reads.lengths
+    report.too_short = int((lengths < L - length_tolerance).sum())
+    report.too_long = int((lengths > L + length_tolerance).sum())
+    n_at = np.flatnonzero(reads.flat == N_CODE)
+    report.with_n = len(np.unique(np.searchsorted(reads.offsets, n_at, side="right") - 1))
+    if report.too_short or report.too_long:
+        report.problems.append(f"{report.too_short} reads shorter than {L - length_tolerance} nt and "
+                               f"{report.too_long} longer than {L + length_tolerance} nt were not used")
+    usable = np.flatnonzero((lengths >= L - length_tolerance) & (lengths <= L + length_tolerance))
+    offset_base = 3**fmt.offset_trits
+    max_file = n_files if n_files is not None else fmt.max_files
+
+    # -- 2. orientation by the header check, both ways -------------------------------------------------------
+    hf, ff, of = parse_headers(reads.rows(usable, H), fmt)
+    hr, fr, orr = parse_headers(reverse_complement(reads.rows(usable, H, from_end=True)), fmt)
+    any_header = hf | hr
+    hf &= ff < max_file
+    hr &= fr < max_file
+    report.unknown_file_reads = int((any_header & ~hf & ~hr).sum())
+    key_f, key_r = ff * offset_base + of, fr * offset_base + orr
+
+    # -- 3. exact reads: length L, a valid header, and the full check ---------------------------------------------
+    cand = np.flatnonzero((lengths[usable] == L) & (hf | hr))
+    ex_pos, ex_rev, ex_key, ex_hash = [], [], [], []
+    for rev_pass in (False, True):
+        # a read whose header passes both ways is tried both ways (rare); each orientation in its own pass
+        sel = cand[hr[cand]] if rev_pass else cand[hf[cand]]
+        for start in range(0, len(sel), PARSE_CHUNK):
+            pos = sel[start: start + PARSE_CHUNK]
+            rows = reads.rows(usable[pos], L)
+            p = parse_oligos(reverse_complement(rows) if rev_pass else rows, fmt)
+            ok = p.full_ok & (p.file_id < max_file)
+            ex_pos.append(pos[ok])
+            ex_rev.append(np.full(int(ok.sum()), rev_pass))
+            ex_key.append(p.file_id[ok] * offset_base + p.offset[ok])
+            ex_hash.append(_payload_hash(p.payload[ok]))
+    cat = lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dt)  # noqa: E731
+    ex_pos, ex_rev = cat(ex_pos, np.int64), cat(ex_rev, bool)
+    ex_key, ex_hash = cat(ex_key, np.int64), cat(ex_hash, np.int64)
+    ex_pos, first = np.unique(ex_pos, return_index=True)  # a read exact both ways counts once (forward)
+    ex_rev, ex_key, ex_hash = ex_rev[first], ex_key[first], ex_hash[first]
+    report.exact_reads = len(ex_pos)
+    # per key, the most frequent payload among exact reads
+    order = np.lexsort((ex_hash, ex_key))
+    sk, sh = ex_key[order], ex_hash[order]
+    new_run = np.ones(len(order), dtype=bool)
+    new_run[1:] = (sk[1:] != sk[:-1]) | (sh[1:] != sh[:-1])
+    run_count = np.bincount(np.cumsum(new_run) - 1) if len(order) else np.zeros(0, np.int64)
+    run_first = np.flatnonzero(new_run)
+    run_key = sk[run_first]
+    best = np.lexsort((-run_count, run_key))  # per key, largest run first
+    first_of_key = np.ones(len(best), dtype=bool)
+    first_of_key[1:] = run_key[best][1:] != run_key[best][:-1]
+    chosen = order[run_first[best[first_of_key]]]  # index into ex_* of each key's representative
+    solved_key = ex_key[chosen]
+    solved_read, solved_rev = usable[ex_pos[chosen]], ex_rev[chosen]
+
+    # -- 3b. header grouping of the other reads ------------------------------------------------------------------
+    is_exact = np.zeros(len(usable), dtype=bool)
+    is_exact[ex_pos] = True
+    fwd_only, rev_only = hf & ~hr & ~is_exact, hr & ~hf & ~is_exact
+    hd_read = np.concatenate([usable[fwd_only], usable[rev_only]])
+    hd_rev = np.concatenate([np.zeros(int(fwd_only.sum()), bool), np.ones(int(rev_only.sum()), bool)])
+    hd_key = np.concatenate([key_f[fwd_only], key_r[rev_only]])
+    report.header_reads = len(hd_read)
+    orphans = usable[~is_exact & ~fwd_only & ~rev_only]
+    report.orphan_reads = len(orphans)
+    need = ~np.isin(hd_key, solved_key)
+    groups: dict[int, list[tuple[int, bool]]] = {}
+    for r, rev, key in zip(hd_read[need].tolist(), hd_rev[need].tolist(), hd_key[need].tolist()):
+        groups.setdefault(key, []).append((r, rev))
+
+    # -- 4. orphans -------------------------------------------------------------------------------------------
+    clusters: list[list[tuple[int, bool]]] = []
+    if len(orphans):
+        rep_keys = np.concatenate([solved_key, np.array(list(groups), dtype=np.int64)])
+        rep_reads = np.concatenate([solved_read, np.array([g[0][0] for g in groups.values()], dtype=np.int64)])
+        rep_rev = np.concatenate([solved_rev, np.array([g[0][1] for g in groups.values()], dtype=bool)])
+        reps = _oriented_reads(reads, rep_reads, rep_rev)
+        anchor_pos = np.linspace(H, L - fmt.check_trits - k, n_anchors).astype(np.int64)
+        n_reps = len(rep_keys)
+        # The table holds every representative's k-mers at the anchors and up to max_shift bases around them, and
+        # the same for its reverse complement under labels of its own. A spurious group (a read whose damaged
+        # index passed the header check under another index, or a read taken in the wrong orientation) then
+        # shares its k-mers with the true oligo's entries, they become ambiguous, and no orphan is placed into it.
+        table_pos = shifted(anchor_pos, max_shift)
+        table = KmerTable(np.concatenate([kmers_at(reps, k, table_pos).ravel(),
+                                          kmers_at(reps.reverse_complement(), k, table_pos).ravel()]),
+                          np.repeat(np.arange(2 * n_reps), len(table_pos)))
+        table.label = np.where(table.label >= n_reps, -1, table.label)
+        o_fwd = reads.take(orphans)
+        o_rev = o_fwd.reverse_complement()
+
+        def place(which, shift):
+            """Group label (rep * 2 + reverse) of orphans ``which``: each anchor votes once, for the label it
+            matches at any shift up to ``shift`` (conflicting matches of one anchor do not vote)."""
+            positions = shifted(anchor_pos, shift)
+            votes = []
+            for orient, part in ((0, o_fwd), (1, o_rev)):
+                lab = table.lookup(kmers_at(part.take(which), k, positions)).reshape(len(which), n_anchors, -1)
+                hi = lab.max(-1)
+                lo = np.where(lab >= 0, lab, np.iinfo(np.int64).max).min(-1)
+                one = np.where((hi >= 0) & (lo == hi), hi, -1)
+                votes.append(np.where(one >= 0, one * 2 + orient, -1))
+            return _vote(np.concatenate(votes, axis=1), min_anchor_hits)[0]
+
+        # the table already covers shifted anchors, so one unshifted look-up per anchor places most orphans;
+        # the rest (indels in both the orphan and the representative) are searched with shifts
+        label = place(np.arange(len(orphans)), 0)
+        retry = np.flatnonzero(label < 0)
+        if len(retry):
+            label[retry] = place(retry, max_shift)
+        placed = label >= 0
+        rep_idx, rev = label[placed] // 2, (label[placed] % 2).astype(bool)
+        n_solved = len(solved_key)
+        for r, ri, rv in zip(orphans[placed].tolist(), rep_idx.tolist(), rev.tolist()):
+            if ri < n_solved:
+                report.redundant_orphans += 1
+            else:
+                groups[int(rep_keys[ri])].append((r, rv))
+                report.rescued_reads += 1
+        left = orphans[~placed]
+        if len(left) >= 2:
+            clusters = _cluster_orphans(reads, left, k, anchor_pos, max_shift, table, min_anchor_hits, max_cluster)
+
+    # -- 5. consensus --------------------------------------------------------------------------------------------
+    out_key, out_payload, out_how = [], [], []
+    if len(solved_key):
+        rows = reads.rows(solved_read, L)
+        rows = np.where(solved_rev[:, None], reverse_complement(rows), rows)
+        out_key.append(solved_key)
+        out_payload.append(parse_oligos(rows, fmt).payload)
+        out_how.append(np.full(len(solved_key), EXACT))
+    report.oligos_exact = len(solved_key)
+    report.groups = len(solved_key) + len(groups)
+    known = set(solved_key.tolist())
+    jobs = [(key, members, CONSENSUS) for key, members in groups.items()]
+    jobs += [(None, members, ORPHAN_CLUSTER) for members in clusters]
+    # the other method, then spoa's plain heaviest path, as fallbacks for a consensus that fails the check
+    methods = [consensus] + [m for m in CONSENSUS_METHODS if m != consensus] + ["spoa-heaviest"]
+    for key, members, how in jobs:
+        if how == CONSENSUS and len(members) < 2:
+            report.groups_failed += 1
+            continue
+        # a consensus of a few dozen reads is as good as of hundreds, and much cheaper
+        seqs = _oriented_list(reads, members[:max_consensus_reads])
+        parsed = None
+        for attempt, method in enumerate(methods):
+            try:
+                if method == "majority" and len(seqs) > 1:
+                    cons, ties = majority_votes(seqs, L)
+                    candidates = [cons, *tie_variants(cons, ties)]
+                else:
+                    candidates = [group_consensus(seqs, L, method)]
+            except Exception as err:  # a consensus library failing on odd input must not stop the decoder
+                report.consensus_errors += 1
+                if len(report.problems) < 10:
+                    report.problems.append(f"{method} consensus failed for a group of {len(seqs)} reads: {err!r}")
+                continue
+            candidates = [c for c in candidates if len(c) == L]
+            if candidates:
+                p = parse_oligos(np.stack(candidates), fmt)
+                good = np.flatnonzero(p.full_ok & (p.file_id < max_file))
+                if len(good):
+                    i = int(good[0])
+                    parsed = ParsedOligos(p.header_ok[i:i + 1], p.full_ok[i:i + 1], p.file_id[i:i + 1],
+                                          p.offset[i:i + 1], p.payload[i:i + 1])
+                    report.consensus_fallbacks += attempt > 0
+                    report.tie_breaks += i > 0
+                    break
+        if parsed is None:
+            report.groups_failed += how == CONSENSUS
+            continue
+        k_ = int(parsed.file_id[0] * offset_base + parsed.offset[0])
+        if k_ in known:
+            continue
+        known.add(k_)
+        out_key.append(np.array([k_], dtype=np.int64))
+        out_payload.append(parsed.payload)
+        out_how.append(np.array([how]))
+        if how == CONSENSUS:
+            report.oligos_consensus += 1
+        else:
+            report.oligos_from_orphans += 1
+    keys = cat(out_key, np.int64)
+    payload = np.concatenate(out_payload) if out_payload else np.zeros((0, fmt.payload), np.uint8)
+    how = cat(out_how, np.int64)
+    return RecoveredOligos(keys // offset_base, keys % offset_base, payload, how), report
+
+
+def _oriented_reads(reads: Reads, index: np.ndarray, reverse: np.ndarray) -> Reads:
+    """The reads at ``index`` as a new :class:`Reads`, reverse-complemented where ``reverse``."""
+    sub = reads.take(index)
+    if not reverse.any():
+        return sub
+    rc = sub.reverse_complement()
+    return Reads(np.where(np.repeat(reverse, sub.lengths), rc.flat, sub.flat), sub.offsets)
+
+
+def _oriented_list(reads: Reads, members: list[tuple[int, bool]]) -> list[np.ndarray]:
+    return [reverse_complement(reads[r]) if rev else reads[r] for r, rev in members]
+
+
+def _cluster_orphans(reads: Reads, orphans: np.ndarray, k: int, anchor_pos: np.ndarray, max_shift: int,
+                     rep_table: KmerTable, min_hits: int, max_cluster: int) -> list[list[tuple[int, bool]]]:
+    """Connected components of orphans (each orientation a separate node) linked by ``min_hits`` shared anchor
+    k-mers that are not ambiguous among the known groups. Returns clusters of ``(read, reverse)``, 2+ reads."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(orphans)
+    fwd = reads.take(orphans)
+    nodes = Reads.concat([fwd, fwd.reverse_complement()])  # node v: orphan v % n, reverse = v >= n
+    n_nodes = len(nodes)
+    anchors = kmers_at(nodes, k, anchor_pos)  # (n_nodes, A): the table side
+    values = anchors.ravel()
+    node = np.repeat(np.arange(n_nodes), len(anchor_pos))
+    # k-mers of repeated content (ambiguous among known groups) would merge unrelated oligos
+    at = np.clip(np.searchsorted(rep_table.values, values), 0, max(len(rep_table.values) - 1, 0))
+    drop = values < 0
+    if len(rep_table.values):
+        drop |= (rep_table.values[at] == values) & (rep_table.label[at] < 0)
+    values, node = values[~drop], node[~drop]
+    order = np.argsort(values, kind="stable")
+    values, node = values[order], node[order]
+    queries = kmers_at(nodes, k, shifted(anchor_pos, max_shift))
+    q_node = np.repeat(np.arange(n_nodes), queries.shape[1])
+    q_val = queries.ravel()
+    valid = q_val >= 0
+    q_node, q_val = q_node[valid], q_val[valid]
+    lo = np.searchsorted(values, q_val, side="left")
+    span = np.searchsorted(values, q_val, side="right") - lo
+    keep = (span > 0) & (span <= max_cluster)
+    q_node, lo, span = q_node[keep], lo[keep], span[keep]
+    src = np.repeat(q_node, span)
+    dst = node[np.repeat(lo - (np.cumsum(span) - span), span) + np.arange(int(span.sum()))]
+    # count hits per (src, dst) pair; keep pairs with enough agreeing anchors and distinct reads
+    uniq, cnt = np.unique(src * n_nodes + dst, return_counts=True)
+    s, d = uniq // n_nodes, uniq % n_nodes
+    good = (cnt >= min_hits) & (s % n != d % n)
+    graph = coo_matrix((np.ones(int(good.sum())), (s[good], d[good])), shape=(n_nodes, n_nodes))
+    _, comp = connected_components(graph, directed=False)
+    out = []
+    order = np.argsort(comp, kind="stable")
+    for members in np.split(order, np.flatnonzero(np.diff(comp[order])) + 1):
+        if len(members) < 2 or len(members) > max_cluster or len(np.unique(members % n)) != len(members):
+            continue
+        out.append([(int(orphans[v % n]), bool(v >= n)) for v in members])
+    return out

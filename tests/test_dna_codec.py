@@ -1,0 +1,104 @@
+"""The oligo codec: Goldman's ternary Huffman code, byte-aligned indexed chunks, the rotating code, FASTA."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from repro.checks import ConfigError
+from repro.dna import codec
+from repro.dna.reads import read_fasta
+
+
+def test_huffman_code_has_goldmans_shape():
+    h = codec.HUFFMAN
+    assert (h.min_len, h.max_len) == (5, 6)
+    assert int((h.lengths[:256] == 5).sum()) == 236 and int((h.lengths[:256] == 6).sum()) == 20
+    assert h.lengths[h.EOC] == 6
+    # prefix-free: no codeword is a prefix of another
+    words = {tuple(h.codes[s, : h.lengths[s]]) for s in range(257)}
+    assert len(words) == 257
+    assert not any(w[:5] in words for w in words if len(w) == 6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=400), min_size=1, max_size=6), st.integers(6, 60))
+def test_round_trip_of_any_files(files, payload):
+    fmt = codec.OligoFormat.for_files([len(f) for f in files], payload=payload)
+    pool = codec.encode_files(files, fmt)
+    assert pool.oligos.shape == (pool.n_oligos, fmt.length)
+    assert codec.decode_pool_exact(pool) == files
+    assert codec.max_homopolymer(pool.oligos) == 1
+
+
+def test_round_trip_in_any_order_and_empty_file():
+    files = [b"", b"\x00", bytes(range(256)) * 2, b""]
+    pool = codec.encode_files(files, codec.OligoFormat.for_files([len(f) for f in files], payload=150))
+    assert pool.oligos_per_file()[0] == 1  # an empty file is one oligo holding only the end-of-chunk mark
+    perm = np.random.default_rng(0).permutation(pool.n_oligos)
+    shuffled = codec.Pool(pool.fmt, pool.oligos[perm], pool.file_id[perm], pool.offset[perm], pool.n_bytes[perm],
+                          pool.file_sizes)
+    assert codec.decode_pool_exact(shuffled) == files
+
+
+def test_rotating_code_never_repeats_a_base_and_gc_is_balanced():
+    trits = np.random.default_rng(1).integers(0, 3, (200, 170))
+    bases = codec.trits_to_bases(trits)
+    assert codec.max_homopolymer(bases) == 1
+    back, valid = codec.bases_to_trits(bases)
+    assert valid.all() and np.array_equal(back, trits)
+    assert abs(codec.gc_content(bases).mean() - 0.5) < 0.02
+    # a substitution that creates a repeat is flagged where it happens
+    bad = bases[0].copy()
+    bad[10] = bad[9]
+    assert not codec.bases_to_trits(bad)[1][10]
+
+
+def test_chunks_are_byte_aligned_and_indexed():
+    data = bytes(np.random.default_rng(2).integers(0, 256, 1000, dtype=np.uint8))
+    fmt = codec.OligoFormat.for_files([len(data)], payload=100)
+    pool = codec.encode_files([data], fmt)
+    assert pool.offset[0] == 0 and np.all(np.diff(pool.offset) >= 0)
+    assert np.array_equal(pool.offset[1:], np.cumsum(pool.n_bytes)[:-1])
+    parsed = codec.parse_oligos(pool.oligos, fmt)
+    assert parsed.full_ok.all() and np.array_equal(parsed.offset, pool.offset)
+    chunks, ended = codec.payload_bytes(parsed.payload)
+    assert b"".join(chunks) == data and ended[-1] and not ended[:-1].any()
+
+
+def test_checks_catch_single_substitutions():
+    files = [bytes(range(200))]
+    fmt = codec.OligoFormat.for_files([200], payload=150)
+    oligo = codec.encode_files(files, fmt).oligos[0]
+    caught = 0
+    for pos in range(fmt.length):
+        for alt in range(4):
+            if alt == oligo[pos]:
+                continue
+            mutant = oligo.copy()
+            mutant[pos] = alt
+            caught += not codec.parse_oligos(mutant[None], fmt).full_ok[0]
+    assert caught == 3 * fmt.length
+
+
+def test_fasta_writer(tmp_path):
+    pool = codec.encode_files([b"hello DNA"], codec.OligoFormat.for_files([9], payload=60))
+    path = codec.write_fasta(tmp_path / "pool.fa", pool.oligos, width=50)
+    reads, report, names = read_fasta(path, with_names=True)
+    assert names == ["oligo_0"] and report.malformed == 0
+    assert reads.strings() == [codec.to_string(pool.oligos[0])]
+
+
+def test_configuration_errors_name_the_value():
+    with pytest.raises(ConfigError, match="oligo_length=20"):
+        codec.OligoFormat.for_files([100] * 10, oligo_length=20)
+    with pytest.raises(ConfigError, match="payload=3"):
+        codec.OligoFormat(payload=3)
+    with pytest.raises(ConfigError, match="exceeds the synthesis limit"):
+        codec.OligoFormat(payload=1000)
+    with pytest.raises(ConfigError, match="check_trits"):
+        codec.OligoFormat(check_trits=1)
+    fmt = codec.OligoFormat.for_files([10], payload=50)
+    with pytest.raises(ConfigError, match="offset_trits"):
+        codec.encode_files([bytes(1000)], fmt)
+    assert codec.OligoFormat.for_files([10], oligo_length=100).length == 100

@@ -1,0 +1,147 @@
+"""The read-side decoder: exact recovery at high coverage, graceful erasures, damaged indexes, bad input."""
+
+import numpy as np
+import pytest
+
+from repro.checks import ConfigError
+from repro.dna import codec
+from repro.dna.consensus import EXACT, ORPHAN_CLUSTER, recover_oligos
+from repro.dna.decoder import decode_reads
+from repro.dna.reads import Reads, read_fastq, write_fastq
+from repro.dna.simulator import ErrorModel, simulate_reads
+
+
+@pytest.fixture(scope="module")
+def pool_and_files():
+    rng = np.random.default_rng(0)
+    header = bytes(rng.integers(0, 256, 300, dtype=np.uint8))  # shared by every file, like a JPEG header
+    files = [header + bytes(rng.integers(0, 256, int(n), dtype=np.uint8)) for n in rng.integers(0, 400, 40)]
+    files += [b"", b"x"]
+    fmt = codec.OligoFormat.for_files([len(f) for f in files], payload=150)
+    return codec.encode_files(files, fmt), files
+
+
+def _check_known_bytes_are_right(out, files):
+    for f, original in zip(out, files):
+        data = np.frombuffer(f.data, dtype=np.uint8)
+        ref = np.frombuffer(original, dtype=np.uint8)
+        m = min(len(data), len(ref))
+        assert np.array_equal(data[:m][f.known[:m]], ref[:m][f.known[:m]])
+        if f.length_known:
+            assert len(f.data) == len(original)
+
+
+@pytest.mark.parametrize("consensus", ["spoa", "majority"])
+def test_high_coverage_recovers_every_file_exactly(pool_and_files, consensus):
+    pool, files = pool_and_files
+    sim = simulate_reads(pool.oligos, 25, ErrorModel(), bias_sigma=0.3, seed=1)
+    out, report = decode_reads(sim.reads, pool.fmt, len(files), consensus=consensus)
+    assert [f.data for f in out] == files
+    assert all(f.complete for f in out)
+    assert report.oligos_recovered == pool.n_oligos and report.too_short == report.too_long == 0
+
+
+def test_noisy_reads_without_exact_copies_need_consensus(pool_and_files):
+    pool, files = pool_and_files
+    sim = simulate_reads(pool.oligos, 12, ErrorModel(0.01, 0.003, 0.003), bias_sigma=0.0, seed=2)
+    out, report = decode_reads(sim.reads, pool.fmt, len(files))
+    # about 2.7 errors per read, only 7 % of the reads are exact copies: consensus recovers nearly all the rest
+    assert report.oligos_consensus > 0.3 * pool.n_oligos
+    assert report.oligos_recovered >= 0.98 * pool.n_oligos
+    _check_known_bytes_are_right(out, files)
+
+
+def test_low_coverage_gives_erasures_not_errors(pool_and_files):
+    pool, files = pool_and_files
+    sim = simulate_reads(pool.oligos, 1.0, ErrorModel(), bias_sigma=0.5, seed=3)
+    out, report = decode_reads(sim.reads, pool.fmt, len(files))
+    recovered = sum(int(f.known.sum()) for f in out) / sum(len(f) for f in files)
+    assert 0.1 < recovered < 0.9
+    assert report.oligos_recovered < pool.n_oligos
+    _check_known_bytes_are_right(out, files)
+
+
+def _mutate(seq, kind, pos):
+    seq = seq.copy()
+    if kind == "sub":
+        seq[pos] = (seq[pos] + 1) % 4
+        return seq
+    if kind == "del":
+        return np.delete(seq, pos)
+    return np.insert(seq, pos, (seq[pos] + 2) % 4)
+
+
+def test_index_recovered_despite_substitutions_and_deletions_in_the_index(pool_and_files):
+    pool, files = pool_and_files
+    fmt = pool.fmt
+    target = 5
+    oligo = pool.oligos[target]
+    # three reads with a damaged index (no valid header either way), one read with a payload error
+    damaged = [_mutate(oligo, "sub", 3), _mutate(oligo, "del", 8), _mutate(oligo, "sub", fmt.header - 2)]
+    payload_err = _mutate(oligo, "sub", fmt.header + 40)
+    for seq in damaged:
+        assert not codec.parse_headers(seq[None, : fmt.header], fmt)[0][0]
+    seqs = [codec.to_string(s) for s in damaged + [payload_err]]
+    seqs[1] = codec.to_string(codec.reverse_complement(damaged[1]))  # one of them from the other strand
+    rec, report = recover_oligos(Reads.from_strings(seqs), fmt, n_files=pool.file_sizes.size)
+    assert report.orphan_reads == 3 and report.rescued_reads == 3
+    assert len(rec) == 1 and rec.file_id[0] == pool.file_id[target] and rec.offset[0] == pool.offset[target]
+    assert np.array_equal(rec.payload[0], codec.parse_oligos(oligo[None], fmt).payload[0])
+
+    # every read's index is damaged: the orphans cluster among themselves and the consensus restores the index
+    only_damaged = [codec.to_string(s) for s in damaged + [_mutate(oligo, "ins", 12)]]
+    rec, report = recover_oligos(Reads.from_strings(only_damaged), fmt, n_files=pool.file_sizes.size)
+    assert len(rec) == 1 and rec.how[0] == ORPHAN_CLUSTER
+    assert rec.file_id[0] == pool.file_id[target] and rec.offset[0] == pool.offset[target]
+
+    # a single read with a damaged index is not guessed into some position: it is reported and left out
+    rec, report = recover_oligos(Reads.from_strings(only_damaged[:1]), fmt, n_files=pool.file_sizes.size)
+    assert len(rec) == 0 and report.orphan_reads == 1
+
+
+def test_reverse_strand_only(pool_and_files):
+    pool, files = pool_and_files
+    sim = simulate_reads(pool.oligos, 8, ErrorModel(0, 0, 0), bias_sigma=0.0, reverse_fraction=1.0, seed=4)
+    rec, report = recover_oligos(sim.reads, pool.fmt, n_files=len(files))
+    assert report.exact_reads == len(sim.reads) and (rec.how == EXACT).all()
+
+
+def test_bad_reads_are_reported_never_fatal(pool_and_files, tmp_path):
+    pool, files = pool_and_files
+    fmt = pool.fmt
+    good = simulate_reads(pool.oligos, 20, ErrorModel(), bias_sigma=0.0, seed=5).reads.strings()
+    junk = ["", "ACGT", "N" * fmt.length, "ACGTN" * 200, "hello world", codec.to_string(pool.oligos[0])[:40]]
+    with_n = []
+    for s in good[:200]:  # N calls inside otherwise good reads
+        s = list(s)
+        s[50] = "N"
+        with_n.append("".join(s))
+    reads = Reads.from_strings(junk + with_n + good)
+    out, report = decode_reads(reads, fmt, len(files))
+    assert report.too_short >= 4 and report.too_long >= 1 and report.with_n >= 200
+    assert any("not used" in p for p in report.problems)
+    assert all(f.complete for f in out) and [f.data for f in out] == files
+
+    empty, report = decode_reads(Reads.empty(), fmt, len(files))
+    assert len(empty) == len(files) and not any(f.known.any() for f in empty)
+    assert any("empty" in p for p in report.problems)
+
+    not_fastq = tmp_path / "notes.fq"
+    not_fastq.write_text("this is not\na FASTQ file\n@but this looks like a header\n")
+    parsed, file_report = read_fastq(not_fastq)
+    assert len(parsed) == 0 and file_report.malformed >= 1
+    out, report = decode_reads(parsed, fmt, len(files))
+    assert report.reads == 0
+
+    # a real FASTQ round trip through the reader
+    path = write_fastq(tmp_path / "reads.fq", Reads.from_strings(good[:50]))
+    again, file_report = read_fastq(path)
+    assert again.strings() == good[:50] and file_report.malformed == 0
+
+
+def test_decoder_settings_name_the_value(pool_and_files):
+    pool, files = pool_and_files
+    with pytest.raises(ConfigError, match="'poa'"):
+        decode_reads(Reads.empty(), pool.fmt, len(files), consensus="poa")
+    with pytest.raises(ConfigError, match="k="):
+        decode_reads(Reads.empty(), pool.fmt, len(files), k=40)

@@ -74,3 +74,15 @@ def test_runner_parses_values_and_rejects_unknown_notebooks():
         runner.main(["--only", "nope"])
     with pytest.raises(ConfigError, match="unknown profile"):
         runner.main(["--profile", "fast"])
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "cifar10"])
+def test_bandwidth_notebook_also_runs_on_mnist_and_cifar10(dataset, tmp_path, monkeypatch):
+    """Notebook 04's dataset is a papermill parameter: the other two datasets produce the same figures."""
+    out = tmp_path / "out"
+    monkeypatch.setenv("REPRO_OUTPUT_DIR", str(out))
+    _, error = runner.execute("04_bandwidth_awgn", "smoke", {"dataset": dataset}, tmp_path / "build", timeout=600)
+    assert error is None, error
+    produced = read_manifest(out)["artifacts"]
+    for figure in ("figure4", "figure5_left", "figure5_right", "figure6", "figure7", "appendix_c_binary"):
+        assert f"04_bandwidth_awgn/{figure}_{dataset}.png" in produced

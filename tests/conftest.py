@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -18,3 +19,12 @@ def hermetic_env(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("REPRO_OUTPUT_DIR", str(base / "outputs"))
     monkeypatch.setenv("REPRO_QUIET", "1")
     yield
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

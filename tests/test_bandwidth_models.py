@@ -17,12 +17,7 @@ from repro.models.resnet_coder import ResidualDecoder, ResidualEncoder
 from repro.relaxed_binary import concrete_logit_log_density
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_elbo_terms_match_a_hand_computation():

@@ -13,13 +13,7 @@ from repro.relaxed_binary import (RelaxedBinarySymmetricChannel, concrete_logit_
                                   concrete_logit_sample)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def gen(seed=0):

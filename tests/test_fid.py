@@ -11,12 +11,7 @@ from repro.classifier import SmallCNN
 from repro.data import load_dataset
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_frechet_distance_of_known_gaussians():

@@ -26,8 +26,6 @@ The codes reach the discriminator as hard bits with a straight-through gradient 
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
 
@@ -209,16 +207,3 @@ class Infomax(nn.Module):
     def extra_repr(self) -> str:
         return f"weight={self.weight}, permute={self.permute}, lr={self.lr}"
 
-
-def clone_without_optimizer(module: nn.Module) -> nn.Module:
-    """A deep copy safe to take of a model holding an :class:`Infomax` (its optimizer is rebuilt lazily)."""
-    saved = {}
-    for name, sub in module.named_modules():
-        if isinstance(sub, Infomax):
-            saved[name], sub._opt = sub._opt, None
-    try:
-        return copy.deepcopy(module)
-    finally:
-        for name, sub in module.named_modules():
-            if name in saved:
-                sub._opt = saved[name]

@@ -66,21 +66,21 @@ def _data_config(train: ImageData) -> dict:
 
 
 def _fit(model, loss_fn, train: ImageData, name: str, config: dict, *, epochs, batch_size, lr, seed, device, cache,
-         val_fn=None):
+         val_fn=None, precision: str = "fp32"):
     return fit(model, loss_fn, train.x, name=name, config=config, epochs=epochs, batch_size=batch_size, lr=lr,
-               seed=seed, device=device, cache=cache or CheckpointCache(), val_fn=val_fn)
+               seed=seed, device=device, cache=cache or CheckpointCache(), val_fn=val_fn, precision=precision)
 
 
 # ---- training ----------------------------------------------------------------------------------------------------
 
 def train_source_vae(train: ImageData, arch: Arch, *, beta: float, epochs: int, batch_size: int, lr: float,
-                     seed: int, device, cache: CheckpointCache | None = None):
+                     seed: int, device, cache: CheckpointCache | None = None, precision: str = "fp32"):
     """The separate system's beta-VAE source coder (no channel)."""
     torch.manual_seed(seed)
     model = SourceVAE(arch.in_channels, arch.latent_dim, arch.width, beta, arch.obs_std)
     config = {"system": "source_vae", **_data_config(train), **arch.config(), "beta": beta}
     return _fit(model, lambda m, x, y: m.loss(x), train, f"nb04-source-vae-{train.name}", config, epochs=epochs,
-                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache)
+                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, precision=precision)
 
 
 def prior_samples(latent_dim: int, n: int, seed: int) -> torch.Tensor:
@@ -89,7 +89,7 @@ def prior_samples(latent_dim: int, n: int, seed: int) -> torch.Tensor:
 
 
 def train_channel_ae(latent_dim: int, *, snr_db: float, n_samples: int, hidden: int, epochs: int, batch_size: int,
-                     lr: float, seed: int, device, cache: CheckpointCache | None = None):
+                     lr: float, seed: int, device, cache: CheckpointCache | None = None, precision: str = "fp32"):
     """The separate system's channel autoencoder, trained on samples of ``N(0, I)`` (never on data)."""
     torch.manual_seed(seed)
     model = ChannelAutoencoder(latent_dim, db_to_linear(snr_db), hidden)
@@ -97,7 +97,7 @@ def train_channel_ae(latent_dim: int, *, snr_db: float, n_samples: int, hidden: 
     config = {"system": "channel_ae", "latent_dim": latent_dim, "snr_db": snr_db, "n_samples": n_samples,
               "hidden": hidden}
     return _fit(model, lambda m, y, _: m.loss(y), data, "nb04-channel-ae", config, epochs=epochs,
-                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache)
+                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, precision=precision)
 
 
 def build_joint(arch: Arch, *, snr_db: float, beta: float, bandwidth_limited: bool = False, n_bands: int = 5,
@@ -123,7 +123,7 @@ MARGINALIZE = ("sample", "enumerate")
 def train_joint(train: ImageData, arch: Arch, *, snr_db: float, beta: float, epochs: int, batch_size: int,
                 lr: float, seed: int, device, cache: CheckpointCache | None = None, bandwidth_limited: bool = False,
                 n_bands: int = 5, prior: str = "gaussian", alv_dim: int = 0, prior_components: int = 4,
-                prior_hidden: int = 128, marginalize: str = "sample", alv_prior: str = "conditional"):
+                prior_hidden: int = 128, marginalize: str = "sample", alv_prior: str = "conditional", precision: str = "fp32"):
     """A joint system trained end to end. Over the bandwidth-limited channel the sum over the bandwidth in eq. 5
     is marginalized by ``sample`` (one uniform draw of ``B`` per training image) or ``enumerate`` (the loss
     averaged over every ``B``: exact, ``n_bands`` decoder passes per batch)."""
@@ -144,12 +144,12 @@ def train_joint(train: ImageData, arch: Arch, *, snr_db: float, beta: float, epo
         name = f"nb04-bandwidth-{train.name}"
     bandwidth = "all" if bandwidth_limited and marginalize == "enumerate" else None
     return _fit(model, lambda m, x, y: m.loss(x, bandwidth), train, name, config, epochs=epochs,
-                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache)
+                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, precision=precision)
 
 
 def train_binary(train: ImageData, arch: Arch, *, eps: float, temperature: float, beta: float, epochs: int,
                  batch_size: int, lr: float, seed: int, device, cache: CheckpointCache | None = None,
-                 val: ImageData | None = None, eval_seed: int = 0):
+                 val: ImageData | None = None, eval_seed: int = 0, precision: str = "fp32"):
     """Appendix C: a joint system with ``arch.latent_dim`` relaxed bits over the relaxed BSC. After every epoch
     the history records the distortion of hard Bernoulli bits sent through the real BSC(eps) on ``val``."""
     torch.manual_seed(seed)
@@ -163,7 +163,7 @@ def train_binary(train: ImageData, arch: Arch, *, eps: float, temperature: float
             relaxed = torch.cat([m.terms(xb.to(device))["l2"].cpu() for xb in val.x.split(500)]).mean()
             return {"l2_hard_bsc": hard, "l2_relaxed": float(relaxed)}
     return _fit(model, lambda m, x, y: m.loss(x), train, f"nb04-binary-{train.name}", config, epochs=epochs,
-                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, val_fn=val_fn)
+                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, val_fn=val_fn, precision=precision)
 
 
 # ---- measurements ------------------------------------------------------------------------------------------------

@@ -41,13 +41,15 @@ def _xent(model, x, y):
 
 
 def train_classifier(dataset: str, *, epochs: int, device: torch.device, seed: int = 0, n_train: int | None = None,
-                     data_root=None, cache: CheckpointCache | None = None) -> tuple[SmallCNN, dict]:
+                     data_root=None, cache: CheckpointCache | None = None,
+                     precision: str = "fp32") -> tuple[SmallCNN, dict]:
     """Train (or fetch from the cache) the ACC classifier; returns it and ``{'test_accuracy': ...}``."""
     train = load_dataset(dataset, "train", data_root).subset(n_train, seed)
     test = load_dataset(dataset, "test", data_root)
     model = SmallCNN(train.x.shape[1], train.x.shape[-1])
     config = {"model": "SmallCNN", "dataset": dataset, "source": train.source, "n_train": len(train)}
     model, history = fit(model, _xent, train.x, train_y=train.y, name=f"classifier-{dataset}", config=config,
-                         epochs=epochs, batch_size=128, lr=1e-3, seed=seed, device=device, cache=cache)
+                         epochs=epochs, batch_size=128, lr=1e-3, seed=seed, device=device, cache=cache,
+                         precision=precision)
     return model, {"test_accuracy": classifier_accuracy(model, test.x, test.y), "epochs": epochs,
                    "train_images": len(train), "history": history}

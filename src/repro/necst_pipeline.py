@@ -82,7 +82,7 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
           bits: int | None = None, prior: str | None = None, n_train: int | None = None, batch_size: int = 100,
           lr: float = 1e-3, data_root=None, cache: CheckpointCache | None = None, val_every: bool = False,
           method: str = "NECST", infomax_weight: float = 0.01, official: bool = False, n_val: int = 2000,
-          select_best: bool = False):
+          select_best: bool = False, precision: str = "fp32"):
     """Train (or load from the cache) NECST at noise ``eps``; ``prior='uniform'`` trains the discrete VAE;
     ``method`` ABF / IABF adds those regularizers (:func:`regularizers`).
 
@@ -109,7 +109,7 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
     name = f"{'dvae' if prior else method.lower()}-{dataset}"
     return fit(model, lambda m, x, _y: m.loss(x), train_set.x, name=name, config=config, epochs=epochs,
                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, val_fn=val_fn,
-               select_by="l2_per_image" if select_best else None)
+               select_by="l2_per_image" if select_best else None, precision=precision)
 
 
 @torch.no_grad()

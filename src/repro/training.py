@@ -17,9 +17,25 @@ import torch
 from torch import nn
 
 from .cache import CheckpointCache
-from .runtime import progress
+from .checks import check_choice
+from .runtime import ProgressLines, progress
+
+PRECISIONS = ("fp32", "bf16")
+# Metrics shown on the progress bar, in order of preference: a distortion or a bound the reader can interpret, never
+# a training surrogate (VIMCO's surrogate rises while training improves).
+SHOWN_METRICS = ("l2_per_image", "distortion", "bound", "rec", "mse_per_dim", "acc")
 
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, dict]]
+
+
+def shown_metrics(row: dict) -> dict:
+    """The metrics a progress display shows for a history row: the validation metrics and the first
+    interpretable training metric of :data:`SHOWN_METRICS` (the loss only when none is reported)."""
+    out = {k: v for k, v in row.items() if k.startswith("val_") and isinstance(v, float)}
+    for key in SHOWN_METRICS:
+        if key in row:
+            return {key: row[key], **out}
+    return {"loss": row["loss"], **out}
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -30,7 +46,7 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
         batch_size: int, lr: float, seed: int, device: torch.device, train_y: torch.Tensor | None = None,
         weight_decay: float = 0.0, val_fn: Callable[[nn.Module], dict] | None = None,
         cache: CheckpointCache | None = None, stop_after: int | None = None,
-        select_by: str | None = None) -> tuple[nn.Module, list[dict]]:
+        select_by: str | None = None, precision: str = "fp32") -> tuple[nn.Module, list[dict]]:
     """Train ``model`` to ``epochs`` epochs (or resume / reuse a cached run) and return it with its history.
 
     Args:
@@ -43,14 +59,19 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
             interruption and for chopping a long run into pieces.
         select_by: a key of ``val_fn`` 's metrics; the returned model is then the epoch where it was lowest (the
             history marks it with ``selected``), not the last one.
+        precision: ``fp32``, or ``bf16`` for bfloat16 autocast of the forward pass and loss (CPU or CUDA; weights,
+            gradients and the optimizer stay fp32). It is part of the cache key when it is not ``fp32``, so fp32
+            checkpoints keep their keys.
     """
+    check_choice("precision", precision, PRECISIONS)
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if select_by is not None and val_fn is None:
         raise ValueError(f"select_by={select_by!r} needs a val_fn that reports it")
     cache = cache or CheckpointCache()
     config = {**config, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-              "weight_decay": weight_decay, **({"select_by": select_by} if select_by else {})}
+              "weight_decay": weight_decay, **({"select_by": select_by} if select_by else {}),
+              **({"precision": precision} if precision != "fp32" else {})}
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history: list[dict] = []
@@ -73,6 +94,8 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
     y_all = None if train_y is None else (train_y.to(device) if device.type == "cuda" else train_y)
     n = len(train_x)
     bar = progress(range(start, epochs), desc=f"train {name}", initial=start, total=epochs)
+    lines = ProgressLines(name, epochs=epochs, start_epoch=start, images_per_epoch=n)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     done_here = 0
     for epoch in bar:
         torch.manual_seed(epoch_seed(seed, epoch))
@@ -84,12 +107,14 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
             idx = order[i:i + batch_size]
             xb = x_all[idx].to(device, non_blocking=True)
             yb = None if y_all is None else y_all[idx].to(device, non_blocking=True)
-            loss, metrics = loss_fn(model, xb, yb)
+            with autocast:
+                loss, metrics = loss_fn(model, xb, yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             for k, v in {"loss": loss.item(), **metrics}.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
+            lines.batch(epoch, i + len(idx), {k: v / (i + len(idx)) for k, v in sums.items()})
         seconds = time.perf_counter() - t0
         row = {"epoch": epoch + 1, **{k: v / n for k, v in sums.items()}, "seconds": seconds,
                "images_per_s": n / seconds}
@@ -106,7 +131,9 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
             for r in history + [row]:
                 r["selected"] = r["epoch"] == best["epoch"]
         history.append(row)
-        bar.set_postfix(loss=f"{row['loss']:.4g}")
+        shown = shown_metrics(row)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()})
+        lines.epoch_done(epoch, seconds, shown)
         complete = epoch + 1 == epochs
         cache.save(name, config, {"complete": complete, "epoch": epoch + 1, "model": model.state_dict(),
                                   "optimizer": optimizer.state_dict(), "history": history, "best": best})

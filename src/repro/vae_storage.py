@@ -23,7 +23,7 @@ VAE_DATASETS = ("mnist", "binary_mnist")
 
 def train_vae(dataset: str, *, seed: int, epochs: int, device: torch.device, latent_dim: int = 16,
               batch_size: int = 64, lr: float = 1e-3, n_train: int | None = None, data_root=None,
-              cache: CheckpointCache | None = None) -> tuple[ConvVAE, list[dict]]:
+              cache: CheckpointCache | None = None, precision: str = "fp32") -> tuple[ConvVAE, list[dict]]:
     """Train (or fetch from the cache) the Table I/II VAE on ``dataset``'s training split."""
     check_choice("dataset for the convolutional VAE", dataset, VAE_DATASETS)
     train = load_dataset(dataset, "train", data_root).subset(n_train, seed)
@@ -32,7 +32,7 @@ def train_vae(dataset: str, *, seed: int, epochs: int, device: torch.device, lat
     torch.manual_seed(seed)
     model = ConvVAE(latent_dim)
     return fit(model, negative_elbo, train.x, name=f"vae-{dataset}", config=config, epochs=epochs,
-               batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache)
+               batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, precision=precision)
 
 
 def make_quantizer(method: str, n_bits: int, train_gamma: torch.Tensor, quant_range: float = 3.0):

@@ -1,0 +1,43 @@
+"""Helpers shared by the experiments modules: splitting notebook parameters, training-set sizes and cost estimates."""
+
+from __future__ import annotations
+
+from ..checks import ConfigError
+
+# Notebook parameters that are not part of a profile (runtime and selection parameters).
+RUNTIME_PARAMS = ("dataset", "device", "data_dir", "output_dir", "channel")
+
+# Training-set sizes of the bundle's splits (see repro.data.datasets), for cost estimates when n_train is None.
+TRAIN_SIZES = {"mnist": 50_000, "binary_mnist": 50_000, "omniglot": 17_352, "cifar10": 36_000, "celeba32": 8_100,
+               "random_bits": 5_000}
+
+# Seconds per training image on one CPU thread in fp32, measured on the development machine
+# (benchmarks/results/train_throughput.json and the committed training histories); estimates only.
+SECONDS_PER_IMAGE = {
+    "vae": 1 / 1_600,          # notebook 01's conv VAE
+    "classifier": 1 / 2_000,   # the small ACC / FID CNN
+    "necst_mlp": 1 / 3_200,    # NECST MLP, K = 5 VIMCO samples
+    "necst_conv": 1 / 94,      # NECST 32x32 conv coder, K = 5
+    "resnet": 1 / 180,         # notebook 04's residual coders at width 16 (scales with width^2)
+    "channel_ae": 1 / 40_000,  # notebook 04's channel autoencoder on 100-d prior samples
+}
+
+
+def split_params(params: dict, allowed: tuple[str, ...] = RUNTIME_PARAMS) -> tuple[dict, dict]:
+    """``(runtime, profile_overrides)`` of a papermill parameter dictionary."""
+    runtime = {k: v for k, v in params.items() if k in allowed}
+    overrides = {k: v for k, v in params.items() if k not in allowed and k != "profile"}
+    return runtime, overrides
+
+
+def n_images(dataset: str, n_train: int | None) -> int:
+    if n_train is not None:
+        return int(n_train)
+    if dataset not in TRAIN_SIZES:
+        raise ConfigError(f"unknown dataset {dataset!r}; valid choices: {', '.join(map(repr, TRAIN_SIZES))}")
+    return TRAIN_SIZES[dataset]
+
+
+def cost(family: str, epochs: int, images: int, factor: float = 1.0) -> float:
+    """Estimated single-thread seconds of ``epochs`` passes over ``images`` images."""
+    return float(epochs) * images * SECONDS_PER_IMAGE[family] * factor

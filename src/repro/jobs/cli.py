@@ -1,0 +1,169 @@
+"""``python -m repro.jobs plan|run``: list a notebook's training jobs with their cost, or train them.
+
+    python -m repro.jobs plan --notebook 03_iabf --profile cpu
+    python -m repro.jobs run --profile cpu --workers 2            # every notebook's jobs, 2 processes x 1 thread
+    python -m repro.jobs run --notebook 02_necst -p dataset mnist -p epochs 30
+    python -m repro.jobs run --profile paper --ray auto           # the same jobs as tasks on a Ray cluster
+
+A notebook with several dataset runs (02, 03) contributes the jobs of every run; ``-p`` applies to each run unless
+``-p dataset NAME`` picks one. Jobs shared by notebooks (notebook 05 reuses notebook 01's VAEs) are trained once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..checks import ConfigError, ReproError, check_choice
+from ..profiles import PROFILE_NAMES
+from ..runtime import format_seconds
+from .spec import Job, JobBusy, status
+
+
+def notebook_runs() -> dict[str, list[dict]]:
+    from ..runner import RUNS
+
+    return RUNS
+
+
+def parse_value(text: str):
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def collect(notebooks: list[str], profile: str, params: dict) -> list[Job]:
+    """Every job of the selected notebooks' runs, deduplicated by key (first occurrence kept)."""
+    from ..experiments import plan
+
+    runs = notebook_runs()
+    check_choice("profile", profile, PROFILE_NAMES)
+    for name in notebooks:
+        check_choice("notebook", name, sorted(runs))
+    jobs: dict[str, Job] = {}
+    for name in notebooks or list(runs):
+        chosen = [dict(params)] if "dataset" in params else [{**r, **params} for r in runs[name]]
+        for run in chosen:
+            for job in plan(name, profile, run):
+                jobs.setdefault(job.key, job)
+    return list(jobs.values())
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notebook", action="append", default=[], metavar="NAME",
+                   help="a notebook (repeatable; default: all)")
+    p.add_argument("--profile", default="cpu", help=f"one of {', '.join(PROFILE_NAMES)} (default cpu)")
+    p.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                   help="a notebook parameter, e.g. -p dataset mnist -p epochs 30")
+
+
+def cmd_plan(args) -> int:
+    jobs = collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p})
+    rows = [(j.notebook, j.name, status(j), j.cost, j.family) for j in jobs]
+    if args.json:
+        print(json.dumps([{"notebook": n, "job": j, "status": s, "est_seconds": round(c, 1), "family": f}
+                          for n, j, s, c, f in rows], indent=1))
+        return 0
+    width = max([len(r[1]) for r in rows] + [3])
+    print(f"{'notebook':<18} {'job':<{width}} {'status':<8} {'est. cost':>10}  family")
+    for n, j, s, c, f in rows:
+        print(f"{n:<18} {j:<{width}} {s:<8} {format_seconds(c):>10}  {f}")
+    todo = [r for r in rows if r[2] != "done"]
+    total = sum(r[3] for r in todo)
+    workers = args.workers or os.cpu_count() or 1
+    print(f"{len(rows)} jobs, {len(rows) - len(todo)} done; remaining {format_seconds(total)} on one thread, "
+          f"about {format_seconds(total / max(1, min(workers, len(todo) or 1)))} with {workers} workers "
+          f"(estimates from measured CPU throughput)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    jobs = collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p})
+    threads = args.threads
+    if threads < 1:
+        raise ConfigError(f"--threads must be at least 1, got {threads}")
+    workers = args.workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    check_choice("device", args.device, ("auto", "cpu", "cuda"))
+    if args.ray:
+        from .ray_backend import run_ray
+
+        outcomes = run_ray(jobs, args.ray, threads=threads, device=args.device, workers=workers,
+                           gpus_per_job=args.gpus_per_job)
+    else:
+        from .local import run_local
+
+        outcomes = run_local(jobs, workers=workers, threads=threads, device=args.device,
+                             log_dir=Path(args.log_dir) if args.log_dir else None)
+    failed = [o for o in outcomes if o.status == "failed"]
+    busy = [o for o in outcomes if o.status == "busy"]
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "busy", "failed")}
+    print("[jobs] " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    for o in failed:
+        print(f"[jobs]   failed: {o.job.name}: {o.error}" + (f" (log: {o.log})" if o.log else ""))
+    if failed:
+        print("[jobs] rerun the same command to resume the failed jobs after fixing the cause")
+    return 1 if failed else (3 if busy else 0)
+
+
+def cmd_worker(args) -> int:
+    from ..runtime import pin_threads
+
+    pin_threads(args.threads)
+    job = Job.from_dict(json.loads(Path(args.job_file).read_text()))
+    print(f"[jobs] {job.name}: training on {args.device} with {args.threads} thread(s)", flush=True)
+    try:
+        job.train(device=args.device, wait=False)
+    except JobBusy as err:
+        print(f"[jobs] {err}", flush=True)
+        from .local import BUSY_EXIT
+
+        return BUSY_EXIT
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m repro.jobs", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_plan = sub.add_parser("plan", help="list the jobs with their status and estimated cost")
+    _add_common(p_plan)
+    p_plan.add_argument("--workers", type=int, default=None, help="for the wall-time estimate (default: cores)")
+    p_plan.add_argument("--json", action="store_true", help="machine-readable output")
+    p_run = sub.add_parser("run", help="train the jobs (resumable; finished ones are skipped)")
+    _add_common(p_run)
+    p_run.add_argument("--workers", type=int, default=None, help="parallel processes (default: the number of cores)")
+    p_run.add_argument("--threads", type=int, default=1, help="torch threads per job (default 1)")
+    p_run.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
+    p_run.add_argument("--ray", default=None, metavar="auto|ADDRESS|local",
+                       help="run as Ray tasks: 'auto' (the cluster this node belongs to), an address "
+                            "(ray://host:10001 or host:6379), or 'local' (a private instance)")
+    p_run.add_argument("--gpus-per-job", type=float, default=None,
+                       help="with --ray: GPUs per task (default: 0.25 for MLPs, 0.5 for conv coders, 0 without GPUs)")
+    p_run.add_argument("--log-dir", default=None, help="worker logs (default <cache>/jobs/logs)")
+    p_worker = sub.add_parser("worker", help=argparse.SUPPRESS)
+    p_worker.add_argument("job_file")
+    p_worker.add_argument("--threads", type=int, default=1)
+    p_worker.add_argument("--device", default="auto")
+    args = parser.parse_args(argv)
+    try:
+        return {"plan": cmd_plan, "run": cmd_run, "worker": cmd_worker}[args.command](args)
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except ReproError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:
+        from .ray_backend import RayUnavailable
+
+        if isinstance(err, RayUnavailable):
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        raise

@@ -1,0 +1,111 @@
+"""Send jobs to a Ray cluster as tasks (``python -m repro.jobs run --ray auto|ADDRESS|local``).
+
+Every node must have the bundle installed at the same commit and see the checkpoint cache at the same path
+(``REPRO_CACHE_DIR`` on a shared file system) and the datasets (``REPRO_DATA_DIR``); the driver passes both
+variables to the tasks. A task trains one job through :meth:`Job.train` with the job's lock, so a cluster and a
+local runner sharing the cache never train the same job. With GPUs in the cluster each task asks for a fraction of
+one (small MLPs share a GPU four ways, conv coders two ways), else for ``threads`` CPUs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from ..paths import cache_root
+from ..runtime import format_seconds
+from .local import Outcome
+from .spec import Job, JobBusy
+
+GPU_SHARE = {"mlp": 0.25, "small": 0.25, "conv": 0.5, "resnet": 0.5}
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed, or the cluster cannot be reached."""
+
+
+def _train_task(job_dict: dict, threads: int, device: str) -> dict:
+    from ..runtime import pin_threads
+
+    pin_threads(threads)
+    job = Job.from_dict(job_dict)
+    t0 = time.perf_counter()
+    try:
+        job.train(device=device, wait=False)
+    except JobBusy as err:
+        return {"status": "busy", "error": str(err), "seconds": time.perf_counter() - t0}
+    return {"status": "done", "seconds": time.perf_counter() - t0, "host": socket.gethostname()}
+
+
+def connect(address: str, *, num_cpus: int | None = None):
+    """``ray.init`` for ``address`` (``local`` starts a private instance with ``num_cpus``); raises
+    :class:`RayUnavailable` naming the address when Ray is missing or unreachable, leaving nothing started."""
+    try:
+        import ray
+    except ImportError as err:
+        raise RayUnavailable(f"--ray {address}: the 'ray' package is not installed (pip install ray==2.60.0, "
+                             f"pinned in requirements.txt)") from err
+    env = {"REPRO_CACHE_DIR": str(cache_root().resolve()), "REPRO_PROGRESS": "lines"}
+    for name in ("REPRO_DATA_DIR", "PYTHONPATH"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    kwargs = dict(runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=True,
+                  configure_logging=False)
+    try:
+        if address == "local":
+            ray.init(num_cpus=num_cpus, **kwargs)
+        else:
+            ray.init(address=address, **kwargs)
+    except Exception as err:  # ConnectionError, RuntimeError, ValueError... depending on how the address fails
+        if ray.is_initialized():
+            ray.shutdown()
+        raise RayUnavailable(f"cannot reach a Ray cluster at --ray {address!r}: {type(err).__name__}: {err}") from err
+    return ray
+
+
+def run_ray(jobs: list[Job], address: str, *, threads: int = 1, device: str = "auto", workers: int | None = None,
+            gpus_per_job: float | None = None, echo=print) -> list[Outcome]:
+    ray = connect(address, num_cpus=workers * threads if (address == "local" and workers) else None)
+    try:
+        root = cache_root()
+        outcomes: dict[str, Outcome] = {}
+        todo = []
+        for job in jobs:
+            if job.is_done(root):
+                outcomes[job.key] = Outcome(job, "skipped")
+            else:
+                todo.append(job)
+        todo.sort(key=lambda j: -j.cost)
+        cluster_gpus = float(ray.cluster_resources().get("GPU", 0))
+        echo(f"[jobs] ray at {address}: {ray.cluster_resources().get('CPU', 0):g} CPUs, {cluster_gpus:g} GPUs; "
+             f"{len(jobs)} jobs, {len(jobs) - len(todo)} already done")
+        remote = ray.remote(_train_task)
+        refs = {}
+        for job in todo:
+            gpus = gpus_per_job if gpus_per_job is not None else (GPU_SHARE.get(job.family, 0.5) if cluster_gpus else 0)
+            ref = remote.options(num_cpus=threads, num_gpus=gpus, name=job.name, max_retries=0).remote(
+                job.to_dict(), threads, device)
+            refs[ref] = (job, time.perf_counter())
+        pending = list(refs)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1, timeout=60)
+            if not ready:
+                echo(f"[jobs] {len(pending)} job(s) running on the cluster")
+                continue
+            ref = ready[0]
+            job, t0 = refs[ref]
+            try:
+                result = ray.get(ref)
+            except Exception as err:  # RayTaskError, WorkerCrashedError, ...
+                msg = str(err).strip().splitlines()[-1][:300] if str(err).strip() else type(err).__name__
+                outcomes[job.key] = Outcome(job, "failed", time.perf_counter() - t0, None, msg)
+                echo(f"[jobs] FAILED {job.name}: {msg} (Ray logs: /tmp/ray/session_latest/logs on its node)")
+                continue
+            outcomes[job.key] = Outcome(job, result["status"], result["seconds"], None, result.get("error", ""),
+                                        {"host": result.get("host")})
+            echo(f"[jobs] {result['status']} {job.name} in {format_seconds(result['seconds'])}"
+                 + (f" on {result['host']}" if result.get("host") else ""))
+        return [outcomes[j.key] for j in jobs]
+    finally:
+        ray.shutdown()

@@ -38,6 +38,22 @@ def _train_task(job_dict: dict, threads: int, device: str) -> dict:
     return {"status": "done", "seconds": time.perf_counter() - t0, "host": socket.gethostname()}
 
 
+def _reachable(address: str, timeout: float = 5.0) -> str | None:
+    """``None`` when ``host:port`` (or ``ray://host:port``) accepts a TCP connection, else the reason. Ray itself
+    retries an unreachable address for minutes; this answers in seconds."""
+    import socket as _socket
+
+    target = address.removeprefix("ray://")
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        return f"expected 'auto', 'local', 'host:port' or 'ray://host:port', got {address!r}"
+    try:
+        with _socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            return None
+    except OSError as err:
+        return f"{type(err).__name__}: {err}"
+
+
 def connect(address: str, *, num_cpus: int | None = None):
     """``ray.init`` for ``address`` (``local`` starts a private instance with ``num_cpus``); raises
     :class:`RayUnavailable` naming the address when Ray is missing or unreachable, leaving nothing started."""
@@ -46,6 +62,10 @@ def connect(address: str, *, num_cpus: int | None = None):
     except ImportError as err:
         raise RayUnavailable(f"--ray {address}: the 'ray' package is not installed (pip install ray==2.60.0, "
                              f"pinned in requirements.txt)") from err
+    if address not in ("auto", "local"):
+        reason = _reachable(address)
+        if reason:
+            raise RayUnavailable(f"cannot reach a Ray cluster at --ray {address!r}: {reason}")
     env = {"REPRO_CACHE_DIR": str(cache_root().resolve()), "REPRO_PROGRESS": "lines"}
     for name in ("REPRO_DATA_DIR", "PYTHONPATH"):
         if os.environ.get(name):

@@ -587,12 +587,16 @@ def m_beats_vae_ldpc(r: Results) -> Outcome:
     pts, srcs, fr = [], [], []
     for ds in ("binary_mnist", "omniglot"):
         rel = f"02_necst/figure3_left_{ds}.csv"
+        if not r.has(rel):
+            pts.append(Point(f"{ds}: {rel} missing (notebook 02 writes it)", float("nan"), n_seeds=0,
+                             uncertainty="no results", sanity_ok=None))
+            continue
         srcs.append(rel)
         pts += _method_points(r, rel, ds, "NECST", "VAE+LDPC", "l2_per_pixel", "l2_per_pixel_binarized")
         fr.append(_necst_fraction(r, rel, ds)[0])
     v = combine_all(pts)
     head = deciding_point(pts, v)
-    n_win = sum(p.effect > 0 for p in pts)
+    n_win = sum(p.effect > 0 for p in pts if not math.isnan(p.effect))
     ref = paper_numbers("necst", "Figure 3 left")
     why = (f"In {' and '.join(srcs)} (l2_per_pixel of the binarized output) NECST is lower at {n_win} of "
            f"{len(pts)} (dataset, eps) points, but each point rests on {head.n_seeds} seed(s) "
@@ -1225,7 +1229,9 @@ def evaluate(root, baselines: pd.DataFrame | None = None) -> tuple[pd.DataFrame,
     if baselines is None:
         baselines = load_baselines(root)
     r = Results(root, baselines)
-    profile, commit = r.profile_commit
+    from .results import git_commit
+
+    profile, commit = r.profile_commit[0], git_commit()
     said = notebook_tables_said(r)
     rows, prows = [], []
     for c in CLAIMS:

@@ -376,7 +376,7 @@ def m_vaen_beats_vaeu_bsc(r: Results) -> Outcome:
     frac, fsrc = _vae_fraction(r, rel)
     v = combine_all(pts)
     why = (f"In {rel} (BSC 0.05, N_bit {nb}) VAEN minus VAEU over seeds is "
-           + "; ".join(f"{p.label.split()[3]} {ci_text(p)}" for p in pts)
+           + "; ".join(f"{p.label.split()[3].rstrip(',')} {ci_text(p)}" for p in pts)
            + f"; {note}; training_history.csv has no validation column, so convergence is stated as compute "
              f"fraction {fmt(frac, 2)}.")
     return Outcome("VAEN - VAEU MS-SSIM after BSC(0.05) (PSNR and ACC in why)", pts, v, why, [rel],

@@ -1,0 +1,225 @@
+"""The claims ledger: verdict logic on synthetic results folders, the sanity baselines, the committed ledger."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from repro import claims as C
+from repro import sanity as S
+from repro.checks import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+FIGURES = ROOT / "figures"
+
+
+# ------------------------------------------------------------------ verdict rule
+
+def test_decide_rule():
+    assert C.decide(0.1, 0.3, True) == "holds"
+    assert C.decide(-0.3, -0.1, True) == "fails"
+    assert C.decide(-0.1, 0.3, True) == "inconclusive"
+    assert C.decide(0.1, 0.3, False) == "untested"          # a model failing its sanity check never holds
+    assert C.decide(-0.1, 0.3, False) == "inconclusive"
+    assert C.decide(0.1, 0.3, None) == "untested"           # sanity not checked counts as not passed
+    assert C.decide(float("nan"), float("nan"), True, has_interval=False) == "untested"
+    with pytest.raises(ConfigError, match="above"):
+        C.decide(0.3, 0.1, True)
+
+
+def test_combine_all_one_counterexample_fails():
+    ok = C.Point("a", 1.0, 0.5, 1.5, 3)
+    bad = C.Point("b", -1.0, -1.5, -0.5, 3)
+    unsure = C.Point("c", 0.1, -0.5, 0.7, 3)
+    assert C.combine_all([ok, ok]) == "holds"
+    assert C.combine_all([ok, bad, unsure]) == "fails"
+    assert C.combine_all([ok, unsure]) == "inconclusive"
+    assert C.combine_all([ok, C.Point("d", 1.0)]) == "untested"
+    assert C.combine_all([]) == "untested"
+
+
+def test_intervals():
+    m, lo, hi = C.seed_interval([1.0, 1.2, 0.8])
+    assert m == pytest.approx(1.0) and lo < 1.0 < hi
+    assert np.isnan(C.seed_interval([1.0])[1])
+    lo, hi = C.two_proportion_interval(0.9, 0.8, 2000, 2000)
+    assert lo > 0 and hi < 0.2
+    lo, hi = C.clopper_pearson(1000, 1000)
+    assert 0.99 < lo < 1 and hi == 1
+
+
+# ------------------------------------------------------------------ sanity baselines
+
+def test_mean_image_distortion_known_values():
+    train = np.array([[0.0, 1.0], [1.0, 1.0]])       # mean image (0.5, 1.0)
+    test = np.array([[1.0, 0.0]])
+    d = S.mean_image_distortion(train, test, binary=True)
+    assert d["l2_per_image"] == pytest.approx(0.25 + 1.0)
+    assert d["l2_per_pixel"] == pytest.approx(0.625)
+    assert d["l2_per_pixel_binarized"] == pytest.approx(1.0)   # thresholded mean (0, 1) misses both pixels
+    with pytest.raises(ConfigError, match="differ in size"):
+        S.mean_image_distortion(train, np.zeros((1, 3)), binary=False)
+
+
+def test_mean_image_baselines_from_the_data_sample():
+    df = S.mean_image_baselines(["mnist"])
+    row = df[df.unit == "l2_per_image"].iloc[0]
+    assert row.n_train > 0 and row.pixels == 784 and 10 < row.value < 150
+    with pytest.raises(ConfigError, match="valid choices"):
+        S.mean_image_baselines(["mnsit"])
+
+
+def test_message_dependence_and_still_falling():
+    rng = np.random.default_rng(0)
+    dep = pd.DataFrame({"l2_to_source": rng.normal(20, 2, 200), "l2_to_other": rng.normal(60, 2, 200)})
+    assert S.message_dependence(dep).passes
+    ignores = pd.DataFrame({"l2_to_source": rng.normal(60, 2, 200), "l2_to_other": rng.normal(60, 2, 200)})
+    assert not S.message_dependence(ignores).passes
+    assert S.message_dependence(pd.DataFrame({"x": [1.0]})) is None
+
+    h = pd.DataFrame({"epoch": [1, 2, 3, 1, 2, 3], "val_l2": [5, 4, 3, 5, 3, 4],
+                      "selected": [False, False, True, False, True, False], "method": ["A"] * 3 + ["B"] * 3})
+    sf = S.still_falling(h).set_index("method")
+    assert sf.loc["A", "still_falling"] and not sf.loc["B", "still_falling"]
+    with pytest.raises(ConfigError, match="val_"):
+        S.still_falling(h.drop(columns="val_l2"))
+
+
+def test_compute_fraction():
+    f, src = S.compute_fraction("iabf", "mnist", 5, 10000)
+    assert f == pytest.approx(5 * 10000 / (200 * 50000)) and "200 epochs" in src
+    assert np.isnan(S.compute_fraction("bandwidth", "celeba32", 8, 8100)[0])
+    with pytest.raises(ConfigError, match="valid choices"):
+        S.compute_fraction("iabf", "svhn", 5, 100)
+
+
+# ------------------------------------------------------------------ synthetic results folders
+
+def _manifest(root: Path, entries: dict):
+    (root / "manifest.json").write_text(json.dumps({"artifacts": {
+        k: {"kind": "table", "reproduces": "x", "description": "", "notebook": k.split("/")[0], "profile": "cpu",
+            "seeds": [0], "params": v, "commit": "abc", "date": "2026-01-01"} for k, v in entries.items()}}))
+
+
+def _baselines(**values):
+    return pd.DataFrame([dict(dataset=d, split="test", unit="l2_per_image", value=v, n_train=1000, n_test=100,
+                              pixels=784) for d, v in values.items()])
+
+
+def _iabf_table(root: Path, dataset: str, values: dict, seeds=(0, 1, 2)):
+    """values: method -> per-seed list of distortions at eps 0.1."""
+    (root / "03_iabf").mkdir(parents=True, exist_ok=True)
+    rows = [dict(dataset=dataset, method=m, channel="bsc", noise=0.1, metric="l2_per_image", value=v[i], seed=s,
+                 bits=100, n_test=100) for m, v in values.items() for i, s in enumerate(seeds)]
+    pd.DataFrame(rows).to_csv(root / "03_iabf" / f"table1_{dataset}.csv", index=False)
+
+
+def _ordering(tmp_path, values, seeds=(0, 1, 2), mean_image=52.9):
+    _iabf_table(tmp_path, "mnist", values, seeds)
+    _manifest(tmp_path, {"03_iabf/table1_mnist.csv": {"epochs": 5, "n_train": 10000}})
+    led, pts = C.evaluate(tmp_path, _baselines(mnist=mean_image))
+    return led.set_index("claim_id").loc["iabf.ordering"], pts[pts.claim_id == "iabf.ordering"]
+
+
+def test_synthetic_claim_holds(tmp_path):
+    row, pts = _ordering(tmp_path, {"NECST": [30.0, 30.2, 29.9], "ABF": [29.0, 29.1, 28.9],
+                                    "IABF": [28.0, 28.2, 27.9]})
+    assert row.verdict == "holds" and row.sanity_ok is True and row.n_seeds == 3
+    assert (pts.verdict == "holds").all() and row.compute_fraction == pytest.approx(0.005)
+    assert "table1_mnist.csv" in row.why
+
+
+def test_synthetic_claim_fails(tmp_path):
+    row, _ = _ordering(tmp_path, {"NECST": [28.0, 28.1, 27.9], "ABF": [29.0, 29.2, 28.9],
+                                  "IABF": [28.0, 28.3, 28.1]})
+    assert row.verdict == "fails" and row.ours < 0 and row.ours_ci_high < 0
+
+
+def test_synthetic_claim_inconclusive(tmp_path):
+    row, _ = _ordering(tmp_path, {"NECST": [30.0, 28.0, 29.5], "ABF": [29.0, 29.5, 28.5],
+                                  "IABF": [28.0, 28.2, 27.9]})
+    assert row.verdict == "inconclusive" and row.ours_ci_low < 0 < row.ours_ci_high
+
+
+def test_synthetic_model_failing_sanity_never_holds(tmp_path):
+    # the same clear ordering as the 'holds' case, but every model is worse than the mean image
+    row, pts = _ordering(tmp_path, {"NECST": [60.0, 60.2, 59.9], "ABF": [59.0, 59.1, 58.9],
+                                    "IABF": [58.0, 58.2, 57.9]})
+    assert row.verdict == "untested" and row.sanity_ok is False
+    assert "mean image" in row.why and (pts.sanity_ok == False).all()  # noqa: E712
+
+
+def test_synthetic_one_seed_is_untested(tmp_path):
+    row, _ = _ordering(tmp_path, {"NECST": [30.0], "ABF": [29.0], "IABF": [28.0]}, seeds=(0,))
+    assert row.verdict == "untested" and row.n_seeds == 1
+
+
+def test_per_image_csv_gives_a_bootstrap_interval(tmp_path):
+    rng = np.random.default_rng(1)
+    nb = tmp_path / "02_necst"
+    nb.mkdir()
+    rows, per = [], []
+    for eps in (0.0, 0.1):
+        for method, level in (("NECST", 0.04), ("VAE+LDPC", 0.06)):
+            d = np.clip(rng.normal(level + eps / 10, 0.01, 300), 0, 1)
+            rows.append(dict(dataset="binary_mnist", method=method, channel="bsc", noise=eps, metric="l2_per_pixel",
+                             value=d.mean(), seed=0, bits=100))
+            per += [dict(method=method, noise=eps, image=i, distortion=x) for i, x in enumerate(d)]
+    pd.DataFrame(rows).to_csv(nb / "figure3_left_binary_mnist.csv", index=False)
+    pd.DataFrame(per).to_csv(nb / "figure3_left_binary_mnist_per_image.csv", index=False)
+    base = pd.DataFrame([dict(dataset="binary_mnist", split="test", unit="l2_per_pixel_binarized", value=0.13,
+                              n_train=50000, n_test=300, pixels=784)])
+    _manifest(tmp_path, {"02_necst/figure3_left_binary_mnist.csv": {"epochs": 6, "n_train": None}})
+    pts = C.points(tmp_path, "necst.beats_vae_ldpc_images", base)
+    bm = pts[pts.point.str.startswith("binary_mnist")]
+    assert len(bm) == 2 and (bm.verdict == "holds").all()
+    assert bm.uncertainty.str.contains("bootstrap over 300").all()
+    # omniglot's file is missing: that part is untested, so the "every dataset" claim cannot hold
+    assert C.ledger(tmp_path, base).set_index("claim_id").loc["necst.beats_vae_ldpc_images", "verdict"] == "untested"
+
+
+def test_missing_results_are_untested_with_what_would_test(tmp_path):
+    led = C.ledger(tmp_path)
+    assert list(led.claim_id) == list(C.CLAIM_IDS) and (led.verdict == "untested").all()
+    assert led.set_index("claim_id").loc["gdna.classic_fail_bsc", "why"].startswith("Untested: 01_vae_compression/")
+
+
+def test_bad_input_names_the_choices(tmp_path):
+    with pytest.raises(ConfigError, match="valid choices"):
+        C.rows_for("06_nothing", tmp_path)
+    with pytest.raises(ConfigError, match="valid choices"):
+        C.points(tmp_path, "no.such_claim")
+
+
+# ------------------------------------------------------------------ the registry and the committed ledger
+
+def test_registry_matches_claims_md():
+    assert len(C.CLAIM_IDS) == 22 == len(set(C.CLAIM_IDS))
+    md = ROOT.parent / "shared" / "CLAIMS.md"
+    if not md.exists():
+        pytest.skip("../shared/CLAIMS.md not present")
+    ids = re.findall(r"^\| `([a-z]+\.[a-z0-9_]+)` \|", md.read_text(), flags=re.M)
+    assert sorted(ids) == sorted(C.CLAIM_IDS)
+
+
+def test_committed_ledger_has_every_claim_and_follows_the_rule():
+    led = pd.read_csv(FIGURES / "claims.csv", keep_default_na=False)
+    assert sorted(led.claim_id) == sorted(C.CLAIM_IDS)
+    assert set(C.COLUMNS) <= set(led.columns)
+    assert set(led.verdict) <= set(C.VERDICTS)
+    decided = led[led.verdict.isin(["holds", "fails"])]
+    for r in decided.itertuples():
+        assert str(r.sanity_ok) == "True", r.claim_id
+        assert int(r.n_seeds) >= 2 or "bootstrap" in r.uncertainty or "interval over" in r.uncertainty, r.claim_id
+        assert ".csv" in r.why, r.claim_id
+    assert (led[led.verdict == "untested"].why.str.len() > 20).all()
+
+
+def test_committed_ledger_matches_a_fresh_evaluation():
+    fresh = C.ledger(FIGURES)
+    committed = pd.read_csv(FIGURES / "claims.csv", keep_default_na=False)
+    assert list(fresh.verdict) == list(committed.verdict)
+    assert list(fresh.why) == list(committed.why)

@@ -65,6 +65,8 @@ classifier_n_train = None
 codec_images = None
 jpeg_qualities = None
 figure_images = None
+threads = None  # torch CPU threads per process (smoke/cpu: 1, the fastest on a busy 2-core machine)
+precision = None  # fp32 | bf16 (autocast in training; part of the checkpoint key)
 
 # %%
 import os
@@ -80,23 +82,25 @@ from repro import classic_codecs
 from repro.cache import CheckpointCache
 from repro.channels import BinarySymmetricChannel, flip_bytes
 from repro.checks import check_choice, check_range
-from repro.classifier import train_classifier
 from repro.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
 from repro.models.vae import ConvVAE, layer_table
 from repro.profiles import resolve
 from repro.quantize import GaussianQuantizer, UniformQuantizer
 from repro.results import Run
-from repro.runtime import pick_device, seed_everything
+from repro.experiments import generative_dna as gdna
+from repro.runtime import pick_device, pin_threads
 from repro import vae_storage as vs
 
 P = resolve("01_vae_compression", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds,
             n_bits_sweep=n_bits_sweep, n_bits_table=n_bits_table, bsc_eps=bsc_eps,
             classifier_epochs=classifier_epochs, classifier_n_train=classifier_n_train,
-            codec_images=codec_images, jpeg_qualities=jpeg_qualities, figure_images=figure_images)
+            codec_images=codec_images, jpeg_qualities=jpeg_qualities, figure_images=figure_images,
+            threads=threads, precision=precision)
 check_choice("dataset", dataset, vs.VAE_DATASETS)
 check_range("bsc_eps", P["bsc_eps"], 0.0, 0.5)
 P.update(dataset=dataset, device=device)
+pin_threads(P["threads"])
 dev = pick_device(device)
 run = Run("01_vae_compression", profile, P, P["seeds"], output_dir)
 cache = CheckpointCache()
@@ -155,12 +159,12 @@ run.write_table(table2.astype({"output shape": str}), "table2_decoder", reproduc
 # reuses them, and an interrupted training resumes after its last finished epoch.
 
 # %%
+# One training job per seed (repro.experiments.generative_dna): trained here when its checkpoint is missing, or
+# ahead of time, in parallel, by `python -m repro.jobs run --notebook 01_vae_compression`.
 models, histories = {}, []
-for seed in P["seeds"]:
-    seed_everything(seed)
-    models[seed], hist = vs.train_vae(dataset, seed=seed, epochs=P["epochs"], device=dev,
-                                      latent_dim=P["latent_dim"], batch_size=P["batch_size"], lr=P["lr"],
-                                      n_train=P["n_train"], data_root=data_dir, cache=cache)
+for job in gdna.vae_jobs("01_vae_compression", P):
+    seed = job.meta["seed"]
+    models[seed], hist = job.train(device=dev, cache=cache, data_root=data_dir)
     histories += [{**row, "seed": seed} for row in hist]
 history = pd.DataFrame(histories)
 run.write_table(history, "training_history", reproduces="training log",
@@ -186,8 +190,8 @@ plt.show()
 # training split (cached like the VAE); on the real test images it must exceed 99 % for ACC to mean something.
 
 # %%
-classifier, clf_info = train_classifier(dataset, epochs=P["classifier_epochs"], device=dev,
-                                        n_train=P["classifier_n_train"], data_root=data_dir, cache=cache)
+classifier, clf_info = gdna.classifier_job("01_vae_compression", P).train(device=dev, cache=cache,
+                                                                          data_root=data_dir)
 print(f"classifier accuracy on the clean test set: {clf_info['test_accuracy']:.4f}")
 if profile != "smoke" and dataset == "mnist":
     assert clf_info["test_accuracy"] >= 0.99, "the ACC classifier must reach 99 % on clean MNIST"

@@ -72,6 +72,8 @@ timing_words = None
 chain_steps = None
 chain_starts = None
 webp_images = None
+threads = None  # torch CPU threads per process (smoke/cpu: 1, the fastest on a busy 2-core machine)
+precision = None  # fp32 | bf16 (autocast in training; part of the checkpoint key)
 
 # %%
 import dataclasses
@@ -85,33 +87,21 @@ from IPython.display import display
 
 from repro import necst_pipeline as necst
 from repro.cache import CheckpointCache
-from repro.checks import ConfigError, check_choice, check_range
 from repro.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
 from repro.ldpc_code import time_ldpc
-from repro.profiles import for_dataset, resolve
 from repro.results import Run
-from repro.runtime import pick_device, seed_everything
+from repro.experiments import necst as necst_exp
+from repro.runtime import pick_device, pin_threads
 
-ROLES = {"binary_mnist": "figure3", "omniglot": "figure3", "random_bits": "figure3", "cifar10": "figure2",
-         "celeba32": "figure2", "mnist": "table1"}
-DEFAULT_EPS = {"figure3": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5], "figure2": [0.0, 0.1, 0.2]}  # table1 uses table1_eps
-check_choice("dataset", dataset, sorted(ROLES))
-check_choice("channel", channel, necst.CHANNELS)
-role = ROLES[dataset]
-if channel == "bec" and role != "table1":
-    raise ConfigError(f"channel='bec' with dataset={dataset!r}: the {role} comparison (VAE+LDPC or WebP + ideal "
-                      f"code over a BSC) is defined for channel='bsc' only; valid: channel='bsc', or channel='bec' "
-                      f"with dataset='mnist'")
-P = resolve("02_necst", profile, epochs=epochs, vae_epochs=vae_epochs, n_train=n_train, n_test=n_test,
-            seeds=seeds, eps_values=eps_values, table1_eps=table1_eps, clf_n_train=clf_n_train,
-            clf_n_test=clf_n_test, timing_batch=timing_batch, timing_words=timing_words,
-            chain_steps=chain_steps, chain_starts=chain_starts, webp_images=webp_images)
-P = for_dataset(P, dataset)
-P["eps_values"] = P["table1_eps"] if role == "table1" else (P["eps_values"] or DEFAULT_EPS[role])
-for e in P["eps_values"]:
-    check_range(f"{channel} noise eps", e, 0.0, 0.5)
-P.update(dataset=dataset, channel=channel, device=device, bits=necst.SETTINGS[dataset]["bits"], role=role)
+# The role of this dataset's run, its eps sweep and every other setting: repro.experiments.necst.settings.
+P = necst_exp.settings(profile, dict(
+    dataset=dataset, channel=channel, device=device, epochs=epochs, vae_epochs=vae_epochs, n_train=n_train,
+    n_test=n_test, seeds=seeds, eps_values=eps_values, table1_eps=table1_eps, clf_n_train=clf_n_train,
+    clf_n_test=clf_n_test, timing_batch=timing_batch, timing_words=timing_words, chain_steps=chain_steps,
+    chain_starts=chain_starts, webp_images=webp_images, threads=threads, precision=precision))
+role = P["role"]
+pin_threads(P["threads"])
 dev = pick_device(device)
 run = Run("02_necst", profile, P, P["seeds"], output_dir)
 cache = CheckpointCache()
@@ -141,19 +131,14 @@ print(necst.build_model(dataset, eps=0.0))
 
 
 # %%
-def train_necst(eps, seed):
-    seed_everything(seed)
-    model, history = necst.train(dataset, eps=eps, seed=seed, epochs=P["epochs"], device=dev, channel=channel,
-                                 n_train=P["n_train"], batch_size=P["batch_size"], lr=P["lr"], data_root=data_dir,
-                                 cache=cache)
-    return model, history
-
-
+# One training job per (eps, seed) (repro.experiments.necst.necst_job): trained here when its checkpoint is
+# missing, or ahead of time, in parallel, by `python -m repro.jobs run --notebook 02_necst`.
 histories = []
 models = {}
 for seed in P["seeds"]:
     for eps in P["eps_values"]:
-        models[(eps, seed)], hist = train_necst(eps, seed)
+        models[(eps, seed)], hist = necst_exp.necst_job(P, eps, seed).train(device=dev, cache=cache,
+                                                                            data_root=data_dir)
         histories += [{**h, "eps": eps, "seed": seed, "method": "NECST"} for h in hist]
 history = pd.DataFrame(histories)
 run.write_table(history, f"training_history_{dataset}", reproduces="training log",
@@ -183,10 +168,7 @@ if role == "figure3":
             d = necst.distortion(models[(eps, seed)], test.x, eps, seed=seed)
             rows += [dict(dataset=dataset, method="NECST", channel="bsc", noise=eps, metric=metric,
                           value=d[key], seed=seed, bits=P["bits"]) for metric, key in METRIC_KEYS.items()]
-        seed_everything(seed)
-        vae, vae_hist = necst.train(dataset, eps=0.0, seed=seed, epochs=P["vae_epochs"], device=dev,
-                                    bits=P["bits"] // 2, prior="uniform", n_train=P["n_train"],
-                                    batch_size=P["batch_size"], lr=P["lr"], data_root=data_dir, cache=cache)
+        vae, vae_hist = necst_exp.discrete_vae_job(P, seed).train(device=dev, cache=cache, data_root=data_dir)
         baseline = necst.VAEWithLDPC(vae, code_seed=0, max_iter=P["max_iter"])
         for eps in P["eps_values"]:
             out = baseline.transmit(test.x, eps, seed=seed)
@@ -362,8 +344,6 @@ if role == "table1":
 
 # %%
 if role == "table1":
-    from repro.classifier import ACC_CLASSIFIER_EPOCHS, train_classifier
-
     eps_fig = 0.1 if 0.1 in P["table1_eps"] else P["table1_eps"][-1]
     model = models[(eps_fig, P["seeds"][0])]
     pairs = [(0, 1), (2, 3), (4, 5)]
@@ -384,9 +364,8 @@ if role == "table1":
     plt.show()
     display(pd.DataFrame(flips))
 
-    digit_clf, clf_info = train_classifier("mnist", epochs=ACC_CLASSIFIER_EPOCHS if profile != "smoke" else 1, device=dev,
-                                           n_train=None if profile != "smoke" else 1024, data_root=data_dir,
-                                           cache=cache)
+    digit_clf, clf_info = necst_exp.mnist_classifier_job("02_necst", profile).train(device=dev, cache=cache,
+                                                                                     data_root=data_dir)
     starts = test.x[: P["chain_starts"]]
     chain = necst.markov_chain(model, starts, P["chain_steps"], eps_fig, seed=0)
     with torch.no_grad():

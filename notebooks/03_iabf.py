@@ -83,6 +83,8 @@ infomax_weight = None
 chain_steps = None
 chain_starts = None
 official_check = None
+threads = None  # torch CPU threads per process (smoke/cpu: 1, the fastest on a busy 2-core machine)
+precision = None  # fp32 | bf16 (autocast in training; part of the checkpoint key)
 
 # %%
 import time
@@ -95,24 +97,19 @@ from IPython.display import display
 
 from repro import necst_pipeline as necst
 from repro.cache import CheckpointCache
-from repro.checks import check_choice, check_range
 from repro.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
-from repro.profiles import for_dataset, resolve
 from repro.results import Run
-from repro.runtime import pick_device, seed_everything
+from repro.experiments import iabf as iabf_exp
+from repro.runtime import pick_device, pin_threads
 
-DATASETS = ("binary_mnist", "mnist", "omniglot", "cifar10")
-check_choice("dataset", dataset, DATASETS)
-P = resolve("03_iabf", profile, epochs=epochs, n_train=n_train, n_val=n_val, n_test=n_test, eps_values=eps_values,
-            seeds=seeds, extra_seeds=extra_seeds, extra_seed_eps=extra_seed_eps, infomax_weight=infomax_weight,
-            chain_steps=chain_steps, chain_starts=chain_starts, official_check=official_check)
-P = for_dataset(P, dataset)
-P["extra_seeds"] = [s for s in (P["extra_seeds"] or []) if s not in P["seeds"]]
-for e in P["eps_values"] + [P["extra_seed_eps"]]:
-    check_range("BSC noise eps", e, 0.0, 0.5)
-check_range("infomax weight lambda", P["infomax_weight"], 0.0, 100.0)
-P.update(dataset=dataset, device=device, bits=necst.SETTINGS[dataset]["bits"])
+# Every setting of this dataset's run: repro.experiments.iabf.settings.
+P = iabf_exp.settings(profile, dict(
+    dataset=dataset, device=device, epochs=epochs, n_train=n_train, n_val=n_val, n_test=n_test,
+    eps_values=eps_values, seeds=seeds, extra_seeds=extra_seeds, extra_seed_eps=extra_seed_eps,
+    infomax_weight=infomax_weight, chain_steps=chain_steps, chain_starts=chain_starts,
+    official_check=official_check, threads=threads, precision=precision))
+pin_threads(P["threads"])
 dev = pick_device(device)
 run = Run("03_iabf", profile, P, P["seeds"] + P["extra_seeds"], output_dir)
 cache = CheckpointCache()
@@ -144,16 +141,15 @@ print(necst.build_model(dataset, eps=0.1, method="IABF", infomax_weight=P["infom
 # epoch counts.
 
 # %%
+# One training job per (method, eps, seed) (repro.experiments.iabf.model_job): trained here when its checkpoint
+# is missing, or ahead of time, in parallel, by `python -m repro.jobs run --notebook 03_iabf`.
 METHODS = list(necst.METHODS)
-jobs = [(m, e, s) for s in P["seeds"] for e in P["eps_values"] for m in METHODS]
-jobs += [(m, P["extra_seed_eps"], s) for s in P["extra_seeds"] for m in METHODS]
+grid = [(m, e, s) for s in P["seeds"] for e in P["eps_values"] for m in METHODS]
+grid += [(m, P["extra_seed_eps"], s) for s in P["extra_seeds"] for m in METHODS]
 models, histories = {}, []
-for method, eps, seed in jobs:
-    seed_everything(seed)
-    models[(method, eps, seed)], hist = necst.train(
-        dataset, eps=eps, seed=seed, epochs=P["epochs"], device=dev, n_train=P["n_train"],
-        batch_size=P["batch_size"], lr=P["lr"], data_root=data_dir, cache=cache, method=method,
-        infomax_weight=P["infomax_weight"], n_val=P["n_val"] or 10_000, select_best=True)
+for method, eps, seed in grid:
+    models[(method, eps, seed)], hist = iabf_exp.model_job(P, method, eps, seed).train(
+        device=dev, cache=cache, data_root=data_dir)
     histories += [{**h, "method": method, "eps": eps, "seed": seed} for h in hist]
 history = pd.DataFrame(histories)
 run.write_table(history, f"training_history_{dataset}", reproduces="training log",
@@ -279,12 +275,10 @@ plt.show()
 
 # %%
 if dataset == "mnist":
-    from repro.classifier import ACC_CLASSIFIER_EPOCHS, train_classifier
+    from repro.experiments.necst import mnist_classifier_job
 
     eps_fig = P["figure3_eps"] if P["figure3_eps"] in P["eps_values"] else P["eps_values"][0]
-    digit_clf, clf_info = train_classifier("mnist", epochs=ACC_CLASSIFIER_EPOCHS if profile != "smoke" else 1,
-                                           device=dev, n_train=None if profile != "smoke" else 1024,
-                                           data_root=data_dir, cache=cache)
+    digit_clf, clf_info = mnist_classifier_job("03_iabf", profile).train(device=dev, cache=cache, data_root=data_dir)
     starts = test.x[: P["chain_starts"]]
     chains, chain_rows = {}, []
     for method in ("NECST", "IABF"):
@@ -337,11 +331,8 @@ if dataset == "mnist" and P["official_check"]:
     eps_off, seed_off = P["extra_seed_eps"], P["seeds"][0]
     rows = []
     for method, official in (("ABF", False), ("ABF", True), ("IABF", False), ("IABF", True)):
-        seed_everything(seed_off)
-        model, hist = necst.train(dataset, eps=eps_off, seed=seed_off, epochs=P["epochs"], device=dev,
-                                  n_train=P["n_train"], batch_size=P["batch_size"], lr=P["lr"], data_root=data_dir,
-                                  cache=cache, method=method, infomax_weight=P["infomax_weight"], official=official,
-                                  n_val=P["n_val"] or 10_000, select_best=True)
+        model, hist = iabf_exp.model_job(P, method, eps_off, seed_off, official=official).train(
+            device=dev, cache=cache, data_root=data_dir)
         d = necst.distortion(model, test.x, eps_off, seed=seed_off)
         last = hist[-1]
         rows.append({"method": method, "variant": "official code" if official else "ours", "noise": eps_off,
@@ -372,6 +363,6 @@ if dataset == "mnist" and P["official_check"]:
 
 # %%
 elapsed = time.perf_counter() - T0
-run.write_json({"seconds": elapsed, "device": str(dev), "dataset": dataset, "jobs": len(jobs)},
+run.write_json({"seconds": elapsed, "device": str(dev), "dataset": dataset, "jobs": len(grid)},
                f"run_info_{dataset}", reproduces="run metadata", description="wall time and device")
 print(f"{dataset}: finished in {elapsed:.0f} s ({profile} profile)")

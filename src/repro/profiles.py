@@ -13,20 +13,20 @@ PROFILE_NAMES = ("smoke", "cpu", "paper")
 
 PROFILES: dict[str, dict[str, dict]] = {
     "01_vae_compression": {
-        "smoke": dict(epochs=1, n_train=512, n_test=256, seeds=[0], n_bits_sweep=[2, 8], classifier_epochs=1,
+        "smoke": dict(threads=1, epochs=1, n_train=512, n_test=256, seeds=[0], n_bits_sweep=[2, 8], classifier_epochs=1,
                       classifier_n_train=1024, codec_images=24, jpeg_qualities=[50], figure_images=8),
-        "cpu": dict(epochs=10, n_train=None, n_test=None, seeds=[0, 1, 2], n_bits_sweep=[2, 3, 4, 5, 6, 7, 8, 10, 12],
+        "cpu": dict(threads=1, epochs=10, n_train=None, n_test=None, seeds=[0, 1, 2], n_bits_sweep=[2, 3, 4, 5, 6, 7, 8, 10, 12],
                     classifier_epochs=10, classifier_n_train=None, codec_images=1000, jpeg_qualities=[10, 50, 90],
                     figure_images=10),
-        "paper": dict(epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2],
+        "paper": dict(threads=None, epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2],
                       n_bits_sweep=[2, 3, 4, 5, 6, 7, 8, 10, 12, 16], classifier_epochs=10, classifier_n_train=None,
                       codec_images=10000, jpeg_qualities=[10, 30, 50, 70, 90], figure_images=10),
     },
     "02_necst": {
-        "smoke": dict(epochs=1, vae_epochs=1, n_train=512, n_test=200, seeds=[0], eps_values=[0.0, 0.2],
+        "smoke": dict(threads=1, epochs=1, vae_epochs=1, n_train=512, n_test=200, seeds=[0], eps_values=[0.0, 0.2],
                       table1_eps=[0.0, 0.1], clf_n_train=300, clf_n_test=200, timing_batch=100, timing_words=10,
                       chain_steps=3, chain_starts=4, webp_images=8),
-        "cpu": dict(epochs={"binary_mnist": 6, "omniglot": 10, "random_bits": 20, "mnist": 6, "cifar10": 3,
+        "cpu": dict(threads=1, epochs={"binary_mnist": 6, "omniglot": 10, "random_bits": 20, "mnist": 6, "cifar10": 3,
                             "celeba32": 4},
                     vae_epochs={"binary_mnist": 6, "omniglot": 10, "random_bits": 20, "mnist": 6, "cifar10": 3,
                                 "celeba32": 4},
@@ -34,14 +34,14 @@ PROFILES: dict[str, dict[str, dict]] = {
                     seeds={"random_bits": [0, 1, 2]}, eps_values=None, table1_eps=[0.0, 0.1, 0.2],
                     clf_n_train=5000, clf_n_test=2000, timing_batch=1000, timing_words=200, chain_steps=10,
                     chain_starts=8, webp_images=500),
-        "paper": dict(epochs=200, vae_epochs=200, n_train=None, n_test=None, seeds=[0, 1, 2], eps_values=None,
+        "paper": dict(threads=None, epochs=200, vae_epochs=200, n_train=None, n_test=None, seeds=[0, 1, 2], eps_values=None,
                       table1_eps=[0.0, 0.1, 0.2], clf_n_train=None, clf_n_test=None, timing_batch=1000,
                       timing_words=1000, chain_steps=20, chain_starts=8, webp_images=None),
     },
     "03_iabf": {
-        "smoke": dict(epochs=1, n_train=300, n_val=100, n_test=200, eps_values=[0.1], seeds=[0], extra_seeds=[],
+        "smoke": dict(threads=1, epochs=1, n_train=300, n_val=100, n_test=200, eps_values=[0.1], seeds=[0], extra_seeds=[],
                       chain_steps=3, chain_starts=4, official_check=True),
-        "cpu": dict(epochs={"binary_mnist": 5, "mnist": 5, "omniglot": 5, "cifar10": 3},
+        "cpu": dict(threads=1, epochs={"binary_mnist": 5, "mnist": 5, "omniglot": 5, "cifar10": 3},
                     n_train={"binary_mnist": 10000, "mnist": 10000, "omniglot": 10000, "cifar10": 3000},
                     n_val={"binary_mnist": 2000, "mnist": 2000, "omniglot": 2000, "cifar10": 1000},
                     n_test={"cifar10": 2000},
@@ -49,7 +49,7 @@ PROFILES: dict[str, dict[str, dict]] = {
                                 "omniglot": [0.1, 0.2, 0.3, 0.4], "cifar10": [0.1, 0.3]},
                     seeds=[0], extra_seeds={"binary_mnist": [1, 2], "mnist": [1, 2]}, chain_steps=10,
                     chain_starts=8, official_check=True),
-        "paper": dict(epochs={"binary_mnist": 200, "mnist": 200, "omniglot": 200, "cifar10": 500}, n_train=None,
+        "paper": dict(threads=None, epochs={"binary_mnist": 200, "mnist": 200, "omniglot": 200, "cifar10": 500}, n_train=None,
                       n_val=None, n_test=None, eps_values=[0.1, 0.2, 0.3, 0.4], seeds=[0, 1, 2], extra_seeds=[],
                       chain_steps=20, chain_starts=8, official_check=True),
     },
@@ -83,16 +83,18 @@ PROFILES: dict[str, dict[str, dict]] = {
 }
 
 # Parameters shared by all profiles of a notebook (the paper's settings that no profile changes).
+# ``precision`` is the training precision (fp32 | bf16 autocast; see benchmarks/results/train_throughput.json
+# for the parity runs behind any bf16 choice); it is part of a checkpoint's key when not fp32.
 FIXED: dict[str, dict] = {
-    "01_vae_compression": dict(latent_dim=16, batch_size=64, lr=1e-3, bsc_eps=0.05, n_bits_table=8,
+    "01_vae_compression": dict(precision="fp32", latent_dim=16, batch_size=64, lr=1e-3, bsc_eps=0.05, n_bits_table=8,
                                quant_range=3.0),
-    "02_necst": dict(batch_size=100, lr=1e-3, max_iter=50),
-    "04_bandwidth_awgn": dict(latent_dim=100, n_bands=5, bl_snr_db=0.0, bl_beta=None, obs_std=0.1, batch_size=64,
+    "02_necst": dict(precision="fp32", batch_size=100, lr=1e-3, max_iter=50),
+    "04_bandwidth_awgn": dict(precision="fp32", latent_dim=100, n_bands=5, bl_snr_db=0.0, bl_beta=None, obs_std=0.1, batch_size=64,
                               lr=1e-3, alv_dim=32, prior_components=4, prior_hidden=128, cae_hidden=512,
                               cae_batch_size=256, binary_eps=0.1, binary_temperature=0.5, binary_beta=1.0,
                               fid_features="auto", bl_marginalize="sample", alv_prior="conditional"),
-    "03_iabf": dict(batch_size=100, lr=1e-3, infomax_weight=0.01, extra_seed_eps=0.1, figure3_eps=0.1),
-    "05_dna_storage": dict(latent_dim=16, batch_size=64, lr=1e-3, quant_range=3.0, n_bits_table=8,
+    "03_iabf": dict(precision="fp32", batch_size=100, lr=1e-3, infomax_weight=0.01, extra_seed_eps=0.1, figure3_eps=0.1),
+    "05_dna_storage": dict(precision="fp32", latent_dim=16, batch_size=64, lr=1e-3, quant_range=3.0, n_bits_table=8,
                            jpeg_figure_quality=50, figure_coverages=[3, 10], payload_nt=150, substitution_rate=2e-3,
                            insertion_rate=5e-4, deletion_rate=1e-3, bias_sigma=0.5, consensus="spoa",
                            vae_layout="packed"),

@@ -84,14 +84,14 @@ def cmd_plan(args) -> int:
 
 
 def cmd_run(args) -> int:
-    jobs = collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p})
     threads = args.threads
     if threads < 1:
         raise ConfigError(f"--threads must be at least 1, got {threads}")
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     workers = args.workers or os.cpu_count() or 1
-    if workers < 1:
-        raise ConfigError(f"--workers must be at least 1, got {workers}")
     check_choice("device", args.device, ("auto", "cpu", "cuda"))
+    jobs = collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p})
     if args.ray:
         from .ray_backend import run_ray
 

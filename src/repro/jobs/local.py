@@ -111,7 +111,8 @@ def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = 
                     outcomes[job.key] = Outcome(job, "busy", seconds, log, "trained by another runner")
                     echo(f"[jobs] busy  {job.name}: another runner holds its lock; rerun later to use its result")
                 else:
-                    error = _last_error(log) or f"exit status {code}"
+                    found = _last_error(log)
+                    error = f"exit status {code}" + (f": {found}" if found else " (the worker died)")
                     outcomes[job.key] = Outcome(job, "failed", seconds, log, error)
                     echo(f"[jobs] FAILED {job.name}: {error} (log: {log})")
     except KeyboardInterrupt:
@@ -136,4 +137,4 @@ def _last_error(log: Path) -> str:
     for line in reversed(lines):
         if "Error" in line or "Exception" in line or line.startswith("error:"):
             return line[:300]
-    return lines[-1][:300] if lines else ""
+    return ""

@@ -1,64 +1,162 @@
-"""Training throughput of the notebook-01 VAE (images per second), fp32 and bf16 autocast.
+"""Training throughput fp32 vs bf16 autocast per model family, and the parity runs behind any bf16 choice.
 
-    .venv/bin/python benchmarks/train_throughput.py [--device auto] [--batches 200] [--batch-size 64]
+    .venv/bin/python benchmarks/train_throughput.py                 # throughput + parity, writes the JSON below
+    .venv/bin/python benchmarks/train_throughput.py --skip-parity   # throughput only
 
-Runs synthetic MNIST-shaped batches through full training steps (forward, negative ELBO, backward, Adam) after
-a warm-up, and prints one JSON line per precision; with --out it also writes them to a file.
+Throughput: full training steps (forward, loss, backward, Adam) on synthetic batches of each family's shape, one
+torch thread, timed in CPU seconds of this process (``time.process_time``), so the number is images per
+CPU-second and is not inflated or deflated by other load on the machine (the load average is recorded).
+
+Parity: the same model trained fp32 and bf16, 3 seeds each, through the job layer (2 worker processes):
+NECST on MNIST at eps 0.1 (full 50k training set) and the CIFAR-10 conv coder at eps 0.1, then the test distortion
+(squared L2 per image, sampled code through the BSC) of each. bf16 is *kept* for a family when the difference of
+the means is within the larger of the two seed standard deviations; otherwise the family stays fp32.
+Output: ``benchmarks/results/train_throughput.json``.
 """
+
+from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import statistics
 import time
+from pathlib import Path
 
 import torch
 
+from repro import necst_pipeline as necst
+from repro.bandwidth_pipeline import Arch, build_joint
+from repro.data import load_dataset
+from repro.jobs import Job
+from repro.jobs.local import run_local
 from repro.models.vae import ConvVAE, negative_elbo
-from repro.runtime import pick_device
+from repro.runtime import pin_threads
+
+OUT = Path(__file__).resolve().parent / "results" / "train_throughput.json"
 
 
-def measure(device, batches, batch_size, bf16):
+def families():
+    """(name, model factory, loss, input shape, batch size)."""
+    return [
+        ("vae", lambda: ConvVAE(16), negative_elbo, (1, 28, 28), 64),
+        ("necst_mlp", lambda: necst.build_model("mnist", eps=0.1), lambda m, x: m.loss(x), (1, 28, 28), 100),
+        ("necst_conv", lambda: necst.build_model("cifar10", eps=0.1), lambda m, x: m.loss(x), (3, 32, 32), 100),
+        ("resnet_joint_w16", lambda: build_joint(Arch(3, 100, 16), snr_db=0.0, beta=1.0), lambda m, x: m.loss(x),
+         (3, 32, 32), 64),
+    ]
+
+
+def throughput(factory, loss_fn, shape, batch, precision, batches):
     torch.manual_seed(0)
-    model = ConvVAE(16).to(device)
+    model = factory()
     opt = torch.optim.Adam(model.parameters(), 1e-3)
-    x = torch.rand(batches, batch_size, 1, 28, 28, device=device)
+    x = torch.rand(batches, batch, *shape)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def step(xb):
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss, _ = negative_elbo(model, xb)
+        with autocast:
+            loss, _ = loss_fn(model, xb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
 
-    for i in range(min(20, batches)):
+    for i in range(min(3, batches)):
         step(x[i])
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
+    c0, w0 = time.process_time(), time.perf_counter()
     for i in range(batches):
         step(x[i])
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - t0
-    return {"benchmark": "vae_train_step", "device": str(device), "precision": "bf16-autocast" if bf16 else "fp32",
-            "batch_size": batch_size, "batches": batches, "images_per_s": round(batches * batch_size / seconds, 1),
-            "threads": torch.get_num_threads(), "torch": torch.__version__, "cpu": platform.processor() or "?"}
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    return {"images_per_cpu_s": round(batches * batch / cpu, 1), "images_per_wall_s": round(batches * batch / wall, 1),
+            "batches": batches, "batch_size": batch}
+
+
+PARITY = {
+    "necst_mlp": dict(dataset="mnist", eps=0.1, epochs=3, n_train=None, n_test=10_000),
+    "necst_conv": dict(dataset="cifar10", eps=0.1, epochs=2, n_train=2_000, n_test=2_000),
+}
+
+
+def parity_jobs(family: str, seeds) -> list[Job]:
+    s = PARITY[family]
+    out = []
+    for precision in ("fp32", "bf16"):
+        for seed in seeds:
+            kwargs = dict(dataset=s["dataset"], eps=s["eps"], seed=seed, epochs=s["epochs"], n_train=s["n_train"],
+                          batch_size=100, lr=1e-3, precision=precision)
+            out.append(Job("benchmark", f"parity-{family}-{precision}-seed{seed}", "repro.necst_pipeline:train",
+                           kwargs, cost=1.0, meta={"family": family, "precision": precision, "seed": seed}))
+    return out
+
+
+def parity(seeds, workers) -> list[dict]:
+    jobs = [j for fam in PARITY for j in parity_jobs(fam, seeds)]
+    outcomes = run_local(jobs, workers=workers)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise SystemExit(f"parity jobs failed: {[(o.job.name, o.error, str(o.log)) for o in failed]}")
+    rows = []
+    tests = {}
+    for job in jobs:
+        s = PARITY[job.meta["family"]]
+        if s["dataset"] not in tests:
+            tests[s["dataset"]] = load_dataset(s["dataset"], "test").subset(s["n_test"])
+        model, history = job.train(device="cpu")
+        d = necst.distortion(model, tests[s["dataset"]].x, s["eps"], seed=job.meta["seed"])
+        rows.append({**job.meta, "dataset": s["dataset"], "eps": s["eps"], "epochs": s["epochs"],
+                     "n_train": len(load_dataset(s["dataset"], "train").subset(s["n_train"], job.meta["seed"])),
+                     "n_test": len(tests[s["dataset"]]), "test_l2_per_image": d["l2_per_image"],
+                     "train_images_per_s": statistics.median(h["images_per_s"] for h in history)})
+    return rows
+
+
+def summarize(rows: list[dict]) -> dict:
+    out = {}
+    for fam in PARITY:
+        vals = {p: [r["test_l2_per_image"] for r in rows if r["family"] == fam and r["precision"] == p]
+                for p in ("fp32", "bf16")}
+        mean = {p: statistics.mean(v) for p, v in vals.items()}
+        sd = {p: statistics.stdev(v) if len(v) > 1 else float("nan") for p, v in vals.items()}
+        diff = mean["bf16"] - mean["fp32"]
+        spread = max(sd.values())
+        out[fam] = {"fp32_mean": mean["fp32"], "fp32_sd": sd["fp32"], "bf16_mean": mean["bf16"], "bf16_sd": sd["bf16"],
+                    "diff_bf16_minus_fp32": diff, "seed_spread": spread, "within_seed_spread": abs(diff) <= spread,
+                    "decision": "bf16" if abs(diff) <= spread else "fp32 (bf16 moved test distortion)"}
+    return out
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--batches", type=int, default=200)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--out", default=None)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--batches", type=int, default=30)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--skip-parity", action="store_true")
+    ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
-    device = pick_device(args.device)
-    rows = [measure(device, args.batches, args.batch_size, bf16) for bf16 in (False, True)]
-    for row in rows:
-        print(json.dumps(row))
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(rows, fh, indent=1)
+    pin_threads(1)
+    result = {"benchmark": "train_throughput", "threads_per_process": 1, "torch": torch.__version__,
+              "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+              "load_average_start": os.getloadavg(), "throughput": []}
+    for name, factory, loss_fn, shape, batch in families():
+        row = {"family": name}
+        for precision in ("fp32", "bf16"):
+            batches = args.batches if name not in ("necst_conv", "resnet_joint_w16") else max(4, args.batches // 5)
+            row[precision] = throughput(factory, loss_fn, shape, batch, precision, batches)
+        row["bf16_speedup_per_cpu_s"] = round(row["bf16"]["images_per_cpu_s"] / row["fp32"]["images_per_cpu_s"], 2)
+        print(json.dumps(row), flush=True)
+        result["throughput"].append(row)
+    if not args.skip_parity:
+        t0 = time.perf_counter()
+        rows = parity(args.seeds, args.workers)
+        result["parity_runs"] = rows
+        result["parity"] = summarize(rows)
+        result["parity_wall_s"] = round(time.perf_counter() - t0, 1)
+        print(json.dumps(result["parity"], indent=1))
+    result["load_average_end"] = os.getloadavg()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import display
+from matplotlib.ticker import MaxNLocator
 
 from repro import necst_pipeline as necst
 from repro.cache import CheckpointCache
@@ -250,8 +251,10 @@ plt.show()
 
 # %%
 eps_list = sorted(history.eps.unique())
-fig, axes = plt.subplots(1, len(eps_list), figsize=(3.2 * len(eps_list), 3), squeeze=False)
+# constrained layout keeps the suptitle above the panel titles; epochs are whole numbers on the x axis
+fig, axes = plt.subplots(1, len(eps_list), figsize=(3.2 * len(eps_list), 3.2), squeeze=False, layout="constrained")
 for ax, eps in zip(axes[0], eps_list):
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for method in ("NECST", "IABF"):
         for seed, h in history[(history.method == method) & (history.eps == eps)].groupby("seed"):
             ax.plot(h.epoch, h.val_l2_per_image, marker="o", ms=3, color=colors[method], alpha=0.9 if seed == 0

@@ -100,7 +100,7 @@ from repro.checks import check_choice, check_range
 from repro.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
 from repro.profiles import for_dataset, resolve
-from repro.results import Run
+from repro.results import Run, point_to_executed
 from repro.runtime import pick_device, seed_everything
 
 DATASETS = ("binary_mnist", "mnist", "omniglot", "cifar10")
@@ -274,7 +274,9 @@ plt.show()
 # %% [markdown]
 # ## Figure 3: Markov-chain samples on MNIST, NECST vs IABF
 #
-# *(Runs for `mnist`.)* Alternating $y \sim q(y \mid x)$, the channel and $x \leftarrow$ the decoder's mean gives a
+# *(Runs for `mnist`; executed notebook:
+# [`mnist`](../figures/03_iabf/executed/mnist.ipynb).)*
+# Alternating $y \sim q(y \mid x)$, the channel and $x \leftarrow$ the decoder's mean gives a
 # Markov chain whose stationary distribution approximates the data distribution when the model is good (NECST's
 # Theorem 1). The paper shows NECST's chains collapsing to one digit and IABF's staying diverse. To turn the
 # picture into a number, the MNIST classifier of notebook 01 labels every state and we count the distinct classes
@@ -316,6 +318,8 @@ if dataset == "mnist":
     run.save_figure(fig, "figure3_markov_chains", reproduces="IABF Figure 3",
                     description="chains from the same test digits, NECST and IABF rows alternating")
     plt.show()
+else:
+    point_to_executed("03_iabf", "Figure 3", ["mnist"])
 
 # %% [markdown]
 # ## Differences from the official code
@@ -357,6 +361,8 @@ if dataset == "mnist" and P["official_check"]:
     display(official_table.round(4))
     print("A discriminator that sees identical inputs stays at loss 2 log 2 = 1.386; ours learns when codes "
           "have dependent bits.")
+elif dataset != "mnist":
+    point_to_executed("03_iabf", "The official code's check", ["mnist"])
 
 # %% [markdown]
 # ## Other differences from the paper, and what the `cpu` numbers can show

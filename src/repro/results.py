@@ -189,3 +189,15 @@ class Run:
                                     indent=1) + "\n")
         self._record(f"{self.notebook}/{name}.json", "json", reproduces, description)
         return path
+
+
+def executed_notebook(notebook: str, dataset: str) -> str:
+    """Repository-relative path of the cleaned executed notebook of one dataset run (written by the runner after
+    a canonical ``cpu`` run of a notebook with several dataset runs)."""
+    return f"figures/{notebook}/executed/{dataset}.ipynb"
+
+
+def point_to_executed(notebook: str, section: str, datasets: list[str]) -> None:
+    """Print where a section that belongs to other dataset runs shows its results."""
+    paths = ", ".join(executed_notebook(notebook, d) for d in datasets)
+    print(f"{section} belongs to the run(s) for {', '.join(datasets)}; executed: {paths}")

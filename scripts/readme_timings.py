@@ -79,6 +79,10 @@ def measure_smoke(venv: Path, data_dir: str | None) -> dict:
                                  "seconds": int(m.group(4))})
         total = time.perf_counter() - t0
         stop.set()
+        manifest = Path(build) / "out" / "manifest.json"
+        overlaps = {path: meta["text_overlaps"] for path, meta in
+                    (json.loads(manifest.read_text())["artifacts"].items() if manifest.exists() else [])
+                    if meta.get("text_overlaps") and path.endswith(".png")}
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
     return {"command": "python -m repro.runner --profile smoke (empty checkpoint cache, as on a fresh clone)",
@@ -86,7 +90,7 @@ def measure_smoke(venv: Path, data_dir: str | None) -> dict:
             "cpu_count": os.cpu_count(), "load_average_before": [round(x, 2) for x in load_before],
             "load_average_mean_during": round(sum(loads) / len(loads), 2) if loads else None,
             "data_dir": "full datasets" if data_dir else "default", "commit": commit,
-            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "figures_with_text_overlaps": overlaps,
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **_venv_facts(venv)}
 
 

@@ -125,6 +125,7 @@ def _figures():
     yield fig4
 
 
+@pytest.mark.filterwarnings("ignore:.*overlapping text")
 def test_provenance_footer_does_not_overlap_any_text(tmp_path):
     run = Run("nb", "smoke", {"dataset": "mnist"}, [0, 1, 2], output_dir=str(tmp_path), commit="abc123")
     for i, fig in enumerate(_figures()):
@@ -157,3 +158,20 @@ def test_manifest_is_valid_json_after_every_write(tmp_path):
         run.write_json({"i": i}, f"j{i}", reproduces="x")
         json.loads((tmp_path / "manifest.json").read_text())
     assert len(read_manifest(tmp_path)["artifacts"]) == 3
+
+
+def test_colliding_text_is_warned_and_listed_in_the_manifest(tmp_path):
+    run = Run("nb", "smoke", {}, [0], output_dir=str(tmp_path), commit="test")
+    fig, axes = plt.subplots(1, 2, figsize=(4, 2))
+    for ax in axes:
+        ax.set_title("a title long enough to run into its neighbour's title")
+    with pytest.warns(UserWarning, match="overlapping text"):
+        run.save_figure(fig, "crowded", reproduces="layout")
+    plt.close(fig)
+    entry = read_manifest(tmp_path)["artifacts"]["nb/crowded.png"]
+    assert entry["text_overlaps"]
+    fig, ax = plt.subplots()
+    ax.set_xlabel("fine")
+    run.save_figure(fig, "fine", reproduces="layout")
+    plt.close(fig)
+    assert "text_overlaps" not in read_manifest(tmp_path)["artifacts"]["nb/fine.png"]

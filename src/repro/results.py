@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import subprocess
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,11 +149,11 @@ class Run:
     def stamp(self) -> str:
         return f"{self.notebook} | profile={self.profile} | seeds={self.seeds} | commit {self.commit} | {self.date[:10]}"
 
-    def _record(self, relpath: str, kind: str, reproduces: str, description: str) -> None:
+    def _record(self, relpath: str, kind: str, reproduces: str, description: str, **extra) -> None:
         update_manifest(self.root, {relpath: {
             "kind": kind, "reproduces": reproduces, "description": description, "notebook": self.notebook,
             "profile": self.profile, "seeds": list(self.seeds), "params": _jsonable(self.params),
-            "commit": self.commit, "date": self.date,
+            "commit": self.commit, "date": self.date, **extra,
         }})
 
     def write_table(self, df: pd.DataFrame, name: str, *, reproduces: str, description: str = "",
@@ -171,15 +172,26 @@ class Run:
         return path
 
     def save_figure(self, fig, name: str, *, reproduces: str, description: str = "") -> Path:
-        """Save ``fig`` as PNG and PDF with a provenance footer; record both."""
+        """Save ``fig`` as PNG and PDF with a provenance footer; record both.
+
+        Text that collides on the saved figure (labels, titles, tick labels, the footer) is reported with a
+        warning and listed in the manifest entry as ``text_overlaps``, so a layout problem is seen in the run's
+        log instead of in the committed PNG.
+        """
         add_footer(fig, self.stamp)
+        overlaps = overlapping_texts(fig)
+        extra = {}
+        if overlaps:
+            extra["text_overlaps"] = [list(pair) for pair in overlaps[:10]]
+            warnings.warn(f"{self.notebook}/{name}: {len(overlaps)} overlapping text pair(s), e.g. "
+                          f"{overlaps[0][0]!r} and {overlaps[0][1]!r}", stacklevel=2)
         paths = []
         for ext in ("png", "pdf"):
             path = self.folder / f"{name}.{ext}"
             with atomic_path(path) as tmp:
                 fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight",
                             metadata=None if ext == "png" else {"Creator": self.stamp})
-            self._record(f"{self.notebook}/{name}.{ext}", "figure", reproduces, description)
+            self._record(f"{self.notebook}/{name}.{ext}", "figure", reproduces, description, **extra)
             paths.append(path)
         return paths[0]
 

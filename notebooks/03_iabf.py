@@ -251,10 +251,12 @@ plt.show()
 
 # %%
 eps_list = sorted(history.eps.unique())
-# constrained layout keeps the suptitle above the panel titles; epochs are whole numbers on the x axis
+# constrained layout keeps the suptitle above the panel titles; epochs are whole numbers on the x axis (half an
+# epoch of margin on each side, so that a single epoch gets one tick instead of crowded fractional ones)
 fig, axes = plt.subplots(1, len(eps_list), figsize=(3.2 * len(eps_list), 3.2), squeeze=False, layout="constrained")
 for ax, eps in zip(axes[0], eps_list):
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlim(history.epoch.min() - 0.5, history.epoch.max() + 0.5)
     for method in ("NECST", "IABF"):
         for seed, h in history[(history.method == method) & (history.eps == eps)].groupby("seed"):
             ax.plot(h.epoch, h.val_l2_per_image, marker="o", ms=3, color=colors[method], alpha=0.9 if seed == 0

@@ -202,3 +202,12 @@ def test_committed_notebooks_hold_no_machine_paths_or_progress_bars(path):
     nb = json.loads(text)
     stderr = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("name") == "stderr"]
     assert not [o for o in stderr if "%|" in "".join(o["text"])], f"{path.name} holds progress-bar fragments"
+
+
+def test_an_unwritable_build_dir_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    proc = run_cli("--only", "01_vae_compression", "--profile", "smoke", "--build-dir", str(blocker / "build"))
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot write ") and str(blocker) in lines[0], proc.stderr

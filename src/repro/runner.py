@@ -156,9 +156,14 @@ class RunLog:
     """Everything a run shows: to the terminal as it comes, and to a log file with progress bars collapsed."""
 
     def __init__(self, path: Path, prefix: str, terminal: io.TextIOBase | None = None):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from .fsio import write_error
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
+        except OSError as err:
+            raise write_error(path, err) from err
         self.path = path
-        self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
         self.prefix = prefix
         self.terminal = terminal or sys.stdout
         self.partial = {"stdout": "", "stderr": ""}
@@ -264,11 +269,16 @@ def execute(name: str, profile: str, params: dict, build: Path, timeout: int | N
     import papermill as pm
     from traitlets.config import Config
 
+    from .fsio import write_error
+
     source = repo_root() / "notebooks" / f"{name}.py"
-    build.mkdir(parents=True, exist_ok=True)
     label = run_label(name, profile, params)
     template = build / f"{label}.template.ipynb"  # one per run: parallel runners never share a template
-    jupytext.write(jupytext.read(source), template, fmt="ipynb")
+    try:
+        build.mkdir(parents=True, exist_ok=True)
+        jupytext.write(jupytext.read(source), template, fmt="ipynb")
+    except OSError as err:
+        raise write_error(template, err) from err
     out = build / f"{label}.ipynb"
     log = RunLog(build / f"{label}.log", f"[{name} {params.get('dataset', '')}]".replace(" ]", "]")) \
         if stream else None

@@ -211,3 +211,41 @@ def test_an_unwritable_build_dir_is_one_line(tmp_path):
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot write ") and str(blocker) in lines[0], proc.stderr
+
+
+def test_canonical_cpu_runs_write_back_clean_notebooks(tmp_path, monkeypatch):
+    """A canonical cpu run of 02 writes the first run into the paired notebook and every dataset run into
+    figures/02_necst/executed/<dataset>.ipynb, cleaned; a run with -p writes back nothing."""
+    fake_root = tmp_path / "repo"
+    (fake_root / "notebooks").mkdir(parents=True)
+    (fake_root / "notebooks" / "02_necst.py").write_text((ROOT / "notebooks" / "02_necst.py").read_text())
+    monkeypatch.setattr(runner, "repo_root", lambda: fake_root)
+    out = tmp_path / "out"
+    monkeypatch.setenv("REPRO_OUTPUT_DIR", str(out))
+    calls = []
+
+    def fake_execute(name, profile, params, build, timeout, stream=True):
+        calls.append(params)
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("print(dataset)")
+        cell.outputs = [
+            nbformat.v4.new_output("stream", name="stdout", text=f"{params['dataset']} -> /tmp/wt9/figures/02_necst\n"),
+            nbformat.v4.new_output("stream", name="stderr", text="\rtrain:  50%|#####     | 1/2 [00:01<00:01]"),
+        ]
+        nb.cells = [cell]
+        build.mkdir(parents=True, exist_ok=True)
+        path = build / f"{params['dataset']}.ipynb"
+        nbformat.write(nb, path)
+        return path, None
+
+    monkeypatch.setattr(runner, "execute", fake_execute)
+    assert runner.main(["--only", "02_necst", "--build-dir", str(tmp_path / "build")]) == 0
+    assert [c["dataset"] for c in calls] == [r["dataset"] for r in runner.RUNS["02_necst"]]
+    paired = (fake_root / "notebooks" / "02_necst.ipynb").read_text()
+    assert "binary_mnist -> <repo>/figures/02_necst" in paired and "%|" not in paired and "/tmp/" not in paired
+    executed = sorted(p.name for p in (out / "02_necst" / "executed").iterdir())
+    assert executed == sorted(f"{r['dataset']}.ipynb" for r in runner.RUNS["02_necst"])
+    assert "omniglot -> <repo>" in (out / "02_necst" / "executed" / "omniglot.ipynb").read_text()
+    (fake_root / "notebooks" / "02_necst.ipynb").unlink()
+    assert runner.main(["--only", "02_necst", "-p", "epochs", "1", "--build-dir", str(tmp_path / "b2")]) == 0
+    assert not (fake_root / "notebooks" / "02_necst.ipynb").exists()

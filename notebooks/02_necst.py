@@ -90,8 +90,8 @@ from repro.cache import CheckpointCache
 from repro.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
 from repro.ldpc_code import time_ldpc
-from repro.results import Run
 from repro.experiments import necst as necst_exp
+from repro.results import Run, point_to_executed
 from repro.runtime import pick_device, pin_threads
 
 # The role of this dataset's run, its eps sweep and every other setting: repro.experiments.necst.settings.
@@ -149,7 +149,11 @@ print(history.groupby(["eps", "seed"]).tail(1)[["eps", "seed", "epoch", "bound",
 # %% [markdown]
 # ## Figure 3 (left): NECST against VAE + rate-1/2 LDPC
 #
-# *(Runs for `binary_mnist`, `omniglot` and `random_bits`.)* Test images are encoded (codes sampled from the
+# *(Runs for `binary_mnist`, `omniglot` and `random_bits`; executed notebooks:
+# [`binary_mnist`](../figures/02_necst/executed/binary_mnist.ipynb),
+# [`omniglot`](../figures/02_necst/executed/omniglot.ipynb),
+# [`random_bits`](../figures/02_necst/executed/random_bits.ipynb).)*
+# Test images are encoded (codes sampled from the
 # encoder), sent through a BSC at the noise level the model was trained for, and decoded. The distortion is the
 # per-pixel squared error of the **binarized** reconstruction (decoder mean > 1/2), i.e. the fraction of wrong
 # pixels: the paper does not say which reconstruction it scores, but its random-bits numbers (0.50 at
@@ -202,6 +206,8 @@ if role == "figure3":
     run.save_figure(fig, f"figure3_left_{dataset}", reproduces="NECST Figure 3 (left)",
                     description=f"NECST vs VAE+LDPC distortion over eps, {dataset}")
     plt.show()
+else:
+    point_to_executed("02_necst", "Figure 3 (left)", ['binary_mnist', 'omniglot', 'random_bits'])
 
 # %% [markdown]
 # ## Figure 3 (right): decoding time
@@ -234,11 +240,15 @@ if role == "figure3":
     run.save_figure(fig, f"figure3_right_{dataset}", reproduces="NECST Figure 3 (right)",
                     description="decoding time per word, NECST decoder vs 50 BP iterations")
     plt.show()
+else:
+    point_to_executed("02_necst", "Figure 3 (right)", ['binary_mnist', 'omniglot', 'random_bits'])
 
 # %% [markdown]
 # ## Figure 2: how many more bits does WebP + an ideal channel code need?
 #
-# *(Runs for `cifar10` and `celeba32`.)* For each test image we take NECST's distortion at a given
+# *(Runs for `cifar10` and `celeba32`; executed notebooks:
+# [`cifar10`](../figures/02_necst/executed/cifar10.ipynb), [`celeba32`](../figures/02_necst/executed/celeba32.ipynb).)*
+# For each test image we take NECST's distortion at a given
 # $\varepsilon$ (per-image squared error) and search every WebP quality (Pillow) for the smallest file, container
 # headers excluded, whose distortion is at most NECST's; an ideal channel code for the BSC then needs
 # $\text{bits} / (1 - H_b(\varepsilon))$ channel bits. The plot shows the mean of that minus NECST's $m$ over
@@ -273,11 +283,15 @@ if role == "figure2":
     run.save_figure(fig, f"figure2_{dataset}", reproduces="NECST Figure 2",
                     description="extra bits WebP + ideal channel code needs to match NECST's distortion")
     plt.show()
+else:
+    point_to_executed("02_necst", "Figure 2", ['cifar10', 'celeba32'])
 
 # %% [markdown]
 # ## Table 1: are NECST's codes useful features?
 #
-# *(Runs for `mnist`.)* The thresholded 100-bit codes of models trained at $\varepsilon$ = 0, 0.1, 0.2 are
+# *(Runs for `mnist`; executed notebook:
+# [`mnist`](../figures/02_necst/executed/mnist.ipynb).)*
+# The thresholded 100-bit codes of models trained at $\varepsilon$ = 0, 0.1, 0.2 are
 # features for eight scikit-learn classifiers; "noisy MNIST" feeds the same frozen encoders images with Gaussian
 # pixel noise of standard deviation 0.5 (the paper writes N(0, 0.5); we read 0.5 as the standard deviation and
 # do not clip). The classifiers use scikit-learn defaults (the paper names them but not their settings); the MLP
@@ -330,11 +344,15 @@ if role == "table1":
     run.write_table(t1_cmp, "table1_comparison", reproduces="NECST Table 1", kind="comparison",
                     description="classification accuracy on 100-bit NECST codes: paper vs ours")
     display(t1_cmp.pivot_table(index=["dataset", "noise"], columns="method", values=["paper", "ours_mean"]).round(3))
+else:
+    point_to_executed("02_necst", "Table 1", ['mnist'])
 
 # %% [markdown]
 # ## Figure 4: interpolation by flipping bits, and Markov-chain samples
 #
-# *(Runs for `mnist`.)* Starting from one test digit's thresholded code, we flip, in a random order, one more of
+# *(Runs for `mnist`; executed notebook:
+# [`mnist`](../figures/02_necst/executed/mnist.ipynb).)*
+# Starting from one test digit's thresholded code, we flip, in a random order, one more of
 # the bits in which it differs from another digit's code, and decode after each flip. If NECST has spread each
 # digit's information redundantly over its code, the identity survives many flips before changing.
 #
@@ -386,6 +404,8 @@ if role == "table1":
     run.save_figure(fig, "markov_chain_samples", reproduces="NECST Markov-chain samples",
                     description="chains started from test images, one row per chain")
     plt.show()
+else:
+    point_to_executed("02_necst", "Figure 4 and the Markov chains", ['mnist'])
 
 # %% [markdown]
 # ## Differences from the paper and from the official code

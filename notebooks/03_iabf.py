@@ -94,13 +94,14 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import display
+from matplotlib.ticker import MaxNLocator
 
 from repro import necst_pipeline as necst
 from repro.cache import CheckpointCache
 from repro.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
-from repro.results import Run
 from repro.experiments import iabf as iabf_exp
+from repro.results import Run, point_to_executed
 from repro.runtime import pick_device, pin_threads
 
 # Every setting of this dataset's run: repro.experiments.iabf.settings.
@@ -246,8 +247,12 @@ plt.show()
 
 # %%
 eps_list = sorted(history.eps.unique())
-fig, axes = plt.subplots(1, len(eps_list), figsize=(3.2 * len(eps_list), 3), squeeze=False)
+# constrained layout keeps the suptitle above the panel titles; epochs are whole numbers on the x axis (half an
+# epoch of margin on each side, so that a single epoch gets one tick instead of crowded fractional ones)
+fig, axes = plt.subplots(1, len(eps_list), figsize=(3.2 * len(eps_list), 3.2), squeeze=False, layout="constrained")
 for ax, eps in zip(axes[0], eps_list):
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlim(history.epoch.min() - 0.5, history.epoch.max() + 0.5)
     for method in ("NECST", "IABF"):
         for seed, h in history[(history.method == method) & (history.eps == eps)].groupby("seed"):
             ax.plot(h.epoch, h.val_l2_per_image, marker="o", ms=3, color=colors[method], alpha=0.9 if seed == 0
@@ -267,7 +272,9 @@ plt.show()
 # %% [markdown]
 # ## Figure 3: Markov-chain samples on MNIST, NECST vs IABF
 #
-# *(Runs for `mnist`.)* Alternating $y \sim q(y \mid x)$, the channel and $x \leftarrow$ the decoder's mean gives a
+# *(Runs for `mnist`; executed notebook:
+# [`mnist`](../figures/03_iabf/executed/mnist.ipynb).)*
+# Alternating $y \sim q(y \mid x)$, the channel and $x \leftarrow$ the decoder's mean gives a
 # Markov chain whose stationary distribution approximates the data distribution when the model is good (NECST's
 # Theorem 1). The paper shows NECST's chains collapsing to one digit and IABF's staying diverse. To turn the
 # picture into a number, the MNIST classifier of notebook 01 labels every state and we count the distinct classes
@@ -307,6 +314,8 @@ if dataset == "mnist":
     run.save_figure(fig, "figure3_markov_chains", reproduces="IABF Figure 3",
                     description="chains from the same test digits, NECST and IABF rows alternating")
     plt.show()
+else:
+    point_to_executed("03_iabf", "Figure 3", ["mnist"])
 
 # %% [markdown]
 # ## Differences from the official code
@@ -345,6 +354,8 @@ if dataset == "mnist" and P["official_check"]:
     display(official_table.round(4))
     print("A discriminator that sees identical inputs stays at loss 2 log 2 = 1.386; ours learns when codes "
           "have dependent bits.")
+elif dataset != "mnist":
+    point_to_executed("03_iabf", "The official code's check", ["mnist"])
 
 # %% [markdown]
 # ## Other differences from the paper, and what the `cpu` numbers can show

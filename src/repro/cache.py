@@ -3,20 +3,26 @@
 A trained model is stored under ``<cache root>/<name>-<key>.pt`` where ``key`` hashes the canonical JSON of its
 configuration (architecture, data, optimizer, epochs, seed): the same configuration always finds its own
 checkpoint, a changed one never does. Files are written atomically (temporary file, fsync, rename), so a kill
-mid-write leaves either the old file or the new one. An unreadable or inconsistent file raises
+mid-write leaves either the old file or the new one; a full disk or a read-only cache folder raises
+:class:`~repro.fsio.OutputWriteError` naming the file, and the temporary file is removed. On load, every member
+of the checkpoint's zip container is checked against its CRC (``zipfile.testzip``) before torch reads it, so a
+flipped bit inside the tensor data is caught. An unreadable or inconsistent file raises
 :class:`CorruptCheckpointError` naming the file instead of silently retraining over it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import torch
 
 from .checks import ReproError
+from .fsio import write_bytes
 from .paths import cache_root
 
 FORMAT = 1
@@ -33,6 +39,23 @@ def config_key(config: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def verify_container(path: Path) -> None:
+    """Raise :class:`CorruptCheckpointError` unless ``path`` is a zip archive whose members all match their CRC."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise CorruptCheckpointError(
+            f"checkpoint {path} is corrupt: not a readable zip archive ({type(err).__name__}: {err}). "
+            f"Delete the file to train again.") from err
+    except Exception as err:  # zlib.error on a garbled compressed member, ...
+        raise CorruptCheckpointError(
+            f"checkpoint {path} is corrupt ({type(err).__name__}: {err}). Delete the file to train again.") from err
+    if bad is not None:
+        raise CorruptCheckpointError(
+            f"checkpoint {path} is corrupt: member {bad!r} fails its CRC check. Delete the file to train again.")
+
+
 class CheckpointCache:
     """Reads and writes training checkpoints under ``root`` (default ``$REPRO_CACHE_DIR`` or ``build/cache``)."""
 
@@ -47,6 +70,7 @@ class CheckpointCache:
         path = self.path(name, config)
         if not path.exists():
             return None
+        verify_container(path)
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as err:  # torch raises several types for truncated or garbled files
@@ -68,10 +92,8 @@ class CheckpointCache:
         path = self.path(name, config)
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {**payload, "format": FORMAT, "config": config}
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        return path
+        # serialize in memory first: torch's own writer turns a full disk into an opaque RuntimeError without
+        # the path; a plain file write raises OSError, which write_bytes reports with the path
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        return write_bytes(path, buffer.getvalue())

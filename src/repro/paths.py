@@ -2,9 +2,12 @@
 
 Each location can be moved with an environment variable so that tests and sweeps never touch the committed
 ``figures/``: ``REPRO_OUTPUT_DIR`` (results and figures), ``REPRO_CACHE_DIR`` (trained checkpoints) and
-``REPRO_DATA_DIR`` (datasets, see :mod:`repro.data`). A relative path in one of these variables is taken
-relative to the repository root, so it means the same thing in a notebook kernel (which runs in ``notebooks/``)
-as in the shell that started it.
+``REPRO_DATA_DIR`` (datasets, see :mod:`repro.data`).
+
+One rule for every output location: a relative path, whether it comes from one of these variables or from a
+notebook's ``output_dir`` parameter (``-p output_dir build/mine``), is taken relative to the repository root
+(:func:`resolve_path`), so it means the same thing in a notebook kernel (which runs in ``notebooks/``) as in the
+shell that started it, whatever that shell's working directory.
 """
 
 from __future__ import annotations
@@ -22,24 +25,30 @@ def repo_root() -> Path:
     return Path.cwd()
 
 
+def resolve_path(value: str | os.PathLike) -> Path:
+    """``value`` as an absolute path: ``~`` expanded, a relative path taken relative to the repository root."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else repo_root() / path
+
+
 def env_path(name: str) -> Path | None:
     """The path in environment variable ``name`` (relative paths resolved against the repository root)."""
     value = os.environ.get(name)
     if not value:
         return None
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else repo_root() / path
+    return resolve_path(value)
 
 
 def output_root(profile: str, override: str | os.PathLike | None = None) -> Path:
     """Folder for results and figures of a run.
 
-    ``override`` (a notebook parameter) wins, then ``REPRO_OUTPUT_DIR``; otherwise the committed ``figures/``
-    for the ``cpu`` profile and ``build/figures-<profile>/`` for the others, so a smoke or paper run never
-    overwrites the committed artifacts by accident.
+    ``override`` (a notebook parameter) wins, then ``REPRO_OUTPUT_DIR`` (both relative to the repository root
+    when relative); otherwise the committed ``figures/`` for the ``cpu`` profile and ``build/figures-<profile>/``
+    for the others, so a smoke or paper run never overwrites the committed artifacts by accident (the runner
+    also sends every non-canonical ``cpu`` run to ``build/``, see :mod:`repro.runner`).
     """
     if override:
-        return Path(override)
+        return resolve_path(override)
     env = env_path("REPRO_OUTPUT_DIR")
     if env:
         return env

@@ -339,6 +339,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-figures", action="store_true",
                         help="let a cpu run with -p write into figures/ (default: build/figures-cpu-custom/)")
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="train the notebooks' models first in this many worker processes (default: the number "
+                             "of cores); the notebooks then only evaluate and plot")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per training worker (default 1)")
+    parser.add_argument("--ray", default=None, metavar="auto|ADDRESS|local",
+                        help="train the models as Ray tasks on a cluster instead of local workers")
+    parser.add_argument("--no-jobs", action="store_true",
+                        help="skip the training phase: each notebook trains what it needs, one model at a time")
     args = parser.parse_args(argv)
 
     check_choice("profile", args.profile, PROFILE_NAMES)
@@ -351,11 +359,16 @@ def main(argv: list[str] | None = None) -> int:
     selected = args.only or list(RUNS)
     check_cli_parameters(selected, cli)
     build = resolve_path(args.build_dir) if args.build_dir else repo_root() / "build" / "executed"
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.threads < 1:
+        raise ConfigError(f"--threads must be at least 1, got {args.threads}")
     jobs, destination = plan(selected, args.profile, cli, args.write_figures)
+    t_start = time.perf_counter()
+    failed_training = [] if args.no_jobs else train_first(selected, args.profile, cli, args)
     print(f"[runner] {len(jobs)} run(s), profile {args.profile}; results to {destination}; "
           f"executed notebooks and logs to {build}", flush=True)
     results = []
-    t_start = time.perf_counter()
     for k, job in enumerate(jobs, 1):
         t0 = time.perf_counter()
         hint = ""
@@ -374,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
             if len(RUNS[job.name]) > 1:
                 write_back(out, output_root("cpu") / job.name / "executed" / f"{job.params['dataset']}.ipynb")
     failed = [r for r in results if r[2] is not None]
+    if failed_training:
+        print(f"[runner] {len(failed_training)} training job(s) had failed before the notebooks ran: "
+              + ", ".join(failed_training))
     total = time.perf_counter() - t_start
     print(f"[runner] {len(results) - len(failed)} ok, {len(failed)} failed in {total / 60:.1f} min")
     for job, _, error, out in failed:
@@ -383,6 +399,30 @@ def main(argv: list[str] | None = None) -> int:
 
         report_main([f"--profile={args.profile}", f"--output-dir={destination}"])
     return 1 if failed else 0
+
+
+def train_first(selected: list[str], profile: str, cli: dict, args) -> list[str]:
+    """The training phase: every model the selected runs need, trained by the job layer (:mod:`repro.jobs`) in
+    parallel worker processes (or as Ray tasks) before any notebook starts. Returns the names of failed jobs; the
+    notebooks still run (one whose model is missing trains it itself and reports the error)."""
+    import os
+
+    from .jobs.cli import collect
+
+    if cli.get("data_dir"):
+        os.environ["REPRO_DATA_DIR"] = str(resolve_path(cli["data_dir"]))
+    training = collect(selected, profile, {k: v for k, v in cli.items() if k != "output_dir"})
+    workers = args.workers or os.cpu_count() or 1
+    print(f"[runner] training phase: {len(training)} model(s) for {', '.join(selected)}", flush=True)
+    if args.ray:
+        from .jobs.ray_backend import run_ray
+
+        outcomes = run_ray(training, args.ray, threads=args.threads, workers=workers)
+    else:
+        from .jobs.local import run_local
+
+        outcomes = run_local(training, workers=workers, threads=args.threads)
+    return [o.job.name for o in outcomes if o.status == "failed"]
 
 
 def cli_entry(argv: list[str] | None = None) -> int:
@@ -397,6 +437,13 @@ def cli_entry(argv: list[str] | None = None) -> int:
     except ReproError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except RuntimeError as err:
+        from .jobs.ray_backend import RayUnavailable
+
+        if not isinstance(err, RayUnavailable):
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         sys.stdout.flush()
         print(INTERRUPTED, file=sys.stderr, flush=True)

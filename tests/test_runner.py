@@ -239,7 +239,7 @@ def test_canonical_cpu_runs_write_back_clean_notebooks(tmp_path, monkeypatch):
         return path, None
 
     monkeypatch.setattr(runner, "execute", fake_execute)
-    assert runner.main(["--only", "02_necst", "--build-dir", str(tmp_path / "build")]) == 0
+    assert runner.main(["--only", "02_necst", "--no-jobs", "--build-dir", str(tmp_path / "build")]) == 0
     assert [c["dataset"] for c in calls] == [r["dataset"] for r in runner.RUNS["02_necst"]]
     paired = (fake_root / "notebooks" / "02_necst.ipynb").read_text()
     assert "binary_mnist -> <repo>/figures/02_necst" in paired and "%|" not in paired and "/tmp/" not in paired
@@ -247,5 +247,6 @@ def test_canonical_cpu_runs_write_back_clean_notebooks(tmp_path, monkeypatch):
     assert executed == sorted(f"{r['dataset']}.ipynb" for r in runner.RUNS["02_necst"])
     assert "omniglot -> <repo>" in (out / "02_necst" / "executed" / "omniglot.ipynb").read_text()
     (fake_root / "notebooks" / "02_necst.ipynb").unlink()
-    assert runner.main(["--only", "02_necst", "-p", "epochs", "1", "--build-dir", str(tmp_path / "b2")]) == 0
+    assert runner.main(["--only", "02_necst", "--no-jobs", "-p", "epochs", "1",
+                        "--build-dir", str(tmp_path / "b2")]) == 0
     assert not (fake_root / "notebooks" / "02_necst.ipynb").exists()

@@ -35,6 +35,13 @@ class Outcome:
     extra: dict = field(default_factory=dict)
 
 
+def pending(jobs: list[Job], root: Path) -> tuple[dict[str, Outcome], list[Job]]:
+    """``(outcomes of the finished jobs, marked skipped; the others, longest first)``: starting the longest jobs
+    first keeps the last one to finish from starting late."""
+    done = {j.key: Outcome(j, "skipped") for j in jobs if j.is_done(root)}
+    return done, sorted((j for j in jobs if j.key not in done), key=lambda j: -j.cost)
+
+
 def _worker_command(job_file: Path, threads: int, device: str) -> list[str]:
     return [sys.executable, "-m", "repro.jobs", "worker", str(job_file), "--threads", str(threads), "--device", device]
 
@@ -61,14 +68,7 @@ def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = 
     root = cache_root()
     log_dir = Path(log_dir or root / "jobs" / "logs")
     log_dir.mkdir(parents=True, exist_ok=True)
-    outcomes: dict[str, Outcome] = {}
-    todo = []
-    for job in jobs:
-        if job.is_done(root):
-            outcomes[job.key] = Outcome(job, "skipped")
-        else:
-            todo.append(job)
-    todo.sort(key=lambda j: -j.cost)  # longest first: the last job to finish starts early
+    outcomes, todo = pending(jobs, root)
     total = len(todo)
     est = sum(j.cost for j in todo)
     echo(f"[jobs] {len(jobs)} jobs, {len(jobs) - total} already done, {total} to train with {workers} worker(s) x "

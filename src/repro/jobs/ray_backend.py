@@ -15,7 +15,7 @@ import time
 
 from ..paths import cache_root
 from ..runtime import format_seconds
-from .local import Outcome
+from .local import Outcome, pending
 from .spec import Job, JobBusy
 
 GPU_SHARE = {"mlp": 0.25, "small": 0.25, "conv": 0.5, "resnet": 0.5}
@@ -88,15 +88,7 @@ def run_ray(jobs: list[Job], address: str, *, threads: int = 1, device: str = "a
             gpus_per_job: float | None = None, echo=print) -> list[Outcome]:
     ray = connect(address, num_cpus=workers * threads if (address == "local" and workers) else None)
     try:
-        root = cache_root()
-        outcomes: dict[str, Outcome] = {}
-        todo = []
-        for job in jobs:
-            if job.is_done(root):
-                outcomes[job.key] = Outcome(job, "skipped")
-            else:
-                todo.append(job)
-        todo.sort(key=lambda j: -j.cost)
+        outcomes, todo = pending(jobs, cache_root())
         cluster_gpus = float(ray.cluster_resources().get("GPU", 0))
         echo(f"[jobs] ray at {address}: {ray.cluster_resources().get('CPU', 0):g} CPUs, {cluster_gpus:g} GPUs; "
              f"{len(jobs)} jobs, {len(jobs) - len(todo)} already done")

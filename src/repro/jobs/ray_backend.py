@@ -99,11 +99,11 @@ def run_ray(jobs: list[Job], address: str, *, threads: int = 1, device: str = "a
             ref = remote.options(num_cpus=threads, num_gpus=gpus, name=job.name, max_retries=0).remote(
                 job.to_dict(), threads, device)
             refs[ref] = (job, time.perf_counter())
-        pending = list(refs)
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1, timeout=60)
+        waiting = list(refs)
+        while waiting:
+            ready, waiting = ray.wait(waiting, num_returns=1, timeout=60)
             if not ready:
-                echo(f"[jobs] {len(pending)} job(s) running on the cluster")
+                echo(f"[jobs] {len(waiting)} job(s) running on the cluster")
                 continue
             ref = ready[0]
             job, t0 = refs[ref]

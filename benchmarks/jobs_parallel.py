@@ -1,7 +1,7 @@
 """Jobs per hour: the same short training jobs run one after another in one process (as the notebooks did before
 the job layer) and by the job runner with 2 worker processes of one thread each.
 
-    .venv/bin/python benchmarks/jobs_parallel.py [--jobs 6] [--epochs 2] [--n-train 6000]
+    .venv/bin/python benchmarks/jobs_parallel.py [--jobs 6] [--epochs 2] [--n-train 50000]
 
 The jobs are NECST on MNIST at eps 0.1 (the notebook-02/03 MLP), one per seed, each with its own fresh
 checkpoint cache per mode, so nothing is reused between modes. Three modes, in this order:
@@ -78,7 +78,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=6)
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--n-train", type=int, default=6000)
+    ap.add_argument("--n-train", type=int, default=50_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-default-threads", action="store_true")
     ap.add_argument("--out", default=str(OUT))

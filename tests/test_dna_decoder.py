@@ -7,7 +7,7 @@ from repro.checks import ConfigError
 from repro.dna import codec
 from repro.dna.consensus import EXACT, ORPHAN_CLUSTER, recover_oligos
 from repro.dna.decoder import decode_reads
-from repro.dna.reads import Reads, read_fastq, write_fastq
+from repro.dna.reads import ReadFileError, Reads, read_fastq, write_fastq
 from repro.dna.simulator import ErrorModel, simulate_reads
 
 
@@ -128,8 +128,10 @@ def test_bad_reads_are_reported_never_fatal(pool_and_files, tmp_path):
 
     not_fastq = tmp_path / "notes.fq"
     not_fastq.write_text("this is not\na FASTQ file\n@but this looks like a header\n")
-    parsed, file_report = read_fastq(not_fastq)
-    assert len(parsed) == 0 and file_report.malformed >= 1
+    with pytest.raises(ReadFileError, match="notes.fq.*not a readable FASTQ or FASTA.*Valid inputs"):
+        read_fastq(not_fastq)
+    parsed, file_report = read_fastq(not_fastq, on_error="keep")
+    assert len(parsed) == 0 and file_report.malformed == 1
     out, report = decode_reads(parsed, fmt, len(files))
     assert report.reads == 0
 

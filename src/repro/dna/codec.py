@@ -330,6 +330,9 @@ def _largest_prime_below(n: int) -> int:
     return 2
 
 
+_WEIGHTS: dict = {}  # (format, n, trits) -> check weights and modulus, computed once
+
+
 @dataclass(frozen=True)
 class OligoFormat:
     """Field widths of one oligo pool, in trits (= nucleotides). The decoder knows the format, not the files.
@@ -397,6 +400,12 @@ class OligoFormat:
 
     # -- checks ---------------------------------------------------------------------------------------------
     def _weights(self, n: int, trits: int) -> tuple[np.ndarray, int]:
+        key = (self, n, trits)
+        if key not in _WEIGHTS:
+            _WEIGHTS[key] = self._make_weights(n, trits)
+        return _WEIGHTS[key]
+
+    def _make_weights(self, n: int, trits: int) -> tuple[np.ndarray, int]:
         modulus = _largest_prime_below(3**trits)
         layout = [self.payload, self.file_trits, self.offset_trits, self.header_check_trits, self.check_trits]
         rng = np.random.default_rng([CHECK_WEIGHT_SEED, trits, n, *layout, int(self.pool_id)])

@@ -22,7 +22,7 @@ The decoder sees sequences only. For a pool of format ``fmt`` (oligo length ``L`
    too). A placement needs ``min_anchor_hits`` agreeing anchors. An orphan placed in a group that already has an
    exact read is redundant. Orphans that match nothing (at most ``max_orphans`` of them; the rest are counted)
    are clustered among themselves by shared anchor k-mers (connected components of a star graph: memory and
-   time linear in the orphans, chunked); a cluster whose prefix consensus carries no valid index is rejected
+   time linear in the orphans, chunked); a cluster whose reads agree on an index that is not valid is rejected
    cheaply (foreign or garbage reads), otherwise its full consensus yields its index.
 5. **Consensus** for groups without a trusted exact read: partial-order alignment (``pyspoa``, global, bases kept
    when a majority supports them) or an edit-distance majority (``edlib``: align to a reference read, vote per
@@ -55,7 +55,7 @@ from .reads import Reads
 CONSENSUS_METHODS = ("spoa", "majority")
 EXACT, CONSENSUS, ORPHAN_CLUSTER = 0, 1, 2
 HOW = {EXACT: "exact", CONSENSUS: "consensus", ORPHAN_CLUSTER: "orphan cluster"}
-PARSE_CHUNK = 50_000
+PARSE_CHUNK = 10_000  # reads parsed per vectorized block (about 3 kB of work arrays per read)
 PLACE_CHUNK = 25_000  # orphans placed / clustered per vectorized block (about 2 kB of work arrays per orphan)
 MAX_ORPHANS = 100_000  # default cap on the orphans that enter clustering
 PROGRESS_READS = 200_000  # read sets at least this large show progress bars (show_progress=None)
@@ -243,6 +243,41 @@ def kmers_at(reads: Reads, k: int, positions: np.ndarray, chunk: int = 50_000) -
     return out
 
 
+class KmerIndex:
+    """Sorted distinct k-mer values with a 2**24-bit presence filter in front: a query whose hash bucket holds no
+    value is a miss without a binary search (most queries of foreign or random reads), the others are searched
+    in sorted order (random queries into a large table miss the cache at every step, sorted ones walk it)."""
+
+    BITS = 24
+
+    def __init__(self, values: np.ndarray):
+        self.values = np.asarray(values, dtype=np.int64)  # sorted, distinct, >= 0
+        self.present = np.zeros(1 << self.BITS, dtype=bool)
+        self.present[self._bucket(self.values)] = True
+
+    @classmethod
+    def _bucket(cls, v: np.ndarray) -> np.ndarray:
+        h = v.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing (wraps modulo 2**64)
+        return (h >> np.uint64(64 - cls.BITS)).astype(np.int64)
+
+    def find(self, queries: np.ndarray) -> np.ndarray:
+        """Index of each query in ``values`` (-1: absent or an invalid query), shaped like ``queries``."""
+        flat = np.asarray(queries, dtype=np.int64).ravel()
+        out = np.full(len(flat), -1, dtype=np.int64)
+        if len(self.values) == 0 or len(flat) == 0:
+            return out.reshape(np.shape(queries))
+        cand = np.flatnonzero((flat >= 0) & self.present[self._bucket(np.maximum(flat, 0))])
+        if len(cand):
+            sub = flat[cand]
+            order = np.argsort(sub)
+            pos = np.empty(len(sub), dtype=np.int64)
+            pos[order] = np.searchsorted(self.values, sub[order])
+            pos = np.minimum(pos, len(self.values) - 1)
+            hit = self.values[pos] == sub
+            out[cand[hit]] = pos[hit]
+        return out.reshape(np.shape(queries))
+
+
 class KmerTable:
     """k-mers with a label each (e.g. the group a representative read belongs to); a k-mer seen under more than
     one label is ambiguous (label -1)."""
@@ -255,13 +290,12 @@ class KmerTable:
         self.values, first = np.unique(values, return_index=True)
         last = np.concatenate([first[1:], [len(values)]]) - 1
         self.label = np.where(labels[first] == labels[last], labels[first], -1) if len(first) else labels[:0]
+        self.index = KmerIndex(self.values)
 
     def lookup(self, queries: np.ndarray) -> np.ndarray:
         """Label of each query k-mer (-1: absent, ambiguous or an invalid query)."""
-        if len(self.values) == 0:
-            return np.full(queries.shape, -1, dtype=np.int64)
-        at = np.clip(np.searchsorted(self.values, queries), 0, len(self.values) - 1)
-        return np.where((self.values[at] == queries) & (queries >= 0), self.label[at], -1)
+        at = self.index.find(queries)
+        return np.where(at >= 0, self.label[np.maximum(at, 0)] if len(self.label) else -1, -1)
 
 
 def shifted(positions: np.ndarray, max_shift: int) -> np.ndarray:
@@ -561,20 +595,45 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     return RecoveredOligos(keys // offset_base, keys % offset_base, payload, how), report
 
 
-def _index_plausible(seqs: list[np.ndarray], fmt: OligoFormat, max_file: int, max_shift: int) -> bool:
-    """Whether the consensus of the reads' first ``header + 2 max_shift`` bases (spoa, or the edit-distance
-    majority with its tie variants) carries a valid index: a cheap test before a full consensus of an orphan
-    cluster, which for foreign or garbage reads would fail anyway (a random index passes about 1 time in 79)."""
-    width = fmt.header + 2 * max_shift
+def _index_plausible(seqs: list[np.ndarray], fmt: OligoFormat, max_file: int, max_shift: int,
+                     max_ties: int = 3) -> bool:
+    """Whether the reads' first ``header`` bases agree on a valid index: a cheap test before the full consensus of
+    an orphan cluster, which for foreign or garbage reads would fail anyway (a random index passes about 1 time in
+    79). The column-wise majority (and its variants at up to ``max_ties`` tied columns) is tried first; when the
+    columns agree well (three quarters of the reads or more in every column, as for foreign reads) and no variant
+    is valid, the answer is no. Columns that disagree (indels, or two reads) get the consensus of the reads'
+    first ``header + 2 max_shift`` bases (spoa, and the edit-distance majority with its tie variants)."""
+    H = fmt.header
+    rows = np.stack([s[:H] for s in seqs if len(s) >= H]) if any(len(s) >= H for s in seqs) else None
+    if rows is None:
+        return False
+    counts = np.stack([(rows == b).sum(0) for b in range(4)])  # (4, H)
+    order = np.argsort(-counts, axis=0, kind="stable")
+    call, alt = order[0], order[1]
+    top = np.take_along_axis(counts, order[:1], 0)[0]
+    tied = np.flatnonzero((np.take_along_axis(counts, order[1:2], 0)[0] == top) & (top > 0))
+    variants = [call]
+    if 0 < len(tied) <= max_ties:
+        for mask in range(1, 2 ** len(tied)):
+            v = call.copy()
+            for b, pos in enumerate(tied):
+                if mask >> b & 1:
+                    v[pos] = alt[pos]
+            variants.append(v)
+    ok, file_id, _ = parse_headers(np.stack(variants).astype(np.uint8), fmt)
+    if (ok & (file_id < max_file)).any():
+        return True
+    if (top >= 0.75 * len(rows)).all():
+        return False
+    width = H + 2 * max_shift
     prefixes = [s[:width] for s in seqs]
-    candidates = []
     try:
-        candidates.append(spoa_consensus(prefixes))
+        candidates = [spoa_consensus(prefixes)]
         cons, ties = majority_votes(prefixes, width)
         candidates += [cons, *tie_variants(cons, ties)]
     except Exception:  # a consensus library failing on odd input: let the full consensus decide
         return True
-    candidates = [c[: fmt.header] for c in candidates if len(c) >= fmt.header]
+    candidates = [c[:H] for c in candidates if len(c) >= H]
     if not candidates:
         return False
     ok, file_id, _ = parse_headers(np.stack(candidates), fmt)
@@ -629,24 +688,22 @@ def _cluster_orphans(reads: Reads, orphans: np.ndarray, k: int, anchor_pos: np.n
     # k-mers of repeated content (ambiguous among known groups) would merge unrelated oligos
     drop = values < 0
     if len(rep_table.values):
-        at = np.clip(np.searchsorted(rep_table.values, values), 0, len(rep_table.values) - 1)
-        drop |= (rep_table.values[at] == values) & (rep_table.label[at] < 0)
+        at = rep_table.index.find(values)
+        drop |= (at >= 0) & (rep_table.label[np.maximum(at, 0)] < 0)
     values, node = values[~drop], node[~drop]
     order = np.lexsort((node, values))
     values, node = values[order], node[order]
     uniq, first, counts = np.unique(values, return_index=True, return_counts=True)
     keep = counts <= max_cluster
     t_values, t_centre = uniq[keep], node[first[keep]]
+    t_index = KmerIndex(t_values)
     del values, node, order
     src, dst = [], []
     for seqs, nd in progress(oriented_chunks(), desc="clustering orphan reads", leave=False, disable=not verbose,
                              total=2 * (-(-n // PLACE_CHUNK))):
         q = kmers_at(seqs, k, q_pos)  # (c, anchors * shifts)
-        if len(t_values):
-            at = np.clip(np.searchsorted(t_values, q), 0, len(t_values) - 1)
-            centre = np.where((t_values[at] == q) & (q >= 0), t_centre[at], -1)
-        else:
-            centre = np.full(q.shape, -1, dtype=np.int64)
+        at = t_index.find(q)
+        centre = np.where(at >= 0, t_centre[np.maximum(at, 0)] if len(t_centre) else -1, -1)
         me = np.repeat(nd, q.shape[1])
         anchor = np.tile(np.repeat(np.arange(n_anch), n_q), len(nd))
         centre = centre.ravel()

@@ -92,7 +92,7 @@ FIXED: dict[str, dict] = {
                               cae_batch_size=256, binary_eps=0.1, binary_temperature=0.5, binary_beta=1.0,
                               fid_features="auto", bl_marginalize="sample", alv_prior="conditional"),
     "03_iabf": dict(batch_size=100, lr=1e-3, infomax_weight=0.01, extra_seed_eps=0.1, figure3_eps=0.1),
-    "05_dna_storage": dict(latent_dim=16, batch_size=64, lr=1e-3, quant_range=3.0, n_bits_table=8,
+    "05_dna_storage": dict(latent_dim=16, batch_size=64, lr=1e-3, quant_range=3.0, n_bits_table=8, threads=1,
                            jpeg_figure_quality=50, figure_coverages=[3, 10], payload_nt=150, substitution_rate=2e-3,
                            insertion_rate=5e-4, deletion_rate=1e-3, bias_sigma=0.5, consensus="spoa",
                            vae_layout="packed"),

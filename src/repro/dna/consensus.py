@@ -47,7 +47,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..checks import ConfigError, check_choice, check_range
-from ..runtime import progress
 from .codec import (N_CODE, OligoFormat, ParsedOligos, exact_dot, parse_headers, parse_oligos, reverse_complement,
                     to_codes, to_string)
 from .reads import Reads
@@ -328,6 +327,24 @@ def _payload_hash(payload: np.ndarray) -> np.ndarray:
     """``(n, P)`` trits -> ``(n,)`` int64 fingerprints (exact integer sums, random 40-bit weights)."""
     w = np.random.default_rng(7).integers(1, 2**40, size=payload.shape[1], dtype=np.int64)
     return exact_dot(payload, w)
+
+
+def progress(iterable, *, disable: bool = False, **kwargs):
+    """A tqdm bar over ``iterable`` (nothing when ``disable``), with :func:`repro.runtime.progress`'s settings:
+    sparse updates in logs and CI. Imported from tqdm directly, because :mod:`repro.runtime` loads torch (about
+    0.7 GB of resident memory), which the read decoder does not need."""
+    if disable:
+        return iterable
+    import os
+    import sys
+
+    from tqdm.std import tqdm
+
+    if os.environ.get("REPRO_PROGRESS") == "lines":
+        return iterable
+    if os.environ.get("CI") or os.environ.get("REPRO_QUIET") or not sys.stderr.isatty():
+        kwargs.setdefault("mininterval", 30.0 if (os.environ.get("CI") or os.environ.get("REPRO_QUIET")) else 5.0)
+    return tqdm(iterable, **kwargs)
 
 
 def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None, consensus: str = "spoa",

@@ -5,10 +5,10 @@ Three layers, each invertible:
 1. **Bytes to trits** with a ternary Huffman code (:class:`HuffmanCode`) of Goldman's shape: 236 bytes get 5
    trits, 20 bytes get 6, and the 257th symbol of the full ternary tree is an *end-of-chunk* (EOC) codeword.
    Which 20 bytes get the six-trit codewords is a fixed part of the format (:data:`IMAGE_RARE_BYTES`): the bytes
-   rarest in PNG and JPEG files (measured once on 2,000 MNIST training images as PNG and JPEG q10/q50/q90 by
-   ``benchmarks/dna_codec_table.py``, which re-derives and checks the table). They make up about 3 % of those
-   files' bytes, against 16-25 % for bytes 0x00-0x13, which a plain canonical code would make long. Quantized
-   latents are close to uniform and do not care.
+   rarest in PNG and JPEG files (measured once on 2,000 MNIST training images as PNG and JPEG q10/q50/q90;
+   ``benchmarks/dna_robustness.py --only codec`` re-derives and checks the table). They make up about 3 % of
+   those files' bytes, against 16-25 % for bytes 0x00-0x13, which a plain canonical code would make long.
+   Quantized latents are close to uniform and hardly care.
 2. **Chunks**: every file is cut into chunks holding whole bytes (greedy: as many as fit in the payload), so a
    lost chunk loses a known span of bytes and never desynchronizes the rest. The file's last chunk ends with the
    full EOC codeword (a new chunk is opened if it does not fit), so a decoder knows a file's length exactly when
@@ -58,7 +58,7 @@ MAX_OLIGO_LENGTH = 400  # "a few hundred nucleotides at most" (array synthesis)
 CHECK_WEIGHT_SEED = 20130123  # fixed once: the check weights are part of the format
 PAD_SEED = 20260105  # fixed once: the padding after a file's end mark is part of the format
 # The 20 bytes that get six-trit codewords: the rarest bytes of PNG and JPEG (q10, q50, q90) files of 2,000 MNIST
-# training images (benchmarks/dna_codec_table.py re-derives them). Part of the format, never changed afterwards.
+# training images (benchmarks/dna_robustness.py --only codec re-derives them). Part of the format, never changed.
 IMAGE_RARE_BYTES = (27, 32, 45, 47, 59, 76, 94, 108, 139, 144, 155, 157, 160, 172, 176, 189, 204, 208, 221, 236)
 
 

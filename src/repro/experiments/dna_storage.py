@@ -135,7 +135,8 @@ def image_byte_table(n_images: int = 2000, dataset: str = "mnist", data_dir=None
                      n_rare: int = 20) -> dict:
     """Byte statistics of PNG and JPEG (q10, q50, q90) files of ``n_images`` training images: the ``n_rare``
     rarest bytes (mean share over the four formats; the derivation of :data:`repro.dna.codec.IMAGE_RARE_BYTES`),
-    each format's share of bytes 0x00-0x13 and of the rare bytes, and trits per byte with both Huffman tables."""
+    each format's share of bytes 0x00-0x13 and of the rare bytes, and trits per byte with both Huffman tables, on
+    the training images and on as many test images (``test_*``, held out from the derivation)."""
     from .. import classic_codecs
     from ..data import load_dataset
 
@@ -150,6 +151,12 @@ def image_byte_table(n_images: int = 2000, dataset: str = "mnist", data_dir=None
                                 trits_per_byte_classic=codec.CLASSIC_HUFFMAN.trits_per_byte(data))
     mean = np.mean(list(shares.values()), axis=0)
     rare = np.argsort(mean, kind="stable")[:n_rare]
+    test = load_dataset(dataset, "test", data_dir).subset(n_images, seed)  # held out from the derivation
+    for fmt, q in (("png", None), ("jpeg", 10), ("jpeg", 50), ("jpeg", 90)):
+        data = b"".join(classic_codecs.encode(img.numpy(), fmt, q) for img in test.x)
+        per_format[fmt if q is None else f"{fmt}_q{q}"].update(
+            test_trits_per_byte=codec.HUFFMAN.trits_per_byte(data),
+            test_trits_per_byte_classic=codec.CLASSIC_HUFFMAN.trits_per_byte(data))
     for name, share in shares.items():
         per_format[name].update(share_bytes_00_13=float(share[:20].sum()), share_rare_bytes=float(share[rare].sum()),
                                 share_format_table=float(share[list(codec.IMAGE_RARE_BYTES)].sum()))

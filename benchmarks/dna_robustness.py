@@ -6,7 +6,7 @@ wrong bytes marked known, the check/agreement trade-off, and the ratio against a
 Every decode runs in a child process (this script with ``--worker``) that loads the reads from a temporary
 ``.npz`` file, so its wall time and peak resident memory (``VmHWM``) are the decoder's alone, imports, the reads
 and the answer included. The machine's load average is recorded beside every timed number (the development
-machine is shared).
+machine is shared), and so is each decode's CPU time (one thread: its wall time on an idle machine).
 Sections (``--only`` picks some): ``scale`` (1M reads at 10x; 100k reads of another pool mixed in; 1M random
 reads), ``wrong_bytes`` (>= 10 seeds x 3 coverages, no wrong byte may be marked known), ``tradeoff`` (oligo check
 of 8 vs 12 trits, one vs two agreeing exact reads: oligos recovered and wrong oligos per coverage), ``baseline``
@@ -80,15 +80,15 @@ def worker(path: str) -> None:
     options = json.loads(str(z["options"]))
     reads = Reads(z["flat"], z["offsets"])
     files = [bytes(b[:n]) for b, n in zip(z["files"], z["sizes"])] if "files" in z else None
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if options.pop("baseline", False):
         out = baseline_decode(reads, fmt, int(z["n_files"]))
         report = {}
     else:
         out, rep = decode_reads(reads, fmt, int(z["n_files"]), show_progress=False, **options)
         report = rep.summary()
-    seconds = time.perf_counter() - t0
-    result = {"seconds": seconds, "seconds_with_load": time.perf_counter() - t_import,
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    result = {"seconds": seconds, "cpu_seconds": cpu_seconds, "seconds_with_load": time.perf_counter() - t_import,
               "peak_rss_mb": peak_rss_mb(), "reads": len(reads), "report": report}
     if files is not None:
         w, k, e = wrong_known_bytes(out, files)
@@ -183,7 +183,9 @@ def section_scale(tmp: Path, quick: bool) -> dict:
     rand = decode_in_child(random_reads, pool.fmt, len(files), None, tmp)
     return {"oligos": pool.n_oligos, "oligo_length": pool.fmt.length, "files": len(files),
             "at_10x": base, "foreign_reads_mixed_in": {**with_foreign, "foreign_reads": len(foreign.reads),
-                                                        "time_ratio": with_foreign["seconds"] / base["seconds"]},
+                                                        "time_ratio": with_foreign["seconds"] / base["seconds"],
+                                                        "cpu_time_ratio": with_foreign["cpu_seconds"]
+                                                        / base["cpu_seconds"]},
             "random_reads": rand}
 
 
@@ -273,6 +275,8 @@ def section_baseline(tmp: Path, quick: bool) -> dict:
         plain = decode_in_child(sim.reads, pool.fmt, len(files), files, tmp, baseline=True)
         rows.append({"coverage": cov, "reads": len(sim.reads), "seconds_ours": ours["seconds"],
                      "seconds_plain": plain["seconds"], "time_ratio": ours["seconds"] / plain["seconds"],
+                     "cpu_seconds_ours": ours["cpu_seconds"], "cpu_seconds_plain": plain["cpu_seconds"],
+                     "cpu_time_ratio": ours["cpu_seconds"] / plain["cpu_seconds"],
                      "files_equal_ours": ours["files_equal"], "files_equal_plain": plain["files_equal"],
                      "wrong_known_bytes_ours": ours["wrong_known_bytes"],
                      "wrong_known_bytes_plain": plain["wrong_known_bytes"], "files": len(files),

@@ -29,13 +29,16 @@
 # abundance, "sequenced" into noisy reads, and the reads are turned back into files. The quantity that controls
 # cost and quality is the **coverage** $c$, the mean number of reads per oligo.
 #
-# **Writing (the codec).** A file's bytes become trits with a ternary Huffman code (Goldman et al. 2013): with
-# uniform byte frequencies 236 bytes get 5 trits and 20 get 6, and the 257th leaf of the ternary tree is an
-# end-of-chunk mark. Bytes are packed greedily into chunks of $P = 150$ trits, whole bytes only, so a lost chunk
-# loses a known span. Each chunk gets a header $[\text{file id}, \text{byte offset}, \text{header check}]$ and a
-# closing check over header and payload; a check is $\sum_i w_i t_i \bmod p$ with fixed pseudo-random weights and
-# $p$ the largest prime below $3^n$ ($n = 4$ for the header, $8$ for the whole oligo), so a corrupted oligo passes
-# with probability about $1/p$. Trits become bases with the rotating code
+# **Writing (the codec).** A file's bytes become trits with a ternary Huffman code (Goldman et al. 2013): 236
+# bytes get 5 trits and 20 get 6, and the 257th leaf of the ternary tree is an end-of-chunk mark. The six-trit
+# codewords go to the 20 bytes rarest in PNG and JPEG files (a fixed table, derived once from MNIST training
+# images; bytes 0x00-0x13, which a plain canonical code makes long, are 16-25 % of those files). Bytes are packed
+# greedily into chunks of $P = 150$ trits, whole bytes only, so a lost chunk loses a known span; after a file's
+# end mark the rest of its last chunk is pseudo-random padding. Each chunk gets a header $[\text{file id},
+# \text{byte offset}, \text{header check}]$ and a closing check over header and payload; a check is
+# $\sum_i w_i t_i \bmod p$ with pseudo-random weights seeded by the layout and the pool's id, and $p$ the largest
+# prime below $3^n$ ($n = 4$ for the header, $12$ for the whole oligo), so a corrupted oligo, or an oligo of
+# another pool, passes with probability about $1/p$ (1 in 531,000). Trits become bases with the rotating code
 #
 # $$b_i = (b_{i-1} + 1 + t_i) \bmod 4 \quad\text{over } (A, C, G, T),$$
 #
@@ -48,10 +51,12 @@
 # deleted, substituted or followed by an insertion with Illumina-like per-base rates. The same coverage model also
 # drives the real BBMap `randomreads.sh`, the simulator the paper used, as a second backend.
 #
-# **Reading (the decoder).** It sees sequences only: it orients each read by its header check, takes reads that
-# pass the full check as exact copies, groups the others by index, places reads with a damaged index by shared
-# payload k-mers, and builds a consensus per group (partial-order alignment with `pyspoa`, or an edit-distance
-# majority with `edlib`). An oligo that is missing or whose consensus fails its check is an **erasure**. For VAE
+# **Reading (the decoder).** It sees sequences only, and needs full-length reads (each read spans a whole
+# oligo). It orients each read by its header check, takes reads that pass the full check as exact copies (the
+# most frequent payload of an index, unless two payloads tie), groups the others by index, places reads with a
+# damaged index by shared payload k-mers, and builds a consensus per group (partial-order alignment with
+# `pyspoa`, or an edit-distance majority with `edlib`). An oligo that is missing or whose consensus fails its
+# check is an **erasure**; chunks that contradict each other are withdrawn, never overwritten. For VAE
 # latents an erased value becomes the quantizer's value for the mean (VAEN: the fitted mean $m_i$; VAEU: 0); a
 # JPEG or PNG file is decoded from whatever bytes came back (unknown ones are zero) and a file Pillow cannot
 # decode is a **failure**, shown and scored as a blank image.
@@ -88,9 +93,9 @@ bbmap_coverages = None
 error_profile_reads = None
 benchmark_files = None
 benchmark_coverages = None
+threads = None  # torch CPU threads; every profile uses 1 (small inference batches between numpy and spoa work)
 
 # %%
-import hashlib
 import time
 
 import matplotlib.pyplot as plt
@@ -105,15 +110,13 @@ from repro.classifier import train_classifier
 from repro.compare import paper_numbers
 from repro.data import load_dataset
 from repro.dna import codec, pipeline, storage
-from repro.dna.bbmap import bbmap_available, missing_reason, simulate_reads_bbmap
-from repro.dna.benchmark import throughput
-from repro.dna.decoder import RecoveredFile
-from repro.dna.errorstats import error_profile
-from repro.dna.quality import PSNR_CAP_DB, image_quality
-from repro.dna.simulator import ErrorModel, simulate_reads
+from repro.dna.bbmap import bbmap_available, missing_reason
+from repro.dna.quality import PSNR_CAP_DB
+from repro.dna.simulator import ErrorModel
+from repro.experiments import dna_storage as ex
 from repro.profiles import resolve
 from repro.results import Run
-from repro.runtime import pick_device, progress, seed_everything
+from repro.runtime import pick_device, seed_everything
 
 P = resolve("05_dna_storage", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds, n_bits=n_bits,
             jpeg_qualities=jpeg_qualities, coverages=coverages, figure_coverages=figure_coverages,
@@ -121,7 +124,7 @@ P = resolve("05_dna_storage", profile, epochs=epochs, n_train=n_train, n_test=n_
             classifier_n_train=classifier_n_train, payload_nt=payload_nt, substitution_rate=substitution_rate,
             insertion_rate=insertion_rate, deletion_rate=deletion_rate, bias_sigma=bias_sigma, consensus=consensus,
             vae_layout=vae_layout, bbmap_coverages=bbmap_coverages, error_profile_reads=error_profile_reads,
-            benchmark_files=benchmark_files, benchmark_coverages=benchmark_coverages)
+            benchmark_files=benchmark_files, benchmark_coverages=benchmark_coverages, threads=threads)
 check_choice("dataset", dataset, vs.VAE_DATASETS)
 check_choice("vae_layout", P["vae_layout"], storage.VAE_LAYOUTS)
 if P["n_bits_table"] not in P["n_bits"]:
@@ -133,13 +136,18 @@ for c in P["coverages"]:
 # the figure coverages are always part of the sweep
 P["coverages"] = sorted(set(P["coverages"]) | set(P["figure_coverages"]))
 P.update(dataset=dataset, device=device)
+check_range("threads", P["threads"], 1, 1024, integer=True)
+# torch runs small inference batches (decoding latents, MS-SSIM, the classifier) between numpy and spoa work; one
+# thread avoids the spin-waiting of idle worker threads, which on the busy 2-core machine made scoring 40 images
+# take 0.9 s instead of 0.02 s
+torch.set_num_threads(P["threads"])
 dev = pick_device(device)
 run = Run("05_dna_storage", profile, P, P["seeds"], output_dir)
 cache = CheckpointCache()
 T0 = time.perf_counter()
 channel = pipeline.Channel(ErrorModel(P["substitution_rate"], P["insertion_rate"], P["deletion_rate"]),
                            bias_sigma=P["bias_sigma"], consensus=P["consensus"])
-print(f"profile {profile} on {dev}; outputs to {run.folder}")
+print(f"profile {profile} on {dev} ({torch.get_num_threads()} torch thread(s)); outputs to {run.folder}")
 print({k: v for k, v in P.items()})
 print(channel)
 
@@ -147,8 +155,9 @@ print(channel)
 # ## The codec on a known message
 #
 # Twenty-eight bytes of text become one oligo. The output below is deterministic: the Huffman table, the header
-# fields and the check weights are fixed parts of the format. The oligo has no repeated neighbouring bases, and
-# decoding it returns the bytes exactly; an empty file is one oligo holding only the end-of-chunk mark.
+# fields, the padding and the check weights are fixed parts of the format (the weights also depend on the pool
+# id, 0 here). The oligo has no repeated neighbouring bases, and decoding it returns the bytes exactly; an empty
+# file is one oligo holding only the end-of-chunk mark and padding.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -159,10 +168,12 @@ print(demo_fmt, "-> oligo length", demo_fmt.length, "nt")
 trit_counts = np.unique(codec.HUFFMAN.lengths[:256], return_counts=True)
 print("Huffman code: bytes per codeword length", {int(n): int(c) for n, c in zip(*trit_counts)},
       "| end-of-chunk mark", "".join(map(str, codec.HUFFMAN.eoc)))
+print("bytes with six-trit codewords:", " ".join(f"{b:02x}" for b in codec.HUFFMAN.long_bytes))
 for i, row in enumerate(demo_pool.oligos):
     print(f"file {demo_pool.file_id[i]} offset {demo_pool.offset[i]} bytes {demo_pool.n_bytes[i]}:",
           codec.to_string(row))
 print("longest homopolymer:", codec.max_homopolymer(demo_pool.oligos),
+      "| longest tandem repeat (period 2-6):", codec.longest_tandem_repeat(demo_pool.oligos),
       "| GC content:", np.round(codec.gc_content(demo_pool.oligos), 3))
 print("round trip exact:", codec.decode_pool_exact(demo_pool) == demo_files)
 
@@ -188,10 +199,6 @@ for seed in P["seeds"]:
 classifier, clf_info = train_classifier(dataset, epochs=P["classifier_epochs"], device=dev,
                                         n_train=P["classifier_n_train"], data_root=data_dir, cache=cache)
 print(f"VAE seeds {list(models)}; classifier accuracy on the clean test set: {clf_info['test_accuracy']:.4f}")
-# From here on torch only runs small inference batches (decoding latents, MS-SSIM, the classifier) between numpy
-# and spoa work; one thread avoids the spin-waiting of idle worker threads, which on the busy 2-core machine made
-# scoring 40 images take 0.9 s instead of 0.02 s.
-torch.set_num_threads(1)
 
 # %% [markdown]
 # ## What each method stores
@@ -199,45 +206,42 @@ torch.set_num_threads(1)
 # VAEU and VAEN store all $2K$ values of $\gamma$ with $N_{bit}$ bits each: $4 N_{bit}$ bytes per image. With the
 # `packed` layout the records of all images form one file, as the paper materializes "the latent space
 # representation as a binary file"; an erasure then touches the few images whose record bytes sat in the lost
-# chunk. JPEG (several qualities) and PNG store one file per image. The table lists the pools: their rate, the
-# oligo length (header fields are as narrow as the pool allows, so it varies a little), and the synthesis cost.
+# chunk. JPEG (several qualities) and PNG store one file per image. Every method's pool has its own pool id, so
+# the pools could be sequenced together. The table lists the pools: their rate, the oligo length (header fields
+# are as narrow as the pool allows, so it varies a little), the synthesis cost, GC content per oligo and per
+# 20-nt window, and the longest homopolymer and tandem repeat (period 2-6); `oligos_with_repeat_16nt` is the
+# fraction of oligos with a tandem repeat of 16 nt or more.
 
 # %%
 gammas = {seed: (vs.encode_all(m, train.x), vs.encode_all(m, test.x)) for seed, m in models.items()}
-image_payloads = [storage.image_payload(test.x, "JPEG", q) for q in P["jpeg_qualities"]]
-image_payloads.append(storage.image_payload(test.x, "PNG"))
-image_pools = [pipeline.store(p, P["payload_nt"]) for p in image_payloads]
+image_methods = ex.image_methods(test.x, P["jpeg_qualities"], P["payload_nt"])
+vae_cache = {}
 
 
 def vae_methods(seed):
-    """Payload, pool, quantizer and erasure fill of every VAE variant for one trained seed."""
-    gamma_train, gamma_test = gammas[seed]
-    out = []
-    for family in vs.METHODS:
-        for nb in P["n_bits"]:
-            quantizer = vs.make_quantizer(family, nb, gamma_train, P["quant_range"])
-            payload = storage.vae_payload(family, quantizer, gamma_test, pixels, P["vae_layout"])
-            fill = storage.mean_fill(family, quantizer, gamma_test.shape[1])
-            out.append((payload, pipeline.store(payload, P["payload_nt"]), quantizer, fill))
-    return out
+    """Payload, pool, quantizer and erasure fill of every VAE variant for one trained seed (built once)."""
+    if seed not in vae_cache:
+        vae_cache[seed] = ex.vae_methods(*gammas[seed], P["n_bits"], P["quant_range"], P["vae_layout"], pixels,
+                                         P["payload_nt"])
+    return vae_cache[seed]
 
 
-def pool_row(payload, pool):
-    gc = codec.gc_content(pool.oligos)
-    return dict(method=payload.family, setting=payload.setting, label=payload.label,
-                bytes_per_image=payload.bytes_per_image, bpp=payload.bpp, files=len(payload.files),
-                oligos=pool.n_oligos, oligo_length=pool.fmt.length,
-                oligos_per_image=pool.n_oligos / payload.n_images, nt_per_image=pool.nucleotides / payload.n_images,
-                gc_mean=float(gc.mean()), gc_min=float(gc.min()), gc_max=float(gc.max()),
-                max_homopolymer=codec.max_homopolymer(pool.oligos))
-
-
-pool_table = pd.DataFrame([pool_row(p, pool) for p, pool, _, _ in vae_methods(P["seeds"][0])]
-                          + [pool_row(p, pool) for p, pool in zip(image_payloads, image_pools)])
+pool_table = ex.pool_table(vae_methods(P["seeds"][0]) + image_methods)
 run.write_table(pool_table, "oligo_pools", reproduces="Section III (encoding) and the cost table",
-                description="per method: bytes and bits per pixel, oligos, oligo length, nt per image, GC content, "
-                            "longest homopolymer")
+                description="per method: bytes and bits per pixel, oligos, oligo length, nt per image, GC content "
+                            "(per oligo, per 20-nt window), longest homopolymer and tandem repeat")
 pool_table.round(3)
+
+# %% [markdown]
+# The Huffman table, measured on these payloads: trits per byte with the format's table (six-trit codewords on
+# the bytes rarest in image files) beside the classic canonical table (six-trit codewords on bytes 0x00-0x13).
+# Quantized latents are close to uniform bytes and barely move; JPEG and PNG files get shorter.
+
+# %%
+codec_trits = ex.codec_table(vae_methods(P["seeds"][0]) + image_methods)
+run.write_table(codec_trits, "codec_trits_per_byte", reproduces="Section III (encoding)",
+                description="trits per byte of every payload with the format's Huffman table and the classic one")
+codec_trits.round(4)
 
 # %% [markdown]
 # ## The channel, measured: our simulator beside BBMap's `randomreads.sh`
@@ -251,24 +255,13 @@ pool_table.round(3)
 # printed.
 
 # %%
-probe_payload, probe_pool, _, _ = [m for m in vae_methods(P["seeds"][0])
-                                   if m[0].family == "VAEN" and m[0].setting == P["n_bits_table"]][0]
+probe = [m for m in vae_methods(P["seeds"][0])
+         if m.payload.family == "VAEN" and m.payload.setting == P["n_bits_table"]][0]
 probe_cov = 10
-profiles_rows = []
-sims = {"numpy": simulate_reads(probe_pool.oligos, probe_cov, channel.errors, bias_sigma=channel.bias_sigma, seed=0)}
-if bbmap_available():
-    sims["bbmap"] = simulate_reads_bbmap(probe_pool.oligos, probe_cov, channel.errors, bias_sigma=channel.bias_sigma,
-                                         seed=0)
-else:
+error_profiles, sims = ex.error_profiles(probe.pool.oligos, channel, coverage=probe_cov,
+                                         max_reads=P["error_profile_reads"])
+if "bbmap" not in sims:
     print("BBMap backend skipped:", missing_reason())
-for backend, sim in sims.items():
-    prof = error_profile(sim, probe_pool.oligos, max_reads=P["error_profile_reads"])
-    lengths = prof.pop("length_minus_oligo")
-    profiles_rows.append({**prof, "set_substitution": channel.errors.substitution,
-                          "set_insertion": channel.errors.insertion, "set_deletion": channel.errors.deletion,
-                          "reads_equal_length": lengths.get(0, 0.0), "coverage": probe_cov,
-                          "oligo_length": probe_pool.fmt.length})
-error_profiles = pd.DataFrame(profiles_rows)
 run.write_table(error_profiles, "backend_error_profiles", reproduces="simulator check (Section IV, randomreads)",
                 description="per-base substitution/insertion/deletion/truncation rates measured by alignment, for "
                             "our simulator and BBMap randomreads.sh (when installed), with the set rates")
@@ -281,20 +274,20 @@ width = 0.8 / (len(sims) + 1)
 xs = np.arange(len(kinds))
 axes[0].bar(xs, [channel.errors.substitution, channel.errors.insertion, channel.errors.deletion, 0.0], width,
             color="0.7", label="set (per base)")
-for j, row in enumerate(profiles_rows):
+for j, row in enumerate(error_profiles.to_dict("records")):
     axes[0].bar(xs + (j + 1) * width, [row[k] for k in kinds], width, label=f"measured: {row['backend']}")
 axes[0].set_xticks(xs + width * len(sims) / 2, kinds)
 axes[0].set_ylabel("events per oligo base")
 axes[0].legend(fontsize=7)
 for backend, sim in sims.items():
-    diff = sim.reads.lengths - probe_pool.fmt.length
+    diff = sim.reads.lengths - probe.pool.fmt.length
     vals, counts = np.unique(diff, return_counts=True)
     axes[1].plot(vals, counts / counts.sum(), marker="o", label=backend)
 axes[1].set_yscale("log")
 axes[1].set_xlabel("read length - oligo length (nt)")
 axes[1].set_ylabel("fraction of reads")
 axes[1].legend(fontsize=7)
-fig.suptitle(f"Read simulators at coverage {probe_cov} on the {probe_payload.label} pool "
+fig.suptitle(f"Read simulators at coverage {probe_cov} on the {probe.label} pool "
              f"({'BBMap not installed' if 'bbmap' not in sims else 'numpy vs BBMap randomreads.sh'})", fontsize=9)
 fig.tight_layout()
 run.save_figure(fig, "backend_error_profiles", reproduces="simulator check (Section IV, randomreads)",
@@ -305,80 +298,34 @@ plt.show()
 # ## The coverage sweep
 #
 # For every trained seed, method and coverage: sequence the method's pool, decode the reads, rebuild the images
-# and score them. The error-free reference (coverage $\infty$) decodes the stored files directly. Seeds of the
-# channel are derived from (seed, method, coverage), so every point is reproducible on its own. Besides the three
-# image metrics, each row records the fraction of images that came back complete, the fraction of latent values
-# erased (VAE) or of files that failed to decode (JPEG/PNG), and the read counts and timings.
+# and score them (`repro.experiments.dna_storage.coverage_sweep`). The error-free reference (coverage $\infty$)
+# decodes the stored files directly. Seeds of the channel are derived from (seed, method, coverage), so every
+# point is reproducible on its own. Besides the three image metrics, each row records the fraction of images that
+# came back **exact** (every stored byte recovered and equal to the original), the fraction of latent values
+# erased (VAE) or of files that failed to decode (JPEG/PNG), the bytes the decoder marked known that differ from
+# the original (`wrong_known_bytes`, which must be 0), a few decoder counters, and the read counts and timings.
 
 # %%
 fig_keys = {("VAEN", P["n_bits_table"]), ("VAEU", P["n_bits_table"]), ("JPEG", P["jpeg_figure_quality"]),
             ("PNG", None)}
-rows, recon = [], {}
-sweep_seconds = {"sequencing": 0.0, "decoding": 0.0, "reads": 0}
-t_sweep = time.perf_counter()
-
-
-quality_memo = {}  # identical reconstructions (every coverage that recovers everything) are scored once
-
-
-def score(payload, x_hat, seed, coverage, backend, info):
-    digest = hashlib.sha1(x_hat.numpy().tobytes()).hexdigest()
-    if digest not in quality_memo:
-        quality_memo[digest] = image_quality(test.x, x_hat, test.y, classifier)
-    q = quality_memo[digest]
-    base = dict(dataset=dataset, method=payload.family, setting=payload.setting, label=payload.label,
-                bpp=payload.bpp, coverage=coverage, inv_coverage=1.0 / coverage, backend=backend, seed=seed, **info)
-    return [{**base, "metric": m, "value": v} for m, v in q.items()]
-
-
-for seed in P["seeds"]:
-    model = models[seed]
-    methods = [(p, pool, ("vae", q, fill)) for p, pool, q, fill in vae_methods(seed)]
-    methods += [(p, pool, ("image", None, None)) for p, pool in zip(image_payloads, image_pools)]
-    for payload, pool, (kind, quantizer, fill) in progress(methods, desc=f"seed {seed}"):
-
-        def restore(files):
-            if kind == "vae":
-                gamma_hat, erased = storage.vae_latents(payload, files, quantizer, fill)
-                per_image = (~erased.any(1)).float().mean().item()
-                return vs.reconstruct(model, gamma_hat), dict(complete_images=per_image,
-                                                              erased_values=erased.float().mean().item(),
-                                                              decode_failures=0.0)
-            x_hat, failed = storage.images_from_files(files, tuple(test.shape))
-            complete = np.mean([f.complete for f in files])
-            return x_hat, dict(complete_images=float(complete), erased_values=np.nan,
-                               decode_failures=float(failed.mean()))
-
-        x_hat, info = restore([RecoveredFile.exact(f) for f in payload.files])
-        rows += score(payload, x_hat, seed, np.inf, "none", {**info, "reads": 0, "oligos": pool.n_oligos,
-                                                              "oligos_recovered": pool.n_oligos})
-        for cov in P["coverages"]:
-            got = pipeline.retrieve(pool, payload, cov, channel, seed)
-            sweep_seconds["sequencing"] += got.seconds_sequencing
-            sweep_seconds["decoding"] += got.seconds_decoding
-            sweep_seconds["reads"] += got.reads
-            x_hat, info = restore(got.files)
-            rows += score(payload, x_hat, seed, cov, "numpy",
-                          {**info, "reads": got.reads, "oligos": pool.n_oligos, "dropouts": got.dropouts,
-                           "oligos_recovered": got.report.oligos_recovered,
-                           "seconds_sequencing": got.seconds_sequencing, "seconds_decoding": got.seconds_decoding})
-            if seed == P["seeds"][0] and cov in P["figure_coverages"] and (payload.family, payload.setting) in fig_keys:
-                recon[(payload.family, cov)] = x_hat[: P["figure_images"]]
-sweep_seconds["total"] = time.perf_counter() - t_sweep
-sweep = pd.DataFrame(rows)
+scorer = ex.Scorer(test, classifier)
+result = ex.coverage_sweep(dataset=dataset, test=test, models=models,
+                           methods_for_seed=lambda seed: vae_methods(seed) + image_methods,
+                           coverages=P["coverages"], channel=channel, scorer=scorer, figure_keys=fig_keys,
+                           figure_coverages=P["figure_coverages"], figure_images=P["figure_images"])
+sweep, recon, sweep_seconds = result.table, result.recon, result.seconds
 run.write_table(sweep, "coverage_sweep", reproduces="Figures 2a-2d",
                 description="MS-SSIM, PSNR (capped at 60 dB), ACC per method, setting, coverage and seed, with "
-                            "complete-image fraction, erased latent values, JPEG/PNG decode failures, reads")
-print(f"sweep: {len(P['seeds'])} seeds x {len(methods)} methods x {len(P['coverages'])} coverages in "
+                            "exact-image fraction (bytes equal to the original), erased latent values, JPEG/PNG "
+                            "decode failures, wrong known bytes, decoder counters, reads")
+n_methods = len(vae_methods(P["seeds"][0]) + image_methods)
+print(f"sweep: {len(P['seeds'])} seeds x {n_methods} methods x {len(P['coverages'])} coverages in "
       f"{sweep_seconds['total']:.0f} s ({sweep_seconds['reads']:,} reads: {sweep_seconds['sequencing']:.0f} s "
-      f"simulating, {sweep_seconds['decoding']:.0f} s clustering/consensus/decoding)")
+      f"simulating, {sweep_seconds['decoding']:.0f} s clustering/consensus/decoding); wrong known bytes in all "
+      f"runs: {int(sweep[sweep.metric == 'ms_ssim'].wrong_known_bytes.sum())}")
 
 # %%
-summary = (sweep[sweep.backend != "bbmap"]
-           .pivot_table(index=["label", "bpp", "coverage"], columns="metric", values="value", aggfunc="mean")
-           .join(sweep[sweep.metric == "ms_ssim"].groupby(["label", "bpp", "coverage"])
-                 [["complete_images", "decode_failures", "erased_values"]].mean()))
-summary.round(3)
+ex.sweep_summary(sweep).round(3)
 
 # %% [markdown]
 # ## Figures 2a-2c: quality against rate
@@ -417,84 +364,90 @@ plt.show()
 # %% [markdown]
 # ## Figure 2d: quality against inverse coverage
 #
-# MS-SSIM against $1/c$ for every method (mean over seeds; the band is the spread over seeds); the points at
-# $1/c = 0$ are the error-free references. Right is cheaper sequencing. The paper's claim: JPEG and PNG are
-# better when nearly every oligo comes back, VAE latents degrade gracefully when many do not.
+# MS-SSIM against $1/c$, one panel per family so that each legend stays short: the VAE panels show every
+# $N_{bit}$, the JPEG panel every quality; the band is the spread over seeds. The figure's main series (VAEN and
+# VAEU at $N_{bit} = 8$, JPEG q50, PNG) are repeated in grey in every panel for comparison. The points at
+# $1/c = 0$ are the error-free references; right is cheaper sequencing. The paper's claim: JPEG and PNG are better
+# when nearly every oligo comes back, VAE latents degrade gracefully when many do not.
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4.2))
-ms = sweep[sweep.metric == "ms_ssim"]  # the error-free reference sits at 1/c = 0
-labels = list(dict.fromkeys(ms.sort_values(["method", "setting"]).label))
-for label in labels:
-    d = ms[ms.label == label].groupby("inv_coverage").value.agg(["mean", "std"]).fillna(0)
-    fam = ms[ms.label == label].method.iloc[0]
-    setting = ms[ms.label == label].setting.iloc[0]
-    main = (fam in ("VAEU", "VAEN") and setting == P["n_bits_table"]) or fam == "PNG" or (
-        fam == "JPEG" and setting == P["jpeg_figure_quality"])
-    ax.plot(d.index, d["mean"], marker="o", ms=3, color=families[fam], alpha=1.0 if main else 0.35,
-            lw=1.8 if main else 0.9, label=label)
-    if main:
-        ax.fill_between(d.index, d["mean"] - d["std"], d["mean"] + d["std"], color=families[fam], alpha=0.15)
-ax.set_xlabel("inverse coverage 1/c")
-ax.set_ylabel("MS-SSIM")
-ax.legend(fontsize=6, ncol=2)
-ax.set_title("Figure 2d: MS-SSIM vs inverse coverage", fontsize=10)
+ms = sweep[sweep.metric == "ms_ssim"]
+main_labels = [f"VAEN {P['n_bits_table']}-bit", f"VAEU {P['n_bits_table']}-bit", f"JPEG q{P['jpeg_figure_quality']}",
+               "PNG"]
+markers = "osD^v<>"
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.6), sharey=True)
+for ax, (fam, color) in zip(axes, families.items()):
+    for other in main_labels:
+        if ms[ms.label == other].method.iloc[0] != fam:
+            d = ms[ms.label == other].groupby("inv_coverage").value.mean()
+            ax.plot(d.index, d.values, color="0.8", lw=0.8, zorder=0)
+    labels = list(dict.fromkeys(ms[ms.method == fam].sort_values("setting").label))
+    shades = np.linspace(0.45, 1.0, len(labels))
+    for j, label in enumerate(labels):
+        d = ms[ms.label == label].groupby("inv_coverage").value.agg(["mean", "std"]).fillna(0)
+        rgba = plt.matplotlib.colors.to_rgba(color, alpha=float(shades[j]))
+        ax.plot(d.index, d["mean"], marker=markers[j % len(markers)], ms=3.5, color=rgba,
+                lw=1.8 if label in main_labels else 1.0, label=label)
+        ax.fill_between(d.index, d["mean"] - d["std"], d["mean"] + d["std"], color=color, alpha=0.12)
+    ax.set_title(fam, fontsize=9)
+    ax.set_xlabel("inverse coverage 1/c")
+    ax.legend(fontsize=7, loc="best")
+axes[0].set_ylabel("MS-SSIM")
+fig.suptitle("Figure 2d: MS-SSIM vs inverse coverage (grey: the other families' main series)", fontsize=10)
+fig.tight_layout()
 run.save_figure(fig, "figure2d_msssim_vs_inverse_coverage", reproduces="Figure 2d",
-                description="MS-SSIM vs 1/coverage for every method and setting")
+                description="MS-SSIM vs 1/coverage, one panel per family (every setting), main series in grey")
 plt.show()
 
 # %% [markdown]
 # ## Figures 3a and 3b: reconstructions at coverage 3 and 10
 #
 # From top to bottom: originals, VAEN, VAEU (both $N_{bit} = 8$), JPEG (quality 50) and PNG, first seed. A JPEG
-# or PNG that failed to decode is blank, as the paper shows it.
+# or PNG file that failed to decode is drawn as a hatched red tile marked "failed" (it is scored as a blank image,
+# as the paper shows it); a file that decoded from damaged bytes is shown as it decoded.
 
 # %%
 n_fig = P["figure_images"]
 for letter, cov in zip("ab", P["figure_coverages"]):
-    rows_img = [("original", test.x[:n_fig]), ("VAEN", recon[("VAEN", cov)]), ("VAEU", recon[("VAEU", cov)]),
-                (f"JPEG q{P['jpeg_figure_quality']}", recon[("JPEG", cov)]), ("PNG", recon[("PNG", cov)])]
+    none = np.zeros(n_fig, bool)
+    rows_img = [("original", test.x[:n_fig], none), ("VAEN", *recon[("VAEN", cov)]), ("VAEU", *recon[("VAEU", cov)]),
+                (f"JPEG q{P['jpeg_figure_quality']}", *recon[("JPEG", cov)]), ("PNG", *recon[("PNG", cov)])]
     fig, axes = plt.subplots(len(rows_img), n_fig, figsize=(n_fig * 0.9, len(rows_img) * 0.95), squeeze=False)
-    for r, (name, imgs) in enumerate(rows_img):
+    for r, (name, imgs, failed) in enumerate(rows_img):
         for c in range(n_fig):
-            axes[r, c].imshow(imgs[c, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
+            ax = axes[r, c]
+            if failed[c]:
+                ax.set_facecolor("#fde0dd")
+                ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, hatch="xxx",
+                                           edgecolor="tab:red", lw=0))
+                ax.text(0.5, 0.5, "decode\nfailed", transform=ax.transAxes, ha="center", va="center", fontsize=6,
+                        color="darkred", fontweight="bold")
+                for side in ax.spines.values():
+                    side.set_edgecolor("tab:red")
+            else:
+                ax.imshow(imgs[c, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
         axes[r, 0].set_ylabel(name, fontsize=7)
-    fig.suptitle(f"Figure 3{letter}: coverage {cov}", fontsize=9)
+    fig.suptitle(f"Figure 3{letter}: coverage {cov} (hatched red: the file failed to decode)", fontsize=9)
     run.save_figure(fig, f"figure3{letter}_reconstructions_coverage{cov:g}", reproduces=f"Figure 3{letter}",
-                    description=f"originals, VAEN, VAEU, JPEG, PNG read back at coverage {cov}")
+                    description=f"originals, VAEN, VAEU, JPEG, PNG read back at coverage {cov}; failed decodes "
+                                f"marked")
     plt.show()
 
 # %% [markdown]
 # ## BBMap as the read simulator
 #
 # The same decoder on reads from BBMap's `randomreads.sh` (the paper's simulator), for the VAE pools at
-# $N_{bit} = 8$, first seed, at a few coverages, beside our simulator's numbers for the same points.
+# $N_{bit} = 8$, first seed, at a few coverages, beside our simulator's numbers for the same points. BBMap's
+# reads span the whole oligo here (the decoder needs full-length reads).
 
 # %%
-bb_rows = []
-if bbmap_available():
-    bb_channel = pipeline.Channel(channel.errors, bias_sigma=channel.bias_sigma, backend="bbmap",
-                                  consensus=channel.consensus)
-    seed = P["seeds"][0]
-    for payload, pool, quantizer, fill in vae_methods(seed):
-        if payload.setting != P["n_bits_table"]:
-            continue
-        for cov in P["bbmap_coverages"]:
-            got = pipeline.retrieve(pool, payload, cov, bb_channel, seed)
-            gamma_hat, erased = storage.vae_latents(payload, got.files, quantizer, fill)
-            q = image_quality(test.x, vs.reconstruct(models[seed], gamma_hat), test.y, classifier)
-            ours = sweep[(sweep.label == payload.label) & (sweep.seed == seed) & (sweep.backend == "numpy")]
-            for metric, value in q.items():
-                near = ours[(ours.metric == metric) & (ours.coverage == cov)].value
-                bb_rows.append(dict(label=payload.label, coverage=cov, metric=metric, bbmap=value,
-                                    numpy=float(near.iloc[0]) if len(near) else np.nan,
-                                    erased_values_bbmap=erased.float().mean().item(), reads=got.reads))
-else:
+seed = P["seeds"][0]
+bbmap_table = ex.bbmap_points([m for m in vae_methods(seed) if m.payload.setting == P["n_bits_table"]], models[seed],
+                              scorer, test, P["bbmap_coverages"], channel, seed, sweep)
+if not bbmap_available():
     print("BBMap backend skipped:", missing_reason())
-bbmap_table = pd.DataFrame(bb_rows, columns=["label", "coverage", "metric", "bbmap", "numpy", "erased_values_bbmap",
-                                             "reads"])
 run.write_table(bbmap_table, "bbmap_backend_points", reproduces="Section IV (randomreads as the channel)",
                 description="VAE quality when the reads come from BBMap randomreads.sh vs our simulator "
                             "(empty when BBMap is not installed)")
@@ -504,32 +457,19 @@ bbmap_table.round(4)
 # ## The cost table
 #
 # Synthesis cost per image is the nucleotides written; sequencing cost is the reads needed. Two notions of "the
-# coverage it needs", both read off the sweep (smallest swept coverage, every seed): **exact**, every image
-# back bit for bit (VAE: no erased value; JPEG/PNG: every file complete); **approximate**, mean MS-SSIM within
-# 1 % of the method's error-free MS-SSIM. "not reached" means no swept coverage achieved it.
+# coverage it needs", both read off the sweep and both **monotone** (the smallest swept coverage from which every
+# larger swept coverage succeeds, for every seed): **exact**, every image's stored bytes back and equal to the
+# original (VAE: every latent record; JPEG/PNG: every file); **approximate**, mean MS-SSIM within 1 % of the
+# method's error-free MS-SSIM. "not reached" means the largest swept coverage did not achieve it.
+# `coverage_exact_first` is the smallest coverage at which exact recovery happened at all (an earlier,
+# non-monotone definition), for comparison.
 
 # %%
-ms_mean = sweep[sweep.metric == "ms_ssim"].groupby(["label", "coverage"]).agg(
-    ms_ssim=("value", "mean"), complete_min=("complete_images", "min")).reset_index()
-cost_rows = []
-for _, pr in pool_table.iterrows():
-    d = ms_mean[ms_mean.label == pr.label]
-    ref = float(d[~np.isfinite(d.coverage)].ms_ssim.iloc[0])
-    finite = d[np.isfinite(d.coverage)].sort_values("coverage")
-    exact = finite[finite.complete_min >= 1.0].coverage
-    approx = finite[finite.ms_ssim >= 0.99 * ref].coverage
-    c_exact = float(exact.iloc[0]) if len(exact) else np.nan
-    c_approx = float(approx.iloc[0]) if len(approx) else np.nan
-    cost_rows.append(dict(label=pr.label, bpp=pr.bpp, bytes_per_image=pr.bytes_per_image,
-                          oligo_length=pr.oligo_length, oligos_per_image=pr.oligos_per_image,
-                          nt_synthesized_per_image=pr.nt_per_image, error_free_ms_ssim=ref,
-                          coverage_exact=c_exact, reads_per_image_exact=c_exact * pr.oligos_per_image,
-                          coverage_approx=c_approx, reads_per_image_approx=c_approx * pr.oligos_per_image,
-                          nt_sequenced_per_image_approx=c_approx * pr.oligos_per_image * pr.oligo_length))
-cost = pd.DataFrame(cost_rows)
+cost = ex.cost_table(sweep, pool_table)
 run.write_table(cost, "cost_table", reproduces="cost argument of Sections IV-V",
                 description="nucleotides synthesized and reads sequenced per image for each method at the coverage "
-                            "it needs (exact and within 1 % MS-SSIM); NaN: not reached in the sweep")
+                            "it needs (exact: bytes equal to the original, and within 1 % MS-SSIM; both monotone); "
+                            "NaN: not reached in the sweep")
 cost.round(3).astype(object).where(cost.notna(), "not reached")
 
 # %% [markdown]
@@ -542,35 +482,10 @@ cost.round(3).astype(object).where(cost.notna(), "not reached")
 
 # %%
 ref_ratio = paper_numbers("generative_dna", "Section IV claims").set_index("metric").value["compression_ratio"]
-by_label = cost.set_index("label")
-vaen = f"VAEN {P['n_bits_table']}-bit"
-vaeu = f"VAEU {P['n_bits_table']}-bit"
-jpeg_labels = [p.label for p in image_payloads if p.family == "JPEG"]
-smallest_classic = min(by_label.loc[jpeg_labels + ["PNG"], "bytes_per_image"])
-ratio = smallest_classic / by_label.loc[vaen, "bytes_per_image"]
-ratios = {nb: smallest_classic / by_label.loc[f"VAEN {nb}-bit", "bytes_per_image"] for nb in P["n_bits"]}
-enough = [nb for nb, r in ratios.items() if r >= ref_ratio]
-low, high = min(P["figure_coverages"]), max(P["coverages"])
-at = ms_mean.set_index(["label", "coverage"]).ms_ssim
-fail = sweep[sweep.metric == "ms_ssim"].groupby(["label", "coverage"]).decode_failures.mean()
-classic = jpeg_labels + ["PNG"]
-claims = pd.DataFrame([
-    dict(claim="VAE compresses at least 10x better than JPEG/PNG (bytes per image, smallest JPEG or PNG / VAEN)",
-         paper=ref_ratio, ours=ratio, holds=bool(ratio >= ref_ratio)),
-    dict(claim="largest swept N_bit at which VAE is still at least 10x smaller than the smallest JPEG/PNG",
-         paper=np.nan, ours=float(max(enough)) if enough else np.nan, holds=bool(enough)),
-    dict(claim=f"at low coverage ({low}x) JPEG/PNG decoding fails in the majority of cases (mean failure rate)",
-         paper=np.nan, ours=float(np.mean([fail[(lb, low)] for lb in classic])),
-         holds=bool(np.mean([fail[(lb, low)] for lb in classic]) > 0.5)),
-    dict(claim=f"at low coverage ({low}x) VAEN keeps higher MS-SSIM than every JPEG/PNG (VAEN minus best classic)",
-         paper=np.nan, ours=float(at[(vaen, low)] - max(at[(lb, low)] for lb in classic)),
-         holds=bool(at[(vaen, low)] > max(at[(lb, low)] for lb in classic))),
-    dict(claim=f"at high coverage ({high}x) JPEG/PNG reach higher quality than VAE (best classic minus VAEN)",
-         paper=np.nan, ours=float(max(at[(lb, high)] for lb in classic) - at[(vaen, high)]),
-         holds=bool(max(at[(lb, high)] for lb in classic) > at[(vaen, high)])),
-    dict(claim="VAEN is qualitatively better than VAEU at low coverage (MS-SSIM difference)",
-         paper=np.nan, ours=float(at[(vaen, low)] - at[(vaeu, low)]), holds=bool(at[(vaen, low)] > at[(vaeu, low)])),
-])
+jpeg_labels = [m.label for m in image_methods if m.payload.family == "JPEG"]
+claims = ex.claims_table(cost, sweep, ref_ratio=ref_ratio, n_bits=P["n_bits"], n_bits_table=P["n_bits_table"],
+                         classic_labels=jpeg_labels + ["PNG"], jpeg_labels=jpeg_labels,
+                         low=min(P["figure_coverages"]), high=max(P["coverages"]))
 run.write_table(claims, "claims_comparison", reproduces="Section IV claims (Figures 2-3 text)", kind="comparison",
                 description="the paper's statements about Figures 2 and 3 beside our numbers")
 claims
@@ -580,19 +495,12 @@ claims
 #
 # How fast each stage runs here, on random files of 500 bytes (the size of an MNIST JPEG), from
 # `repro.dna.benchmark.throughput`, the function behind `benchmarks/dna_throughput.py`; and the rates the sweep
-# above achieved on the real payloads.
+# above achieved on the real payloads. Decoder scale and robustness (a million reads, foreign and random reads)
+# are measured by `benchmarks/dna_robustness.py` (`benchmarks/results/dna_robustness.json`).
 
 # %%
-bench = pd.DataFrame(throughput(P["benchmark_files"], 500, P["benchmark_coverages"], P["payload_nt"],
-                                channel.errors, channel.bias_sigma, channel.consensus))
-bench = pd.concat([bench, pd.DataFrame([
-    dict(stage="whole coverage sweep: simulate reads", items=sweep_seconds["reads"], unit="reads",
-         seconds=sweep_seconds["sequencing"],
-         per_second=sweep_seconds["reads"] / max(sweep_seconds["sequencing"], 1e-9)),
-    dict(stage="whole coverage sweep: cluster, consensus, decode", items=sweep_seconds["reads"], unit="reads",
-         seconds=sweep_seconds["decoding"], per_second=sweep_seconds["reads"] / max(sweep_seconds["decoding"], 1e-9)),
-    dict(stage="whole coverage sweep incl. image decoding and metrics", items=len(test) * len(P["seeds"]),
-         unit="images x seeds", seconds=sweep_seconds["total"], per_second=np.nan)])], ignore_index=True)
+bench = ex.throughput_table(P["benchmark_files"], P["benchmark_coverages"], P["payload_nt"], channel, sweep_seconds,
+                            len(test) * len(P["seeds"]))
 run.write_table(bench, "throughput", reproduces="benchmark (issue 6)",
                 description="encode/decode throughput, reads simulated per second, reads clustered and decoded per "
                             "second; the sweep's own totals")

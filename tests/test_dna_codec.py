@@ -102,3 +102,55 @@ def test_configuration_errors_name_the_value():
     with pytest.raises(ConfigError, match="offset_trits"):
         codec.encode_files([bytes(1000)], fmt)
     assert codec.OligoFormat.for_files([10], oligo_length=100).length == 100
+
+
+def test_six_trit_codewords_sit_on_the_bytes_rare_in_images():
+    h, classic = codec.HUFFMAN, codec.CLASSIC_HUFFMAN
+    assert h.long_bytes == tuple(sorted(codec.IMAGE_RARE_BYTES)) and len(h.long_bytes) == 20
+    assert classic.long_bytes == tuple(range(20))
+    # the same shape: only which bytes are long changed
+    assert sorted(h.lengths.tolist()) == sorted(classic.lengths.tolist()) and h.lengths[h.EOC] == 6
+    # PNG and JPEG files of the committed MNIST sample get shorter, uniform bytes do not change
+    import torch
+
+    from repro import classic_codecs
+    from repro.data import load_dataset
+
+    images = load_dataset("mnist", "test").x[:50]
+    for fmt, q in (("png", None), ("jpeg", 50)):
+        data = b"".join(classic_codecs.encode(img.numpy(), fmt, q) for img in images)
+        assert h.trits_per_byte(data) < classic.trits_per_byte(data) - 0.05
+    uniform = bytes(range(256)) * 4
+    assert h.trits_per_byte(uniform) == classic.trits_per_byte(uniform)
+    assert isinstance(images, torch.Tensor)
+    with pytest.raises(ConfigError, match="long_bytes"):
+        codec.HuffmanCode(long_bytes=[1, 1])
+
+
+def test_padding_is_pseudo_random_and_decoding_ignores_it():
+    files = [b"a", b"", b"DNA"]
+    fmt = codec.OligoFormat.for_files([len(f) for f in files], payload=150)
+    pool = codec.encode_files(files, fmt)
+    # zero padding used to become ACGTACGT... under the rotating code: now no tandem repeat beyond chance
+    # (repeated bytes in the data itself, e.g. a run of zeros, still repeat their codewords)
+    assert codec.longest_tandem_repeat(pool.oligos).max() < 16
+    trits, _ = codec.bases_to_trits(pool.oligos)
+    tail = trits[1, fmt.header + 6: fmt.header + fmt.payload]  # file 1: the end mark, then padding only
+    assert np.array_equal(tail, codec.padding_trits(1, 0, fmt.payload - 6))
+    assert codec.decode_pool_exact(pool) == files
+    lo, hi = codec.windowed_gc(pool.oligos, 20)
+    assert 0.1 <= lo <= hi <= 0.9
+    assert codec.max_homopolymer(np.zeros((0, 10), np.uint8)) == 0  # an empty pool
+    assert codec.longest_tandem_repeat(codec.to_codes("ACGTACGTACGTAG")[None])[0] == 13  # ACGTACGTACGTA
+
+
+def test_pool_id_and_layout_seed_the_check_weights():
+    files = [bytes(range(100))]
+    a = codec.OligoFormat.for_files([100], payload=150, pool_id=1)
+    b = codec.OligoFormat.for_files([100], payload=150, pool_id=2)
+    oligos_a = codec.encode_files(files, a).oligos
+    assert codec.parse_oligos(oligos_a, a).full_ok.all()
+    assert not codec.parse_oligos(oligos_a, b).full_ok.any()
+    assert a.check_trits == 12 and a.length == b.length
+    with pytest.raises(ConfigError, match="pool_id"):
+        codec.OligoFormat(pool_id=-1)

@@ -7,7 +7,7 @@ from repro.checks import ConfigError
 from repro.dna import codec
 from repro.dna.consensus import EXACT, ORPHAN_CLUSTER, recover_oligos
 from repro.dna.decoder import decode_reads
-from repro.dna.reads import Reads, read_fastq, write_fastq
+from repro.dna.reads import ReadFileError, Reads, read_fastq, write_fastq
 from repro.dna.simulator import ErrorModel, simulate_reads
 
 
@@ -128,8 +128,10 @@ def test_bad_reads_are_reported_never_fatal(pool_and_files, tmp_path):
 
     not_fastq = tmp_path / "notes.fq"
     not_fastq.write_text("this is not\na FASTQ file\n@but this looks like a header\n")
-    parsed, file_report = read_fastq(not_fastq)
-    assert len(parsed) == 0 and file_report.malformed >= 1
+    with pytest.raises(ReadFileError, match="notes.fq.*not a readable FASTQ or FASTA.*Valid inputs"):
+        read_fastq(not_fastq)
+    parsed, file_report = read_fastq(not_fastq, on_error="keep")
+    assert len(parsed) == 0 and file_report.malformed == 1
     out, report = decode_reads(parsed, fmt, len(files))
     assert report.reads == 0
 
@@ -145,3 +147,38 @@ def test_decoder_settings_name_the_value(pool_and_files):
         decode_reads(Reads.empty(), pool.fmt, len(files), consensus="poa")
     with pytest.raises(ConfigError, match="k="):
         decode_reads(Reads.empty(), pool.fmt, len(files), k=40)
+
+
+def test_assembly_withdraws_conflicting_chunks_and_disagreeing_ends(pool_and_files):
+    from repro.dna.consensus import RecoveredOligos, RecoveryReport
+    from repro.dna.decoder import assemble_files
+
+    pool, files = pool_and_files
+    fmt = pool.fmt
+    parsed = codec.parse_oligos(pool.oligos, fmt)
+    fid = int(np.argmax(pool.oligos_per_file()))  # a file with several chunks
+    rows = np.flatnonzero(pool.file_id == fid)
+    payload = parsed.payload[rows].copy()
+    offset = pool.offset[rows].copy()
+    # a forged chunk overlapping the second one (shifted by one byte), with other bytes: both become unknown
+    forged = payload[1:2].copy()
+    forged[0, :10] = (forged[0, :10] + 1) % 3
+    rec = RecoveredOligos(np.full(len(rows) + 1, fid), np.concatenate([offset, [offset[1] + 1]]),
+                          np.concatenate([payload, forged]), np.zeros(len(rows) + 1, int))
+    report = RecoveryReport()
+    out = assemble_files(rec, len(files), report=report)[fid]
+    assert report.chunks_conflicting >= 1 and report.bytes_withdrawn > 0  # it overlaps chunks 1 and 2
+    ref = np.frombuffer(files[fid], np.uint8)
+    assert np.array_equal(np.frombuffer(out.data, np.uint8)[out.known], ref[out.known])
+    assert not out.known[offset[1] + 1]
+    # a second end-of-file chunk at another place: the length is no longer known
+    end = payload[-1:]
+    rec = RecoveredOligos(np.full(len(rows) + 1, fid), np.concatenate([offset, [offset[-1] + 3]]),
+                          np.concatenate([payload, end]), np.zeros(len(rows) + 1, int))
+    report = RecoveryReport()
+    out = assemble_files(rec, len(files), report=report)[fid]
+    assert report.files_with_conflicting_ends == 1 and not out.length_known
+    # with the sizes known, the misplaced end chunk is dropped instead
+    report = RecoveryReport()
+    out = assemble_files(rec, len(files), [len(f) for f in files], report=report)[fid]
+    assert report.chunks_out_of_file == 1 and out.data == files[fid] and out.complete

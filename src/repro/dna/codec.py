@@ -2,21 +2,30 @@
 
 Three layers, each invertible:
 
-1. **Bytes to trits** with a ternary Huffman code (:class:`HuffmanCode`). Built from byte frequencies; with the
-   default uniform frequencies it is Goldman's shape: 236 bytes get 5 trits, 20 bytes get 6, and the 257th symbol
-   of the full ternary tree is an *end-of-chunk* (EOC) codeword. Uniform frequencies suit the payloads stored
-   here (quantized latents, JPEG and PNG entropy-coded data), which are close to uniform.
+1. **Bytes to trits** with a ternary Huffman code (:class:`HuffmanCode`) of Goldman's shape: 236 bytes get 5
+   trits, 20 bytes get 6, and the 257th symbol of the full ternary tree is an *end-of-chunk* (EOC) codeword.
+   Which 20 bytes get the six-trit codewords is a fixed part of the format (:data:`IMAGE_RARE_BYTES`): the bytes
+   rarest in PNG and JPEG files (measured once on 2,000 MNIST training images as PNG and JPEG q10/q50/q90;
+   ``benchmarks/dna_robustness.py --only codec`` re-derives and checks the table). They make up about 3 % of
+   those files' bytes, against 16-25 % for bytes 0x00-0x13, which a plain canonical code would make long.
+   Quantized latents are close to uniform and hardly care.
 2. **Chunks**: every file is cut into chunks holding whole bytes (greedy: as many as fit in the payload), so a
    lost chunk loses a known span of bytes and never desynchronizes the rest. The file's last chunk ends with the
    full EOC codeword (a new chunk is opened if it does not fit), so a decoder knows a file's length exactly when
-   that chunk is recovered. Unused payload trits after the last byte hold a prefix of EOC (never a complete
-   codeword) and then zeros. Each chunk carries a header: file id, byte offset of its first byte, and a small
-   header check; a check over header and payload closes the oligo::
+   that chunk is recovered. Unused payload trits of a middle chunk hold a proper prefix of EOC (never a complete
+   codeword); after the EOC of a file's last chunk the rest is *pseudo-random padding* seeded by the chunk's file
+   id and offset (zeros would become ``ACGTACGT...`` tandem repeats under the rotating code). Each chunk carries a
+   header: file id, byte offset of its first byte, and a small header check; a check over header and payload
+   closes the oligo::
 
        | file id (F) | byte offset (O) | header check (H) | payload (P) | check (C) |     (trits = nucleotides)
 
-   Checks are weighted sums of the trits modulo the largest prime below ``3**n`` (fixed pseudo-random weights):
-   any single trit error is caught, other corruptions pass with probability about ``3**-n``.
+   Checks are weighted sums of the trits modulo the largest prime below ``3**n``: any single trit error is caught,
+   other corruptions pass with probability about ``3**-n``. The weights are pseudo-random, seeded by the layout
+   (field widths, payload) *and the pool id* (:attr:`OligoFormat.pool_id`), so the oligos of another pool, even
+   one of the same layout, fail both checks except by chance. The whole-oligo check has 12 trits by default
+   (about 1 in 531,000 corrupted or foreign oligos passes; 8 trits let 1 in 6,553 through, which at a million
+   reads trusted a few wrong oligos).
 3. **Trits to bases** with Goldman's rotating code: each trit picks one of the three bases that differ from the
    previous one, ``base_i = (base_{i-1} + 1 + trit_i) mod 4`` over ``A, C, G, T`` (the base before the oligo is
    ``A``). No two neighbours are equal, so there are no homopolymers by construction; one nucleotide per trit.
@@ -47,6 +56,10 @@ COMPLEMENT = np.array([3, 2, 1, 0, N_CODE], dtype=np.uint8)  # A<->T, C<->G, N->
 START_BASE = 0  # the implicit base before every oligo (A)
 MAX_OLIGO_LENGTH = 400  # "a few hundred nucleotides at most" (array synthesis)
 CHECK_WEIGHT_SEED = 20130123  # fixed once: the check weights are part of the format
+PAD_SEED = 20260105  # fixed once: the padding after a file's end mark is part of the format
+# The 20 bytes that get six-trit codewords: the rarest bytes of PNG and JPEG (q10, q50, q90) files of 2,000 MNIST
+# training images (benchmarks/dna_robustness.py --only codec re-derives them). Part of the format, never changed.
+IMAGE_RARE_BYTES = (27, 32, 45, 47, 59, 76, 94, 108, 139, 144, 155, 157, 160, 172, 176, 189, 204, 208, 221, 236)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -109,7 +122,7 @@ def gc_content(oligos: np.ndarray) -> np.ndarray:
 def max_homopolymer(oligos: np.ndarray) -> int:
     """Longest run of one repeated base over all rows of ``(n, L)`` base codes (1 means none)."""
     oligos = np.atleast_2d(np.asarray(oligos))
-    if oligos.shape[1] == 0:
+    if oligos.shape[0] == 0 or oligos.shape[1] == 0:
         return 0
     same = oligos[:, 1:] == oligos[:, :-1]
     best, run = 1, np.ones(oligos.shape[0], dtype=np.int64)
@@ -117,6 +130,38 @@ def max_homopolymer(oligos: np.ndarray) -> int:
         run = np.where(same[:, j], run + 1, 1)
         best = max(best, int(run.max()))
     return best
+
+
+def longest_tandem_repeat(oligos: np.ndarray, max_period: int = 6) -> np.ndarray:
+    """``(n, L)`` base codes -> ``(n,)`` length of the longest stretch of each row that repeats itself with a period
+    of 2..``max_period`` bases (``ACGTACGTAC`` is 10 nt of period 4); 0 where no such stretch is longer than one
+    period. Homopolymers (period 1) are :func:`max_homopolymer`'s business and absent by construction."""
+    oligos = np.atleast_2d(np.asarray(oligos))
+    n, length = oligos.shape
+    best = np.zeros(n, dtype=np.int64)
+    for p in range(2, max_period + 1):
+        if length <= p:
+            break
+        same = oligos[:, p:] == oligos[:, :-p]  # (n, L - p): base i equals base i + p
+        run = np.zeros(n, dtype=np.int64)
+        longest = np.zeros(n, dtype=np.int64)
+        for j in range(same.shape[1]):
+            run = np.where(same[:, j], run + 1, 0)
+            np.maximum(longest, run, out=longest)
+        best = np.maximum(best, np.where(longest > 0, longest + p, 0))
+    return best
+
+
+def windowed_gc(oligos: np.ndarray, window: int = 20) -> tuple[float, float]:
+    """Lowest and highest GC fraction over every ``window``-nt window of every row (``(nan, nan)`` when there is
+    no full window)."""
+    oligos = np.atleast_2d(np.asarray(oligos))
+    if oligos.shape[0] == 0 or oligos.shape[1] < window:
+        return float("nan"), float("nan")
+    gc = ((oligos == 1) | (oligos == 2)).astype(np.int32)
+    c = np.concatenate([np.zeros((len(gc), 1), np.int32), np.cumsum(gc, axis=1)], axis=1)
+    frac = (c[:, window:] - c[:, :-window]) / window
+    return float(frac.min()), float(frac.max())
 
 
 def write_fasta(path: str | Path, oligos: np.ndarray, names: list[str] | None = None, width: int = 0) -> Path:
@@ -146,12 +191,15 @@ class HuffmanCode:
     """Canonical ternary Huffman code for the 256 byte values plus an end-of-chunk symbol (index 256).
 
     ``frequencies``: 256 non-negative byte weights (default uniform). EOC gets weight 0, so it receives one of the
-    longest codewords. Codewords are assigned canonically: sorted by (length, symbol), consecutive base-3 numbers.
+    longest codewords. ``long_bytes``: bytes that take the longest codewords, in place of the bytes the Huffman
+    tree gave them to (the code lengths are permuted among the bytes, so the shape of the code is unchanged); with
+    uniform frequencies and ``long_bytes=None`` bytes 0x00-0x13 get the six-trit codewords. Codewords are assigned
+    canonically: sorted by (length, symbol), consecutive base-3 numbers.
     """
 
     EOC = 256
 
-    def __init__(self, frequencies=None):
+    def __init__(self, frequencies=None, long_bytes=None):
         freq = np.ones(256) if frequencies is None else np.asarray(frequencies, dtype=float)
         if freq.shape != (256,) or (freq < 0).any() or not np.isfinite(freq).all():
             raise ConfigError("Huffman frequencies must be 256 finite non-negative numbers")
@@ -173,6 +221,13 @@ class HuffmanCode:
                 stack += [(c, depth + 1) for c in children[node]]
             else:
                 lengths[node] = depth
+        if long_bytes is not None:
+            long_bytes = [int(b) for b in long_bytes]
+            if len(set(long_bytes)) != len(long_bytes) or not all(0 <= b < 256 for b in long_bytes):
+                raise ConfigError(f"long_bytes must be distinct byte values 0..255, got {long_bytes!r}")
+            # bytes by rank: the others in byte order, then long_bytes; code lengths ascending over that rank
+            rank = [b for b in range(256) if b not in set(long_bytes)] + long_bytes
+            lengths[rank] = np.sort(lengths[:256])
         order = sorted(range(len(weights)), key=lambda s: (lengths[s], s))
         self.lengths = lengths  # (257,) trits per symbol
         self.min_len, self.max_len = int(lengths.min()), int(lengths.max())
@@ -193,6 +248,7 @@ class HuffmanCode:
             self.count[length] += 1
             self.symbol_at[(length, code)] = s
             code += 1
+        self.long_bytes = tuple(int(b) for b in np.flatnonzero(lengths[:256] == self.max_len))
         # dense decode tables: for length l, symbol of value first[l] + k
         self.table = {l: np.array([self.symbol_at[(l, int(self.first[l]) + k)] for k in range(int(self.count[l]))],
                                   dtype=np.int64) for l in range(self.max_len + 1) if self.count[l]}
@@ -200,6 +256,11 @@ class HuffmanCode:
     @property
     def eoc(self) -> np.ndarray:
         return self.codes[self.EOC, : self.lengths[self.EOC]]
+
+    def trits_per_byte(self, data: bytes) -> float:
+        """Mean codeword length over the bytes of ``data`` (nan for no bytes)."""
+        sym = np.frombuffer(bytes(data), dtype=np.uint8)
+        return float(self.lengths[sym.astype(np.int64)].mean()) if sym.size else float("nan")
 
     def encode(self, data: bytes) -> np.ndarray:
         """Bytes -> flat uint8 trits (no EOC)."""
@@ -269,24 +330,31 @@ def _largest_prime_below(n: int) -> int:
     return 2
 
 
+_WEIGHTS: dict = {}  # (format, n, trits) -> check weights and modulus, computed once
+
+
 @dataclass(frozen=True)
 class OligoFormat:
     """Field widths of one oligo pool, in trits (= nucleotides). The decoder knows the format, not the files.
 
     ``file_trits`` and ``offset_trits`` address up to ``3**file_trits`` files of up to ``3**offset_trits`` bytes.
+    ``pool_id`` (0 .. 2**32 - 1) seeds the check weights together with the layout: give every pool that may be
+    sequenced together its own id, and their oligos fail each other's checks.
     """
 
     payload: int = 150
     file_trits: int = 7
     offset_trits: int = 7
     header_check_trits: int = 4
-    check_trits: int = 8
+    check_trits: int = 12
+    pool_id: int = 0
 
     def __post_init__(self):
         check_range("file_trits", self.file_trits, 1, 20, integer=True)
         check_range("offset_trits", self.offset_trits, 1, 20, integer=True)
         check_range("header_check_trits", self.header_check_trits, 2, 8, integer=True)
-        check_range("check_trits", self.check_trits, 2, 12, integer=True)
+        check_range("check_trits", self.check_trits, 2, 16, integer=True)
+        check_range("pool_id", self.pool_id, 0, 2**32 - 1, integer=True)
         overhead = self.header + self.check_trits
         if not isinstance(self.payload, (int, np.integer)) or self.payload < HUFFMAN.max_len:
             raise ConfigError(f"payload={self.payload!r} nt cannot hold one byte (needs at least {HUFFMAN.max_len} "
@@ -315,7 +383,7 @@ class OligoFormat:
 
     @classmethod
     def for_files(cls, sizes, *, payload: int | None = None, oligo_length: int | None = None,
-                  header_check_trits: int = 4, check_trits: int = 8) -> "OligoFormat":
+                  header_check_trits: int = 4, check_trits: int = 12, pool_id: int = 0) -> "OligoFormat":
         """The narrowest fields for files of ``sizes`` bytes; give ``payload`` or the total ``oligo_length``."""
         sizes = [int(s) for s in sizes]
         file_trits = _trits_for(len(sizes))
@@ -328,12 +396,19 @@ class OligoFormat:
                 raise ConfigError(f"oligo_length={oligo_length!r} nt is too short: the index and checks take "
                                   f"{overhead} nt and the payload needs at least {HUFFMAN.max_len} nt")
             payload = oligo_length - overhead
-        return cls(payload, file_trits, offset_trits, header_check_trits, check_trits)
+        return cls(payload, file_trits, offset_trits, header_check_trits, check_trits, pool_id)
 
     # -- checks ---------------------------------------------------------------------------------------------
     def _weights(self, n: int, trits: int) -> tuple[np.ndarray, int]:
+        key = (self, n, trits)
+        if key not in _WEIGHTS:
+            _WEIGHTS[key] = self._make_weights(n, trits)
+        return _WEIGHTS[key]
+
+    def _make_weights(self, n: int, trits: int) -> tuple[np.ndarray, int]:
         modulus = _largest_prime_below(3**trits)
-        rng = np.random.default_rng([CHECK_WEIGHT_SEED, trits, n])
+        layout = [self.payload, self.file_trits, self.offset_trits, self.header_check_trits, self.check_trits]
+        rng = np.random.default_rng([CHECK_WEIGHT_SEED, trits, n, *layout, int(self.pool_id)])
         return rng.integers(1, modulus, size=n, dtype=np.int64), modulus
 
     def header_check(self, fields: np.ndarray) -> np.ndarray:
@@ -369,7 +444,8 @@ def trits_to_int(trits: np.ndarray) -> np.ndarray:
     return exact_dot(trits, 3 ** np.arange(trits.shape[1] - 1, -1, -1))
 
 
-HUFFMAN = HuffmanCode()
+HUFFMAN = HuffmanCode(long_bytes=IMAGE_RARE_BYTES)  # the format's code
+CLASSIC_HUFFMAN = HuffmanCode()  # the same shape with bytes 0x00-0x13 long: the code before, for comparison
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -398,7 +474,13 @@ class Pool:
         return np.bincount(self.file_id, minlength=len(self.file_sizes))
 
 
-def _chunk_file(data: bytes, payload: int, code: HuffmanCode) -> list[tuple[int, np.ndarray, int]]:
+def padding_trits(file_id: int, offset: int, n: int) -> np.ndarray:
+    """The ``n`` pseudo-random trits after the end mark of the chunk of ``file_id`` at byte ``offset``."""
+    return np.random.default_rng([PAD_SEED, int(file_id), int(offset)]).integers(0, 3, n).astype(np.uint8)
+
+
+def _chunk_file(data: bytes, payload: int, code: HuffmanCode,
+                file_id: int = 0) -> list[tuple[int, np.ndarray, int]]:
     """Greedy byte-aligned chunks of one file: ``[(offset, payload trits (payload,), n_bytes), ...]``."""
     sym = np.frombuffer(bytes(data), dtype=np.uint8)
     lens = code.lengths[sym.astype(np.int64)]
@@ -413,7 +495,7 @@ def _chunk_file(data: bytes, payload: int, code: HuffmanCode) -> list[tuple[int,
         last = stop == len(sym)
         room = payload - len(body)
         if last and room >= len(eoc):
-            fill = np.concatenate([body, eoc, np.zeros(room - len(eoc), dtype=np.uint8)])
+            fill = np.concatenate([body, eoc, padding_trits(file_id, start_byte, room - len(eoc))])
             chunks.append((start_byte, fill, stop - start_byte))
             return chunks
         # a middle chunk closed because the next byte did not fit, so room < len(EOC): a proper prefix of EOC
@@ -424,7 +506,7 @@ def _chunk_file(data: bytes, payload: int, code: HuffmanCode) -> list[tuple[int,
         start_byte = stop
         start_trit = int(ends[stop - 1])
         if last:  # the EOC did not fit: it goes alone into a final chunk at offset = file size
-            fill = np.concatenate([eoc, np.zeros(payload - len(eoc), dtype=np.uint8)])
+            fill = np.concatenate([eoc, padding_trits(file_id, len(sym), payload - len(eoc))])
             chunks.append((len(sym), fill, 0))
             return chunks
 
@@ -438,7 +520,7 @@ def encode_files(files: list[bytes], fmt: OligoFormat) -> Pool:
         if len(data) > fmt.max_offset:
             raise ConfigError(f"file {fid} has {len(data)} bytes; offset_trits={fmt.offset_trits} addresses at most "
                               f"{fmt.max_offset}")
-        for off, payload, nb in _chunk_file(data, fmt.payload, HUFFMAN):
+        for off, payload, nb in _chunk_file(data, fmt.payload, HUFFMAN, fid):
             rows.append(payload)
             fids.append(fid)
             offs.append(off)

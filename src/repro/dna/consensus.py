@@ -2,10 +2,15 @@
 
 The decoder sees sequences only. For a pool of format ``fmt`` (oligo length ``L``):
 
-1. **Length filter.** Reads shorter or longer than ``L`` by more than ``length_tolerance`` are set aside (counted).
+1. **Length filter.** Reads shorter or longer than ``L`` by more than ``length_tolerance`` are set aside (counted,
+   with a message in the report). *The decoder needs full-length reads*: every read must span the whole oligo
+   (index to check). Reads trimmed by a sequencer, or BBMap reads that start at a random place in the oligo,
+   are reported as too short and not used.
 2. **Exact reads.** A read of length ``L`` that passes the full check in one orientation (as read, or reverse-
-   complemented) is an error-free copy (a corrupted read passes with probability about ``3**-check_trits``).
-   Per index the most frequent exact payload wins. Most oligos at useful coverage are solved here, vectorized.
+   complemented) is an error-free copy (a corrupted read passes with probability about ``3**-check_trits``: 1 in
+   531,000 with the default 12 trits). Per index the most frequent exact payload wins when it has at least
+   ``min_exact_reads`` reads and strictly more than any other payload of that index; a tie is a conflict (counted)
+   and all reads of that index go to consensus. Most oligos at useful coverage are solved here, vectorized.
 3. **Header grouping.** Other reads are oriented by their header check (first ``header`` bases as read, or of
    the reverse complement) and grouped by (file id, offset).
 4. **Orphans** (no valid header in either orientation, e.g. a substitution or deletion in the index) are
@@ -15,15 +20,21 @@ The decoder sees sequences only. For a pool of format ``fmt`` (oligo length ``L`
    and the content of spurious groups (a damaged index that passed the header check under another index, or a
    read taken in the wrong orientation, which is why the representatives' reverse complements are in the table
    too). A placement needs ``min_anchor_hits`` agreeing anchors. An orphan placed in a group that already has an
-   exact read is redundant; orphans that match nothing are clustered among themselves by the same k-mer join
-   (connected components), and a cluster's consensus yields its index.
-5. **Consensus** for groups without an exact read: partial-order alignment (``pyspoa``, global, bases kept
+   exact read is redundant. Orphans that match nothing (at most ``max_orphans`` of them; the rest are counted)
+   are clustered among themselves by shared anchor k-mers (connected components of a star graph: memory and
+   time linear in the orphans, chunked); a cluster whose reads agree on an index that is not valid is rejected
+   cheaply (foreign or garbage reads), otherwise its full consensus yields its index.
+5. **Consensus** for groups without a trusted exact read: partial-order alignment (``pyspoa``, global, bases kept
    when a majority supports them) or an edit-distance majority (``edlib``: align to a reference read, vote per
    position; where two bases tie, up to 3 tied positions are tried both ways); when the chosen method's
    consensus fails the check the other one is tried, then spoa's plain heaviest path. A consensus that passes
-   the full check recovers the oligo (at most ``max_consensus_reads`` reads enter a consensus); otherwise the
-   group is a failure and its chunk an erasure. (Failed groups include spurious ones: a damaged header can pass
-   its small check under another index, about 1 in 79.)
+   the full check *and names the group's own index* recovers the oligo (at most ``max_consensus_reads`` reads
+   enter a consensus); otherwise the group is a failure and its chunk an erasure. (Failed groups include
+   spurious ones: a damaged header can pass its small check under another index, about 1 in 79.)
+
+Memory and time are bounded in the number of reads: every stage works on fixed-size chunks or on arrays of a
+few bytes per read, k-mers held by more than ``max_cluster`` reads link nothing, and large read sets show
+progress bars.
 
 Nothing here raises on read content: reads with ``N``, of odd lengths, empty read sets all end up counted in the
 :class:`RecoveryReport`.
@@ -35,7 +46,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..checks import check_choice, check_range
+from ..checks import ConfigError, check_choice, check_range
 from .codec import (N_CODE, OligoFormat, ParsedOligos, exact_dot, parse_headers, parse_oligos, reverse_complement,
                     to_codes, to_string)
 from .reads import Reads
@@ -43,7 +54,11 @@ from .reads import Reads
 CONSENSUS_METHODS = ("spoa", "majority")
 EXACT, CONSENSUS, ORPHAN_CLUSTER = 0, 1, 2
 HOW = {EXACT: "exact", CONSENSUS: "consensus", ORPHAN_CLUSTER: "orphan cluster"}
-PARSE_CHUNK = 50_000
+PARSE_CHUNK = 10_000  # reads parsed per vectorized block (about 3 kB of work arrays per read)
+PLACE_CHUNK = 25_000  # orphans placed / clustered per vectorized block (about 2 kB of work arrays per orphan)
+MAX_ORPHANS = 100_000  # default cap on the orphans that enter clustering
+PROGRESS_READS = 200_000  # read sets at least this large show progress bars (show_progress=None)
+PROGRESS_JOBS = 2_000  # and their consensus loop too, when it has this many groups
 
 
 @dataclass
@@ -60,6 +75,18 @@ class RecoveryReport:
     rescued_reads: int = 0
     redundant_orphans: int = 0
     unknown_file_reads: int = 0
+    exact_keys_conflicting: int = 0
+    exact_keys_too_few: int = 0
+    exact_payloads_outvoted: int = 0
+    orphans_not_clustered: int = 0
+    orphan_clusters: int = 0
+    orphan_clusters_rejected: int = 0
+    consensus_other_index: int = 0
+    chunks_conflicting: int = 0
+    chunks_overlapping: int = 0
+    chunks_out_of_file: int = 0
+    files_with_conflicting_ends: int = 0
+    bytes_withdrawn: int = 0
     groups: int = 0
     oligos_exact: int = 0
     oligos_consensus: int = 0
@@ -215,6 +242,41 @@ def kmers_at(reads: Reads, k: int, positions: np.ndarray, chunk: int = 50_000) -
     return out
 
 
+class KmerIndex:
+    """Sorted distinct k-mer values with a 2**24-bit presence filter in front: a query whose hash bucket holds no
+    value is a miss without a binary search (most queries of foreign or random reads), the others are searched
+    in sorted order (random queries into a large table miss the cache at every step, sorted ones walk it)."""
+
+    BITS = 24
+
+    def __init__(self, values: np.ndarray):
+        self.values = np.asarray(values, dtype=np.int64)  # sorted, distinct, >= 0
+        self.present = np.zeros(1 << self.BITS, dtype=bool)
+        self.present[self._bucket(self.values)] = True
+
+    @classmethod
+    def _bucket(cls, v: np.ndarray) -> np.ndarray:
+        h = v.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing (wraps modulo 2**64)
+        return (h >> np.uint64(64 - cls.BITS)).astype(np.int64)
+
+    def find(self, queries: np.ndarray) -> np.ndarray:
+        """Index of each query in ``values`` (-1: absent or an invalid query), shaped like ``queries``."""
+        flat = np.asarray(queries, dtype=np.int64).ravel()
+        out = np.full(len(flat), -1, dtype=np.int64)
+        if len(self.values) == 0 or len(flat) == 0:
+            return out.reshape(np.shape(queries))
+        cand = np.flatnonzero((flat >= 0) & self.present[self._bucket(np.maximum(flat, 0))])
+        if len(cand):
+            sub = flat[cand]
+            order = np.argsort(sub)
+            pos = np.empty(len(sub), dtype=np.int64)
+            pos[order] = np.searchsorted(self.values, sub[order])
+            pos = np.minimum(pos, len(self.values) - 1)
+            hit = self.values[pos] == sub
+            out[cand[hit]] = pos[hit]
+        return out.reshape(np.shape(queries))
+
+
 class KmerTable:
     """k-mers with a label each (e.g. the group a representative read belongs to); a k-mer seen under more than
     one label is ambiguous (label -1)."""
@@ -227,13 +289,12 @@ class KmerTable:
         self.values, first = np.unique(values, return_index=True)
         last = np.concatenate([first[1:], [len(values)]]) - 1
         self.label = np.where(labels[first] == labels[last], labels[first], -1) if len(first) else labels[:0]
+        self.index = KmerIndex(self.values)
 
     def lookup(self, queries: np.ndarray) -> np.ndarray:
         """Label of each query k-mer (-1: absent, ambiguous or an invalid query)."""
-        if len(self.values) == 0:
-            return np.full(queries.shape, -1, dtype=np.int64)
-        at = np.clip(np.searchsorted(self.values, queries), 0, len(self.values) - 1)
-        return np.where((self.values[at] == queries) & (queries >= 0), self.label[at], -1)
+        at = self.index.find(queries)
+        return np.where(at >= 0, self.label[np.maximum(at, 0)] if len(self.label) else -1, -1)
 
 
 def shifted(positions: np.ndarray, max_shift: int) -> np.ndarray:
@@ -268,24 +329,62 @@ def _payload_hash(payload: np.ndarray) -> np.ndarray:
     return exact_dot(payload, w)
 
 
+def progress(iterable, *, disable: bool = False, **kwargs):
+    """A tqdm bar over ``iterable`` (nothing when ``disable``), with :func:`repro.runtime.progress`'s settings:
+    sparse updates in logs and CI. Imported from tqdm directly, because :mod:`repro.runtime` loads torch (about
+    0.7 GB of resident memory), which the read decoder does not need."""
+    if disable:
+        return iterable
+    import os
+    import sys
+
+    from tqdm.std import tqdm
+
+    if os.environ.get("REPRO_PROGRESS") == "lines":
+        return iterable
+    if os.environ.get("CI") or os.environ.get("REPRO_QUIET") or not sys.stderr.isatty():
+        kwargs.setdefault("mininterval", 30.0 if (os.environ.get("CI") or os.environ.get("REPRO_QUIET")) else 5.0)
+    return tqdm(iterable, **kwargs)
+
+
 def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None, consensus: str = "spoa",
                    length_tolerance: int = 8, k: int = 16, n_anchors: int = 6, max_shift: int = 3,
-                   min_anchor_hits: int = 2, max_cluster: int = 500,
-                   max_consensus_reads: int = 40) -> tuple[RecoveredOligos, RecoveryReport]:
-    """Recover the oligos of a pool of format ``fmt`` from reads (sequences only). See the module docstring."""
+                   min_anchor_hits: int = 2, max_cluster: int = 500, max_consensus_reads: int = 40,
+                   min_exact_reads: int = 1, max_orphans: int = MAX_ORPHANS,
+                   show_progress: bool | None = None) -> tuple[RecoveredOligos, RecoveryReport]:
+    """Recover the oligos of a pool of format ``fmt`` from reads (sequences only). See the module docstring.
+
+    ``min_exact_reads``: agreeing exact reads needed before an index is solved without consensus (1: one read
+    that passes the full check; 2: two identical ones). ``max_orphans``: orphans (reads placed nowhere) that enter
+    clustering; the rest are counted in ``RecoveryReport.orphans_not_clustered``. ``show_progress``: progress
+    bars over the chunked stages (``None``: only for large read sets).
+    """
     check_choice("consensus method", consensus, CONSENSUS_METHODS)
     check_range("length_tolerance", length_tolerance, 0, fmt.length, integer=True)
     check_range("k", k, 8, 31, integer=True)
+    check_range("n_anchors", n_anchors, 2, 64, integer=True)
+    check_range("max_shift", max_shift, 0, 16, integer=True)
+    check_range("min_anchor_hits", min_anchor_hits, 1, n_anchors, integer=True)
+    check_range("max_cluster", max_cluster, 2, 10**6, integer=True)
+    check_range("max_consensus_reads", max_consensus_reads, 2, 10**4, integer=True)
+    check_range("min_exact_reads", min_exact_reads, 1, 100, integer=True)
+    check_range("max_orphans", max_orphans, 0, 10**9, integer=True)
+    if fmt.payload < k + 2 * max_shift:
+        raise ConfigError(f"k={k} with max_shift={max_shift} does not fit the payload of {fmt.payload} nt")
     L, H = fmt.length, fmt.header
     report = RecoveryReport(reads=len(reads))
+    verbose = len(reads) >= PROGRESS_READS if show_progress is None else bool(show_progress)
     lengths = reads.lengths
     report.too_short = int((lengths < L - length_tolerance).sum())
     report.too_long = int((lengths > L + length_tolerance).sum())
     n_at = np.flatnonzero(reads.flat == N_CODE)
     report.with_n = len(np.unique(np.searchsorted(reads.offsets, n_at, side="right") - 1))
     if report.too_short or report.too_long:
-        report.problems.append(f"{report.too_short} reads shorter than {L - length_tolerance} nt and "
-                               f"{report.too_long} longer than {L + length_tolerance} nt were not used")
+        report.problems.append(
+            f"{report.too_short} reads shorter than {L - length_tolerance} nt and {report.too_long} longer than "
+            f"{L + length_tolerance} nt were not used: the decoder needs full-length reads of the {L}-nt oligos "
+            f"(within length_tolerance={length_tolerance}); trimmed reads, or reads that start at a random place "
+            f"in the oligo, cannot be placed")
     usable = np.flatnonzero((lengths >= L - length_tolerance) & (lengths <= L + length_tolerance))
     offset_base = 3**fmt.offset_trits
     max_file = n_files if n_files is not None else fmt.max_files
@@ -320,7 +419,8 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     ex_pos, first = np.unique(ex_pos, return_index=True)  # a read exact both ways counts once (forward)
     ex_rev, ex_key, ex_hash = ex_rev[first], ex_key[first], ex_hash[first]
     report.exact_reads = len(ex_pos)
-    # per key, the most frequent payload among exact reads
+    # per key, the most frequent payload among exact reads; it is trusted when it has min_exact_reads reads and
+    # strictly more than any other payload of the key (a tie is a conflict: those reads go to consensus)
     order = np.lexsort((ex_hash, ex_key))
     sk, sh = ex_key[order], ex_hash[order]
     new_run = np.ones(len(order), dtype=bool)
@@ -329,16 +429,32 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     run_first = np.flatnonzero(new_run)
     run_key = sk[run_first]
     best = np.lexsort((-run_count, run_key))  # per key, largest run first
+    rk, rc = run_key[best], run_count[best]
     first_of_key = np.ones(len(best), dtype=bool)
-    first_of_key[1:] = run_key[best][1:] != run_key[best][:-1]
-    chosen = order[run_first[best[first_of_key]]]  # index into ex_* of each key's representative
+    first_of_key[1:] = rk[1:] != rk[:-1]
+    at_first = np.flatnonzero(first_of_key)
+    has_second = np.zeros(len(best), dtype=bool)
+    has_second[:-1] = rk[1:] == rk[:-1]
+    top = rc[at_first]
+    second = np.where(has_second[at_first], rc[np.minimum(at_first + 1, max(len(rc) - 1, 0))], 0)
+    trusted = (top > second) & (top >= min_exact_reads)
+    report.exact_keys_conflicting = int((top == second).sum())
+    report.exact_keys_too_few = int(((top > second) & (top < min_exact_reads)).sum())
+    report.exact_payloads_outvoted = int((len(run_key) - len(at_first)))
+    chosen = order[run_first[best[at_first[trusted]]]]  # index into ex_* of each trusted key's representative
     solved_key = ex_key[chosen]
     solved_read, solved_rev = usable[ex_pos[chosen]], ex_rev[chosen]
 
-    # -- 3b. header grouping of the other reads ------------------------------------------------------------------
+    # -- 3b. header grouping of the other reads (exact reads of untrusted keys included) -----------------------
     is_exact = np.zeros(len(usable), dtype=bool)
-    is_exact[ex_pos] = True
-    fwd_only, rev_only = hf & ~hr & ~is_exact, hr & ~hf & ~is_exact
+    is_exact[ex_pos[np.isin(ex_key, solved_key)]] = True
+    untrusted = ex_pos[~np.isin(ex_key, solved_key)]
+    is_untrusted = np.zeros(len(usable), dtype=bool)
+    is_untrusted[untrusted] = True
+    ex_rev_at = np.zeros(len(usable), dtype=bool)
+    ex_rev_at[ex_pos] = ex_rev
+    fwd_only = (hf & ~hr & ~is_exact) | (is_untrusted & ~ex_rev_at)
+    rev_only = (hr & ~hf & ~is_exact) | (is_untrusted & ex_rev_at)
     hd_read = np.concatenate([usable[fwd_only], usable[rev_only]])
     hd_rev = np.concatenate([np.zeros(int(fwd_only.sum()), bool), np.ones(int(rev_only.sum()), bool)])
     hd_key = np.concatenate([key_f[fwd_only], key_r[rev_only]])
@@ -352,47 +468,57 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
 
     # -- 4. orphans -------------------------------------------------------------------------------------------
     clusters: list[list[tuple[int, bool]]] = []
+    anchor_pos = np.linspace(H, L - fmt.check_trits - k, n_anchors).astype(np.int64)
     if len(orphans):
-        rep_keys = np.concatenate([solved_key, np.array(list(groups), dtype=np.int64)])
-        rep_reads = np.concatenate([solved_read, np.array([g[0][0] for g in groups.values()], dtype=np.int64)])
-        rep_rev = np.concatenate([solved_rev, np.array([g[0][1] for g in groups.values()], dtype=bool)])
-        reps = _oriented_reads(reads, rep_reads, rep_rev)
-        anchor_pos = np.linspace(H, L - fmt.check_trits - k, n_anchors).astype(np.int64)
-        n_reps = len(rep_keys)
-        # The table holds every representative's k-mers at the anchors and up to max_shift bases around them, and
-        # the same for its reverse complement under labels of its own. A spurious group (a read whose damaged
-        # index passed the header check under another index, or a read taken in the wrong orientation) then
-        # shares its k-mers with the true oligo's entries, they become ambiguous, and no orphan is placed into it.
-        table_pos = shifted(anchor_pos, max_shift)
-        table = KmerTable(np.concatenate([kmers_at(reps, k, table_pos).ravel(),
-                                          kmers_at(reps.reverse_complement(), k, table_pos).ravel()]),
-                          np.repeat(np.arange(2 * n_reps), len(table_pos)))
+        group_keys = np.array(list(groups), dtype=np.int64)
+        rep_keys = np.concatenate([solved_key, group_keys])
+        n_solved, n_reps = len(solved_key), len(rep_keys)
+        # The table holds every representative's k-mers at the anchors (exact reads have no indels; a group's
+        # first read may, so its entries also cover up to max_shift bases around the anchors), and the same for
+        # the reverse complement under labels of its own. A spurious group (a read whose damaged index passed the
+        # header check under another index, or a read taken in the wrong orientation) then shares its k-mers
+        # with the true oligo's entries, they become ambiguous, and no orphan is placed into it.
+        t_values, t_labels = [], []
+        for reps_read, reps_rev, labels, positions in (
+                (solved_read, solved_rev, np.arange(n_solved), anchor_pos),
+                (np.array([g[0][0] for g in groups.values()], dtype=np.int64),
+                 np.array([g[0][1] for g in groups.values()], dtype=bool), np.arange(n_solved, n_reps),
+                 shifted(anchor_pos, max_shift))):
+            for a in range(0, len(labels), PARSE_CHUNK):
+                reps = _oriented_reads(reads, reps_read[a: a + PARSE_CHUNK], reps_rev[a: a + PARSE_CHUNK])
+                lab = np.repeat(labels[a: a + PARSE_CHUNK], len(positions))
+                t_values += [kmers_at(reps, k, positions).ravel(), kmers_at(reps.reverse_complement(), k,
+                                                                            positions).ravel()]
+                t_labels += [lab, lab + n_reps]
+        table = KmerTable(cat(t_values, np.int64), cat(t_labels, np.int64))
         table.label = np.where(table.label >= n_reps, -1, table.label)
-        o_fwd = reads.take(orphans)
-        o_rev = o_fwd.reverse_complement()
 
-        def place(which, shift):
-            """Group label (rep * 2 + reverse) of orphans ``which``: each anchor votes once, for the label it
+        def place(part: Reads, shift: int) -> np.ndarray:
+            """Group label (rep * 2 + reverse) of the orphans ``part``: each anchor votes once, for the label it
             matches at any shift up to ``shift`` (conflicting matches of one anchor do not vote)."""
             positions = shifted(anchor_pos, shift)
             votes = []
-            for orient, part in ((0, o_fwd), (1, o_rev)):
-                lab = table.lookup(kmers_at(part.take(which), k, positions)).reshape(len(which), n_anchors, -1)
+            for orient, seqs in ((0, part), (1, part.reverse_complement())):
+                lab = table.lookup(kmers_at(seqs, k, positions)).reshape(len(part), n_anchors, -1)
                 hi = lab.max(-1)
                 lo = np.where(lab >= 0, lab, np.iinfo(np.int64).max).min(-1)
                 one = np.where((hi >= 0) & (lo == hi), hi, -1)
                 votes.append(np.where(one >= 0, one * 2 + orient, -1))
             return _vote(np.concatenate(votes, axis=1), min_anchor_hits)[0]
 
-        # the table already covers shifted anchors, so one unshifted look-up per anchor places most orphans;
-        # the rest (indels in both the orphan and the representative) are searched with shifts
-        label = place(np.arange(len(orphans)), 0)
-        retry = np.flatnonzero(label < 0)
-        if len(retry):
-            label[retry] = place(retry, max_shift)
+        # the table covers shifted anchors of groups, so one unshifted look-up per anchor places most orphans;
+        # the rest (indels before an anchor) are searched with shifts; in chunks, so memory stays bounded
+        label = np.full(len(orphans), -1, dtype=np.int64)
+        blocks = range(0, len(orphans), PLACE_CHUNK)
+        for a in progress(blocks, desc="placing orphan reads", leave=False, disable=not verbose):
+            part = reads.take(orphans[a: a + PLACE_CHUNK])
+            lab = place(part, 0)
+            retry = np.flatnonzero(lab < 0)
+            if len(retry) and max_shift:
+                lab[retry] = place(part.take(retry), max_shift)
+            label[a: a + PLACE_CHUNK] = lab
         placed = label >= 0
         rep_idx, rev = label[placed] // 2, (label[placed] % 2).astype(bool)
-        n_solved = len(solved_key)
         for r, ri, rv in zip(orphans[placed].tolist(), rep_idx.tolist(), rev.tolist()):
             if ri < n_solved:
                 report.redundant_orphans += 1
@@ -400,16 +526,25 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
                 groups[int(rep_keys[ri])].append((r, rv))
                 report.rescued_reads += 1
         left = orphans[~placed]
+        if len(left) > max_orphans:
+            report.orphans_not_clustered = len(left) - max_orphans
+            report.problems.append(f"{len(left)} reads matched no index and no known oligo; only the first "
+                                   f"max_orphans={max_orphans} were clustered, {report.orphans_not_clustered} "
+                                   f"were left out (foreign or garbage reads?)")
+            left = left[:max_orphans]
         if len(left) >= 2:
-            clusters = _cluster_orphans(reads, left, k, anchor_pos, max_shift, table, min_anchor_hits, max_cluster)
+            clusters = _cluster_orphans(reads, left, k, anchor_pos, max_shift, table, min_anchor_hits, max_cluster,
+                                        verbose)
+        report.orphan_clusters = len(clusters)
 
     # -- 5. consensus --------------------------------------------------------------------------------------------
     out_key, out_payload, out_how = [], [], []
     if len(solved_key):
-        rows = reads.rows(solved_read, L)
-        rows = np.where(solved_rev[:, None], reverse_complement(rows), rows)
+        for a in range(0, len(solved_key), PARSE_CHUNK):
+            rows = reads.rows(solved_read[a: a + PARSE_CHUNK], L)
+            rows = np.where(solved_rev[a: a + PARSE_CHUNK, None], reverse_complement(rows), rows)
+            out_payload.append(parse_oligos(rows, fmt).payload)
         out_key.append(solved_key)
-        out_payload.append(parse_oligos(rows, fmt).payload)
         out_how.append(np.full(len(solved_key), EXACT))
     report.oligos_exact = len(solved_key)
     report.groups = len(solved_key) + len(groups)
@@ -418,12 +553,16 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     jobs += [(None, members, ORPHAN_CLUSTER) for members in clusters]
     # the other method, then spoa's plain heaviest path, as fallbacks for a consensus that fails the check
     methods = [consensus] + [m for m in CONSENSUS_METHODS if m != consensus] + ["spoa-heaviest"]
-    for key, members, how in jobs:
+    for key, members, how in progress(jobs, desc="consensus", leave=False,
+                                      disable=not (verbose and len(jobs) >= PROGRESS_JOBS)):
         if how == CONSENSUS and len(members) < 2:
             report.groups_failed += 1
             continue
         # a consensus of a few dozen reads is as good as of hundreds, and much cheaper
         seqs = _oriented_list(reads, members[:max_consensus_reads])
+        if how == ORPHAN_CLUSTER and not _index_plausible(seqs, fmt, max_file, max_shift):
+            report.orphan_clusters_rejected += 1  # no valid index even in the prefixes' consensus: foreign reads
+            continue
         parsed = None
         for attempt, method in enumerate(methods):
             try:
@@ -452,6 +591,11 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
             report.groups_failed += how == CONSENSUS
             continue
         k_ = int(parsed.file_id[0] * offset_base + parsed.offset[0])
+        if how == CONSENSUS and k_ != key:
+            # the reads were grouped under one index and their consensus names another: trust neither
+            report.consensus_other_index += 1
+            report.groups_failed += 1
+            continue
         if k_ in known:
             continue
         known.add(k_)
@@ -468,6 +612,51 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     return RecoveredOligos(keys // offset_base, keys % offset_base, payload, how), report
 
 
+def _index_plausible(seqs: list[np.ndarray], fmt: OligoFormat, max_file: int, max_shift: int,
+                     max_ties: int = 3) -> bool:
+    """Whether the reads' first ``header`` bases agree on a valid index: a cheap test before the full consensus of
+    an orphan cluster, which for foreign or garbage reads would fail anyway (a random index passes about 1 time in
+    79). The column-wise majority (and its variants at up to ``max_ties`` tied columns) is tried first; when the
+    columns agree well (three quarters of the reads or more in every column, as for foreign reads) and no variant
+    is valid, the answer is no. Columns that disagree (indels, or two reads) get the consensus of the reads'
+    first ``header + 2 max_shift`` bases (spoa, and the edit-distance majority with its tie variants)."""
+    H = fmt.header
+    rows = np.stack([s[:H] for s in seqs if len(s) >= H]) if any(len(s) >= H for s in seqs) else None
+    if rows is None:
+        return False
+    counts = np.stack([(rows == b).sum(0) for b in range(4)])  # (4, H)
+    order = np.argsort(-counts, axis=0, kind="stable")
+    call, alt = order[0], order[1]
+    top = np.take_along_axis(counts, order[:1], 0)[0]
+    tied = np.flatnonzero((np.take_along_axis(counts, order[1:2], 0)[0] == top) & (top > 0))
+    variants = [call]
+    if 0 < len(tied) <= max_ties:
+        for mask in range(1, 2 ** len(tied)):
+            v = call.copy()
+            for b, pos in enumerate(tied):
+                if mask >> b & 1:
+                    v[pos] = alt[pos]
+            variants.append(v)
+    ok, file_id, _ = parse_headers(np.stack(variants).astype(np.uint8), fmt)
+    if (ok & (file_id < max_file)).any():
+        return True
+    if (top >= 0.75 * len(rows)).all():
+        return False
+    width = H + 2 * max_shift
+    prefixes = [s[:width] for s in seqs]
+    try:
+        candidates = [spoa_consensus(prefixes)]
+        cons, ties = majority_votes(prefixes, width)
+        candidates += [cons, *tie_variants(cons, ties)]
+    except Exception:  # a consensus library failing on odd input: let the full consensus decide
+        return True
+    candidates = [c[:H] for c in candidates if len(c) >= H]
+    if not candidates:
+        return False
+    ok, file_id, _ = parse_headers(np.stack(candidates), fmt)
+    return bool((ok & (file_id < max_file)).any())
+
+
 def _oriented_reads(reads: Reads, index: np.ndarray, reverse: np.ndarray) -> Reads:
     """The reads at ``index`` as a new :class:`Reads`, reverse-complemented where ``reverse``."""
     sub = reads.take(index)
@@ -482,48 +671,76 @@ def _oriented_list(reads: Reads, members: list[tuple[int, bool]]) -> list[np.nda
 
 
 def _cluster_orphans(reads: Reads, orphans: np.ndarray, k: int, anchor_pos: np.ndarray, max_shift: int,
-                     rep_table: KmerTable, min_hits: int, max_cluster: int) -> list[list[tuple[int, bool]]]:
+                     rep_table: KmerTable, min_hits: int, max_cluster: int,
+                     verbose: bool = False) -> list[list[tuple[int, bool]]]:
     """Connected components of orphans (each orientation a separate node) linked by ``min_hits`` shared anchor
-    k-mers that are not ambiguous among the known groups. Returns clusters of ``(read, reverse)``, 2+ reads."""
+    k-mers that are not ambiguous among the known groups. Returns clusters of ``(read, reverse)``, 2+ reads.
+
+    Memory and time are linear in the number of orphans: every anchor k-mer value is held by one *centre* (the
+    first node that has it), and a node links to a centre with which it shares ``min_hits`` anchors (a star per
+    k-mer instead of every pair of nodes that share it); k-mers held by more than ``max_cluster`` nodes (floods of
+    identical reads, repeated content) link nothing. Nodes are processed in chunks.
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     n = len(orphans)
-    fwd = reads.take(orphans)
-    nodes = Reads.concat([fwd, fwd.reverse_complement()])  # node v: orphan v % n, reverse = v >= n
-    n_nodes = len(nodes)
-    anchors = kmers_at(nodes, k, anchor_pos)  # (n_nodes, A): the table side
-    values = anchors.ravel()
-    node = np.repeat(np.arange(n_nodes), len(anchor_pos))
+    n_nodes = 2 * n  # node v: orphan v % n, reverse = v >= n
+    n_anch = len(anchor_pos)
+    q_pos = shifted(anchor_pos, max_shift)  # anchor-major: the shifts of anchor a are contiguous
+    n_q = len(q_pos) // n_anch
+
+    def oriented_chunks():
+        for a in range(0, n, PLACE_CHUNK):
+            part = reads.take(orphans[a: a + PLACE_CHUNK])
+            node = np.arange(a, a + len(part))
+            yield part, node
+            yield part.reverse_complement(), node + n
+
+    values, node = [], []
+    for seqs, nd in oriented_chunks():
+        values.append(kmers_at(seqs, k, anchor_pos).ravel())
+        node.append(np.repeat(nd, n_anch))
+    values, node = np.concatenate(values), np.concatenate(node)
     # k-mers of repeated content (ambiguous among known groups) would merge unrelated oligos
-    at = np.clip(np.searchsorted(rep_table.values, values), 0, max(len(rep_table.values) - 1, 0))
     drop = values < 0
     if len(rep_table.values):
-        drop |= (rep_table.values[at] == values) & (rep_table.label[at] < 0)
+        at = rep_table.index.find(values)
+        drop |= (at >= 0) & (rep_table.label[np.maximum(at, 0)] < 0)
     values, node = values[~drop], node[~drop]
-    order = np.argsort(values, kind="stable")
+    order = np.lexsort((node, values))
     values, node = values[order], node[order]
-    queries = kmers_at(nodes, k, shifted(anchor_pos, max_shift))
-    q_node = np.repeat(np.arange(n_nodes), queries.shape[1])
-    q_val = queries.ravel()
-    valid = q_val >= 0
-    q_node, q_val = q_node[valid], q_val[valid]
-    lo = np.searchsorted(values, q_val, side="left")
-    span = np.searchsorted(values, q_val, side="right") - lo
-    keep = (span > 0) & (span <= max_cluster)
-    q_node, lo, span = q_node[keep], lo[keep], span[keep]
-    src = np.repeat(q_node, span)
-    dst = node[np.repeat(lo - (np.cumsum(span) - span), span) + np.arange(int(span.sum()))]
-    # count hits per (src, dst) pair; keep pairs with enough agreeing anchors and distinct reads
-    uniq, cnt = np.unique(src * n_nodes + dst, return_counts=True)
-    s, d = uniq // n_nodes, uniq % n_nodes
-    good = (cnt >= min_hits) & (s % n != d % n)
-    graph = coo_matrix((np.ones(int(good.sum())), (s[good], d[good])), shape=(n_nodes, n_nodes))
+    uniq, first, counts = np.unique(values, return_index=True, return_counts=True)
+    keep = counts <= max_cluster
+    t_values, t_centre = uniq[keep], node[first[keep]]
+    t_index = KmerIndex(t_values)
+    del values, node, order
+    src, dst = [], []
+    for seqs, nd in progress(oriented_chunks(), desc="clustering orphan reads", leave=False, disable=not verbose,
+                             total=2 * (-(-n // PLACE_CHUNK))):
+        q = kmers_at(seqs, k, q_pos)  # (c, anchors * shifts)
+        at = t_index.find(q)
+        centre = np.where(at >= 0, t_centre[np.maximum(at, 0)] if len(t_centre) else -1, -1)
+        me = np.repeat(nd, q.shape[1])
+        anchor = np.tile(np.repeat(np.arange(n_anch), n_q), len(nd))
+        centre = centre.ravel()
+        ok = (centre >= 0) & (centre != me)
+        # one vote per (node, anchor, centre), then count anchors per (node, centre)
+        triple = np.unique((me[ok] * n_anch + anchor[ok]) * n_nodes + centre[ok])
+        pair, cnt = np.unique((triple // n_nodes // n_anch) * n_nodes + triple % n_nodes, return_counts=True)
+        s, d = pair // n_nodes, pair % n_nodes
+        good = (cnt >= min_hits) & (s % n != d % n)
+        src.append(s[good])
+        dst.append(d[good])
+    s, d = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(s), dtype=np.int8), (s, d)), shape=(n_nodes, n_nodes))
     _, comp = connected_components(graph, directed=False)
+    sizes = np.bincount(comp)
+    multi = np.flatnonzero(sizes[comp] >= 2)  # nodes in components of two or more
     out = []
-    order = np.argsort(comp, kind="stable")
-    for members in np.split(order, np.flatnonzero(np.diff(comp[order])) + 1):
-        if len(members) < 2 or len(members) > max_cluster or len(np.unique(members % n)) != len(members):
+    order = multi[np.argsort(comp[multi], kind="stable")]
+    for members in np.split(order, np.flatnonzero(np.diff(comp[order])) + 1) if len(order) else []:
+        if len(members) > max_cluster or len(np.unique(members % n)) != len(members):
             continue
         out.append([(int(orphans[v % n]), bool(v >= n)) for v in members])
     return out

@@ -39,8 +39,17 @@ class RecoveredFile:
         return int((~self.known).sum())
 
 
-def assemble_files(rec: RecoveredOligos, n_files: int, expected_sizes=None) -> list[RecoveredFile]:
-    """Place every recovered chunk in its file. ``expected_sizes`` (``(n_files,)`` or ``None``) fixes lengths."""
+def assemble_files(rec: RecoveredOligos, n_files: int, expected_sizes=None,
+                   report: RecoveryReport | None = None) -> list[RecoveredFile]:
+    """Place every recovered chunk in its file. ``expected_sizes`` (``(n_files,)`` or ``None``) fixes lengths.
+
+    Nothing is overwritten: where two chunks overlap with different bytes, those bytes become unknown
+    (``chunks_conflicting``); overlaps that agree are counted (``chunks_overlapping``). A file whose recovered
+    end-of-file chunks disagree on its length keeps no length (``files_with_conflicting_ends``); a chunk that runs
+    past the file's known length (its end chunk, or ``expected_sizes``), or an end chunk that disagrees with
+    ``expected_sizes``, is dropped (``chunks_out_of_file``). Counts go to ``report`` when given.
+    """
+    report = report if report is not None else RecoveryReport()
     chunks, ended = payload_bytes(rec.payload) if len(rec) else ([], np.zeros(0, bool))
     per_file: dict[int, list[tuple[int, bytes, bool]]] = {}
     for fid, off, data, end in zip(rec.file_id.tolist(), rec.offset.tolist(), chunks, ended.tolist()):
@@ -48,22 +57,52 @@ def assemble_files(rec: RecoveredOligos, n_files: int, expected_sizes=None) -> l
             per_file.setdefault(fid, []).append((off, data, end))
     files = []
     for fid in range(n_files):
-        parts = per_file.get(fid, [])
-        ends = [off + len(d) for off, d, e in parts if e]
+        parts = sorted(per_file.get(fid, []), key=lambda p: p[0])
+        ends = sorted({off + len(d) for off, d, e in parts if e})
         if expected_sizes is not None:
             size, length_known = int(expected_sizes[fid]), True
-        elif ends:
-            size, length_known = max(ends), True
+            bad_end = [p for p in parts if p[2] and p[0] + len(p[1]) != size]
+            report.chunks_out_of_file += len(bad_end)
+            parts = [p for p in parts if not (p[2] and p[0] + len(p[1]) != size)]
+        elif len(ends) == 1:
+            size, length_known = ends[0], True
         else:
+            if len(ends) > 1:
+                report.files_with_conflicting_ends += 1
+                if len(report.problems) < 20:
+                    report.problems.append(f"file {fid}: end-of-file chunks at {ends} disagree; its length is "
+                                           f"unknown")
             size, length_known = max((off + len(d) for off, d, _ in parts), default=0), False
+        if length_known:
+            beyond = [p for p in parts if p[0] + len(p[1]) > size]
+            report.chunks_out_of_file += len(beyond)
+            parts = [p for p in parts if p[0] + len(p[1]) <= size]
         buf = np.zeros(size, dtype=np.uint8)
         known = np.zeros(size, dtype=bool)
+        bad = np.zeros(size, dtype=bool)
         for off, data, _ in parts:
-            stop = min(off + len(data), size)
-            if stop > off:
-                buf[off:stop] = np.frombuffer(data, dtype=np.uint8)[: stop - off]
-                known[off:stop] = True
+            stop = off + len(data)
+            if stop <= off:
+                continue
+            new = np.frombuffer(data, dtype=np.uint8)
+            seen = known[off:stop]
+            if seen.any():
+                differ = seen & (buf[off:stop] != new)
+                if differ.any():
+                    report.chunks_conflicting += 1
+                    bad[off:stop] |= seen  # the whole overlap is suspect: one of the two chunks is wrong
+                else:
+                    report.chunks_overlapping += 1
+            buf[off:stop] = np.where(seen, buf[off:stop], new)
+            known[off:stop] = True
+        if bad.any():
+            report.bytes_withdrawn += int(bad.sum())
+            known &= ~bad
+            buf[bad] = 0
         files.append(RecoveredFile(buf.tobytes(), known, length_known))
+    if report.chunks_conflicting and len(report.problems) < 20:
+        report.problems.append(f"{report.chunks_conflicting} recovered chunks overlap others with different bytes: "
+                               f"{report.bytes_withdrawn} bytes withdrawn (marked unknown)")
     return files
 
 
@@ -74,7 +113,7 @@ def decode_reads(reads: Reads, fmt: OligoFormat, n_files: int, expected_sizes=No
     ``options`` go to :func:`repro.dna.consensus.recover_oligos` (consensus method, length tolerance, ...).
     """
     rec, report = recover_oligos(reads, fmt, n_files=n_files, **options)
-    files = assemble_files(rec, n_files, expected_sizes)
+    files = assemble_files(rec, n_files, expected_sizes, report)
     if len(reads) == 0:
         report.problems.append("the read set is empty: every file is an erasure")
     return files, report

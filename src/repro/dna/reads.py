@@ -1,9 +1,10 @@
-"""Sequencing reads as one ragged array, and tolerant FASTQ / FASTA readers.
+"""Sequencing reads as one ragged array, and FASTQ / FASTA reading through ``dnaio``.
 
 :class:`Reads` holds ``n`` reads of varying length as one flat uint8 array of base codes (``A C G T`` = 0..3,
 anything else = 4) plus ``offsets`` (``n + 1``), so that millions of reads cost a few bytes each and whole-set
-operations stay vectorized. Readers never raise on bad content: a record that is not FASTQ/FASTA is skipped and
-counted in a :class:`ReadFileReport`, so the decoder downstream always gets whatever could be used.
+operations stay vectorized. :func:`read_reads` streams FASTQ/FASTA (compressed or not, multi-line records too)
+into one :class:`Reads`; a file that is not a read file is a :class:`ReadFileError` naming the file and the
+place, never a silently empty read set.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import ReproError, check_choice
 from .codec import COMPLEMENT, N_CODE, _TO_CODE, reverse_complement, to_string
 
 
@@ -112,13 +114,22 @@ class Reads:
         return [reverse_complement(self[i]) if r else self[i].copy() for i, r in zip(index, reverse)]
 
 
+class ReadFileError(ReproError, ValueError):
+    """A file that cannot be read as FASTQ or FASTA (names the file, the place and what was expected)."""
+
+
+READ_FORMATS = ("fastq", "fasta")
+_BATCH = 50_000  # records converted to base codes at a time (streaming: memory is the reads, not the file)
+
+
 @dataclass
 class ReadFileReport:
-    """What a reader could not use."""
+    """What a reader read, and what it could not use."""
 
     path: str
     records: int = 0
     malformed: int = 0
+    format: str = ""
     problems: list[str] = field(default_factory=list)
 
     def note(self, message: str, limit: int = 5) -> None:
@@ -127,77 +138,90 @@ class ReadFileReport:
             self.problems.append(message)
 
 
-def read_fastq(path: str | Path, *, with_names: bool = False):
-    """Parse a FASTQ file tolerantly: returns ``(Reads, report)`` (and the names when ``with_names``).
+def read_reads(path: str | Path, *, fileformat: str | None = None, with_names: bool = False,
+               on_error: str = "raise"):
+    """Read a FASTQ or FASTA file (plain, gzip, bz2, xz or zstd; detected from its content) with ``dnaio``,
+    streaming: ``(Reads, report)`` (and the record names when ``with_names``).
 
-    A record is four lines: ``@name``, sequence, ``+``, qualities of the same length. Records that break this
-    (a file that is not FASTQ at all, truncated records, length mismatches) are skipped and counted; parsing
-    resynchronizes at the next line starting with ``@``.
+    Multi-line FASTQ (legal, rare) is read by Biopython's parser when ``dnaio`` reports it. Bases other than
+    A, C, G, T (``N``, IUPAC codes, anything else) become code 4; lower case counts as upper case; CRLF line
+    ends are fine. A file that is not FASTQ/FASTA, or breaks off inside a record, raises :class:`ReadFileError`
+    (``on_error="raise"``), or with ``on_error="keep"`` returns the records read before the damage and says where
+    it stopped in ``report.problems``. A missing file raises ``FileNotFoundError``.
     """
-    report = ReadFileReport(str(path))
-    seqs, names = [], []
-    try:
-        lines = Path(path).read_text(errors="replace").splitlines()
-    except OSError as err:
-        report.note(f"cannot read: {err}")
-        return (Reads.empty(), report, []) if with_names else (Reads.empty(), report)
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if not line.strip():
-            i += 1
-            continue
-        if not line.startswith("@"):
-            report.note(f"line {i + 1}: expected '@name', got {line[:30]!r}")
-            i += 1
-            while i < len(lines) and not lines[i].startswith("@"):
-                i += 1
-            continue
-        if i + 3 >= len(lines):
-            report.note(f"line {i + 1}: truncated record")
-            break
-        seq, plus, qual = lines[i + 1].strip(), lines[i + 2], lines[i + 3].strip()
-        if not plus.startswith("+") or len(qual) != len(seq):
-            report.note(f"line {i + 1}: malformed record (no '+' line or quality length differs)")
-            i += 1
-            while i < len(lines) and not lines[i].startswith("@"):
-                i += 1
-            continue
-        seqs.append(seq)
-        names.append(line[1:].strip())
-        report.records += 1
-        i += 4
-    reads = Reads.from_strings(seqs)
-    return (reads, report, names) if with_names else (reads, report)
+    import dnaio
 
-
-def read_fasta(path: str | Path, *, with_names: bool = False):
-    """Parse a FASTA file (multi-line records allowed) tolerantly: ``(Reads, report)`` (and names)."""
+    check_choice("on_error", on_error, ("raise", "keep"))
+    if fileformat is not None:
+        check_choice("read file format", fileformat, READ_FORMATS)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"read file {str(path)!r} does not exist")
     report = ReadFileReport(str(path))
-    seqs, names, current = [], [], None
-    try:
-        lines = Path(path).read_text(errors="replace").splitlines()
-    except OSError as err:
-        report.note(f"cannot read: {err}")
-        return (Reads.empty(), report, []) if with_names else (Reads.empty(), report)
-    for n, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith(">"):
-            if current is not None:
-                seqs.append("".join(current))
-            names.append(line[1:].strip())
-            current = []
+    parts: list[Reads] = []
+    names: list[str] = []
+    batch: list[str] = []
+
+    def flush():
+        if batch:
+            parts.append(Reads.from_strings(batch))
+            batch.clear()
+
+    def consume(records):
+        for name, seq in records:
+            batch.append(seq)
+            if with_names:
+                names.append(name)
             report.records += 1
-        elif current is None:
-            report.note(f"line {n}: sequence before any '>' header")
-        else:
-            current.append(line)
-    if current is not None:
-        seqs.append("".join(current))
-    reads = Reads.from_strings(seqs)
+            if len(batch) >= _BATCH:
+                flush()
+
+    try:
+        try:
+            with dnaio.open(path, fileformat=fileformat) as reader:
+                report.format = "fastq" if type(reader).__name__.startswith("Fastq") else "fasta"
+                consume((r.name, r.sequence) for r in reader)
+        except dnaio.FastqFormatError as err:
+            if "expected to start with '+'" not in str(err) or report.records:
+                raise
+            report.records = 0  # multi-line FASTQ from the start: Biopython reads it
+            batch.clear()
+            names.clear()
+            report.format = "fastq (multi-line)"
+            consume(_multiline_fastq(path))
+    except (dnaio.UnknownFileFormat, dnaio.FileFormatError, ValueError, UnicodeDecodeError, EOFError,
+            OSError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        where = f"after {report.records} good records"
+        message = (f"{str(path)!r} is not a readable FASTQ or FASTA file ({where}): {str(err).rstrip('.')}. "
+                   f"Valid inputs: FASTQ (4-line or multi-line records) or FASTA, plain or compressed (gzip, bz2, "
+                   f"xz, zstd)")
+        if on_error == "raise":
+            raise ReadFileError(message) from err
+        report.note(message)
+    flush()
+    reads = Reads.concat(parts)
     return (reads, report, names) if with_names else (reads, report)
+
+
+def _multiline_fastq(path: Path):
+    from Bio.SeqIO.QualityIO import FastqGeneralIterator
+    from xopen import xopen
+
+    with xopen(path, "rt") as fh:
+        for title, seq, _qual in FastqGeneralIterator(fh):
+            yield title, seq
+
+
+def read_fastq(path: str | Path, *, with_names: bool = False, on_error: str = "raise"):
+    """A FASTQ file as :class:`Reads`: :func:`read_reads` with the format fixed to FASTQ."""
+    return read_reads(path, fileformat="fastq", with_names=with_names, on_error=on_error)
+
+
+def read_fasta(path: str | Path, *, with_names: bool = False, on_error: str = "raise"):
+    """A FASTA file (multi-line records allowed) as :class:`Reads`: :func:`read_reads` with the format fixed."""
+    return read_reads(path, fileformat="fasta", with_names=with_names, on_error=on_error)
 
 
 def write_fastq(path: str | Path, reads: Reads, quality: str = "I") -> Path:

@@ -113,6 +113,7 @@ data_dir = None  # searched before $REPRO_DATA_DIR and data/
 epochs = None  # joint models and source VAEs of Figures 4 and 7
 bl_epochs = None  # models over the bandwidth-limited channel (Figures 5 and 6)
 binary_epochs = None  # the relaxed binary channel (Appendix C)
+binary_seeds = None  # how many of the seeds train the relaxed binary system
 n_train = None
 n_test = None
 seeds = None
@@ -151,6 +152,7 @@ from repro.results import Run
 from repro.runtime import pick_device
 
 _given = dict(dataset=dataset, device=device, epochs=epochs, bl_epochs=bl_epochs, binary_epochs=binary_epochs,
+              binary_seeds=binary_seeds,
               n_train=n_train, n_test=n_test, seeds=seeds, joint_betas=joint_betas, separate_betas=separate_betas,
               snrs_db=snrs_db, width=width, bl_beta=bl_beta, bl_snr_db=bl_snr_db, cae_samples=cae_samples,
               cae_epochs=cae_epochs, fid_features=fid_features, fid_classifier_epochs=fid_classifier_epochs,

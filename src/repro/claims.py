@@ -990,9 +990,13 @@ def m_joint_beats_separate(r: Results) -> Outcome:
     fr, _ = _bw_fraction(r, rel)
     gaps = ", ".join(f"{p.effect:.1f}" for p in pts)
     bad = [p for p in pts if p.sanity_ok is False]
-    why = (_one_seed_why(rel, pts, f"separate minus joint at the best beta per SNR: {gaps}") if v == "untested"
-           else f"In {rel}: " + "; ".join(f"{p.label} {ci_text(p)}" for p in pts))
-    why += (f"; sanity fails at {len(bad)} SNR(s): {bad[0].sanity_note}." if bad else ".")
+    if all(not p.has_interval for p in pts):
+        why = _one_seed_why(rel, pts, f"separate minus joint at the best beta per SNR: {gaps}")
+    else:
+        why = f"In {rel}: " + "; ".join(f"{p.label} {ci_text(p)} ({p.verdict})" for p in pts)
+    why += (f"; sanity fails at {len(bad)} SNR(s) ({', '.join(p.label.split(':')[0] for p in bad)}): "
+            f"{bad[0].sanity_note}, so those SNRs cannot decide; a separate system that carries information there "
+            "(longer training: the paper profile) would test them." if bad else ".")
     return Outcome("separate - joint test l2 per image at the best beta per SNR", pts, v, why, [rel],
                    float("nan"), fr, deciding_point(pts, v))
 
@@ -1023,10 +1027,12 @@ def m_gap_shrinks(r: Results) -> Outcome:
     fr, _ = _bw_fraction(r, rel)
     gaps = piv.groupby("snr_db").gap.mean()
     desc = ", ".join(f"{k:g} dB {g:.1f}" for k, g in gaps.items())
-    why = (_one_seed_why(rel, pts, f"gap separate - joint per SNR: {desc}") if v == "untested" else
-           f"In {rel}: " + "; ".join(f"{p.label} {ci_text(p)}" for p in pts))
+    why = (_one_seed_why(rel, pts, f"gap separate - joint per SNR: {desc}") if all(not p.has_interval for p in pts)
+           else f"In {rel}: " + "; ".join(f"{p.label} {ci_text(p)}" for p in pts) + f" (gap per SNR: {desc})")
     bad = [p for p in pts if p.sanity_ok is False]
-    why += f"; at the low end {bad[0].sanity_note}." if bad else "."
+    why += (f"; at the low end {bad[0].sanity_note}, so the gap there compares the joint system with one that carries "
+            "no information; a separate system below the mean image at the low end (the paper profile) would test it."
+            if bad else ".")
     return Outcome("largest interior joint-separate gap minus the gap at each end of the SNR range", pts, v, why,
                    [rel], float("nan"), fr, deciding_point(pts, v))
 

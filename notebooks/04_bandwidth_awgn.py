@@ -273,17 +273,10 @@ display(figure4.round(2))
 display(gaps.round(2))
 
 # %%
-val_curve = sweep[sweep.split == "val"].groupby(["system", "snr_db", "beta"]).value.agg(["mean", "std"]).reset_index()
-plateau = []
-for r in best.itertuples():
-    g = val_curve[(val_curve.system == r.system) & (val_curve.snr_db == r.snr_db)].sort_values("beta")
-    i = int(np.flatnonzero(g.beta.values == r.beta)[0])
-    nb_ = g.iloc[[j for j in (i - 1, i + 1) if 0 <= j < len(g)]]
-    plateau.append(dict(system=r.system, snr_db=r.snr_db, best_beta=r.beta, interior=r.interior,
-                        neighbour_minus_best=", ".join(f"beta {b:g}: {m - g['mean'].iloc[i]:+.2f}"
-                                                       for b, m in zip(nb_.beta, nb_["mean"])),
-                        seed_std_at_best=g["std"].iloc[i]))
-display(pd.DataFrame(plateau).round(3))
+plateau = bw.beta_plateau(sweep, best)
+run.write_table(plateau, f"figure4_beta_bracket_{dataset}", reproduces="Figures 4 and 7",
+                description="best beta per system and SNR, interior or not, neighbours' excess and seed std")
+display(plateau.round(3))
 
 # %%
 colors = {"joint": "tab:blue", "separate": "tab:red"}
@@ -519,14 +512,7 @@ plt.show()
 # what the relaxation costs.
 
 # %%
-binary_rows = []
-for job, model, history in models.values():
-    if job.meta.get("model") == "binary":
-        test_l2 = bp.mean_distortion(bp.hard_bsc_reconstructor(model), test.x, seed=bw.EVAL_SEED, device=dev)
-        binary_rows.append(pd.DataFrame(history).assign(dataset=dataset, eps=P["binary_eps"], seed=job.meta["seed"],
-                                                         temperature=P["binary_temperature"],
-                                                         test_l2_hard_bsc_final=test_l2))
-binary_history = pd.concat(binary_rows)
+binary_history = bw.binary_table(P, models, test, device=dev)
 run.write_table(binary_history, f"appendix_c_binary_{dataset}", reproduces="Appendix C",
                 description="relaxed binary channel: per-epoch loss and validation distortion, relaxed and hard")
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))

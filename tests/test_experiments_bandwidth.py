@@ -97,6 +97,9 @@ def test_best_beta_bracketing_figure4_and_the_gap_intervals():
     assert (j.beta == 0.1).all() and j.interior.all()
     s = best[(best.system == "separate") & (best.snr_db == 10.0)]
     assert s.beta.item() == 100.0 and not s.interior.item()  # at the edge: the grid does not bracket it
+    plateau = bw.beta_plateau(df, best).set_index(["system", "snr_db"])
+    assert plateau.loc[("joint", 0.0), "neighbour_minus_best"] == "beta 0.01: +1.00, beta 1: +10.00"
+    assert plateau.loc[("joint", 0.0), "seed_std_at_best"] == pytest.approx(1.0)
     f4 = bw.figure4(P, df, best)
     row = f4[(f4.system == "joint") & (f4.snr_db == 0.0)]
     assert row.test_l2.item() == pytest.approx(51.0) and row.ci_low.item() < 51 < row.ci_high.item()

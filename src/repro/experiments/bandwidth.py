@@ -609,3 +609,33 @@ def claims_table(P: dict, fig4: pd.DataFrame, gaps: pd.DataFrame, lin_summary: p
     out = pd.DataFrame(rows)
     out.insert(0, "dataset", P["dataset"])
     return out
+
+
+def beta_plateau(sweep_df: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
+    """Per system and SNR: the best beta, whether it is interior, how much worse each grid neighbour is on the
+    validation split (mean over seeds), and the seed standard deviation at the best beta (a neighbour closer than
+    that is a plateau, not a bracket)."""
+    val = sweep_df[sweep_df.split == "val"].groupby(["system", "snr_db", "beta"]).value.agg(["mean", "std"]).reset_index()
+    rows = []
+    for r in best.itertuples():
+        g = val[(val.system == r.system) & (val.snr_db == r.snr_db)].sort_values("beta").reset_index(drop=True)
+        i = int(np.flatnonzero(g.beta.values == r.beta)[0])
+        nb_ = g.iloc[[j for j in (i - 1, i + 1) if 0 <= j < len(g)]]
+        rows.append(dict(system=r.system, snr_db=r.snr_db, best_beta=r.beta, interior=r.interior,
+                         neighbour_minus_best=", ".join(f"beta {b:g}: {m - g['mean'].iloc[i]:+.2f}"
+                                                        for b, m in zip(nb_.beta, nb_["mean"])),
+                         seed_std_at_best=g["std"].iloc[i]))
+    return pd.DataFrame(rows)
+
+
+def binary_table(P: dict, models: dict, test, *, device) -> pd.DataFrame:
+    """Appendix C: every relaxed-binary model's per-epoch history with its final test distortion of hard bits
+    through the real BSC."""
+    out = []
+    for job, model, history in models.values():
+        if job.meta.get("model") == "binary":
+            test_l2 = bp.mean_distortion(bp.hard_bsc_reconstructor(model), test.x, seed=EVAL_SEED, device=device)
+            out.append(pd.DataFrame(history).assign(dataset=P["dataset"], eps=P["binary_eps"], seed=job.meta["seed"],
+                                                    temperature=P["binary_temperature"],
+                                                    test_l2_hard_bsc_final=test_l2))
+    return pd.concat(out, ignore_index=True)

@@ -146,3 +146,60 @@ def test_training_is_cached_and_seeded(tmp_path):
     for a, b, c in zip(model.state_dict().values(), again.state_dict().values(), fresh.state_dict().values()):
         assert torch.equal(a, b) and torch.equal(a, c)
     assert len(list(tmp_path.glob("nb04-bandwidth-celeba32-*.pt"))) == 1
+
+
+def test_alv_skip_decoder_explains_x_from_z_first_and_the_kl_weight_scales_kl_v():
+    torch.manual_seed(0)
+    x = torch.rand(4, 1, 32, 32)
+    ch = BandwidthLimitedChannel(1.0, 5)
+    skip = JointSystem(1, 10, 4, ch, 1.0, 0.1, StandardGaussianPrior(2, 5), alv_dim=3, alv_skip=True,
+                       alv_kl_weight=10.0)
+    z, v = torch.randn(4, 10), torch.randn(4, 3)
+    out = skip.decode(z, v)
+    assert torch.allclose(out, skip.decode_base(z) + 2 * skip.residual_decoder(torch.cat([z, v], 1)) - 1)
+    torch.manual_seed(1)
+    t = skip.terms(x, bandwidth=5)
+    torch.manual_seed(1)
+    loss, metrics = skip.loss(x, bandwidth=5)
+    expected = (t["distortion"] + t["distortion_base"] + t["rate"] + 10.0 * t["kl_v"]).mean()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert {"distortion_base", "l2_base", "kl_v"} <= set(metrics)
+    with pytest.raises(ValueError, match="only apply to an ALV decoder"):
+        JointSystem(1, 10, 4, ch, 1.0, 0.1, StandardGaussianPrior(2, 5), alv_skip=True)
+    with pytest.raises(ValueError, match="alv_kl_weight"):
+        JointSystem(1, 10, 4, ch, 1.0, 0.1, StandardGaussianPrior(2, 5), alv_dim=3, alv_kl_weight=-1.0)
+    plain = JointSystem(1, 10, 4, ch, 1.0, 0.1, StandardGaussianPrior(2, 5), alv_dim=3)
+    with pytest.raises(ValueError, match="decode_base needs"):
+        plain.decode_base(z)
+
+
+def test_the_same_coder_scored_with_another_fill_prior_and_per_band_rates():
+    torch.manual_seed(0)
+    x = torch.rand(6, 1, 32, 32)
+    arch = bp.Arch(1, 10, 4, 0.1)
+    model = bp.build_joint(arch, snr_db=0.0, beta=1.0, bandwidth_limited=True, prior="learned", prior_hidden=8,
+                           prior_components=2).eval()
+    gauss = StandardGaussianPrior(2, 5)
+    g = lambda: torch.Generator().manual_seed(4)  # noqa: E731
+    # full bandwidth: nothing is filled, so the fill prior cannot matter
+    assert torch.equal(model.reconstruct(x, g(), 5, gauss), model.reconstruct(x, g(), 5))
+    assert not torch.equal(model.reconstruct(x, g(), 1, gauss), model.reconstruct(x, g(), 1))
+    with pytest.raises(ValueError, match="fill_prior only applies"):
+        JointSystem(1, 10, 4, AWGNChannel(1.0), 1.0, 0.1).reconstruct(x, g(), None, gauss)
+    rates = model.band_rates(x)
+    mu, log_sigma = model.encoder(x)
+    assert rates.shape == (5,)
+    assert rates.sum().item() == pytest.approx(kl_to_standard_normal(mu, log_sigma).mean().item(), rel=1e-5)
+
+
+def test_alv_variants_have_their_own_cache_keys_and_the_plain_one_keeps_the_old_key(tmp_path):
+    train = bp.load_images("celeba32", "train", n=8)
+    arch = bp.Arch(3, 10, 4, 0.1)
+    cache = CheckpointCache(tmp_path)
+    kwargs = dict(snr_db=0.0, beta=1.0, epochs=1, batch_size=8, lr=1e-3, seed=0, device=torch.device("cpu"),
+                  cache=cache, bandwidth_limited=True, prior="gaussian", alv_dim=2)
+    bp.train_joint(train, arch, **kwargs)
+    bp.train_joint(train, arch, **kwargs, alv_skip=False, alv_kl_weight=1.0)  # the same model: no new file
+    assert len(list(tmp_path.glob("nb04-bandwidth-*.pt"))) == 1
+    _, hist = bp.train_joint(train, arch, **kwargs, alv_skip=True, alv_kl_weight=10.0)
+    assert len(list(tmp_path.glob("nb04-bandwidth-*.pt"))) == 2 and "l2_base" in hist[0]

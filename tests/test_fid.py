@@ -64,9 +64,30 @@ def test_feature_extractor_trains_the_offline_classifier_and_never_downloads_inc
     assert fid.inception_weights_path() is None
     with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
         fid.feature_extractor("inception", device=torch.device("cpu"), classifier_epochs=1)
-    extractor = fid.feature_extractor("auto", device=torch.device("cpu"), classifier_epochs=1,
+    extractor = fid.feature_extractor("classifier", device=torch.device("cpu"), classifier_epochs=1,
                                       classifier_n_train=100, cache=CheckpointCache(tmp_path))
     assert extractor.name == "classifier" and "CIFAR-10" in extractor.description
     assert extractor(torch.rand(5, 3, 32, 32)).shape == (5, 128)
     with pytest.raises(Exception, match="unknown FID features 'vgg'"):
         fid.feature_extractor("vgg", device=torch.device("cpu"), classifier_epochs=1)
+
+
+def test_rotation_features_learn_their_task_and_are_the_offline_default(tmp_path, monkeypatch):
+    x = torch.rand(3, 3, 8, 8)
+    rotated, labels = fid.rotate4(x)
+    assert rotated.shape == (12, 3, 8, 8) and labels.tolist() == [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3
+    assert torch.equal(rotated[3], torch.rot90(x[0], 1, dims=(1, 2)))
+    with pytest.raises(ValueError, match="square images"):
+        fid.rotate4(torch.rand(2, 3, 8, 6))
+    monkeypatch.setenv("REPRO_INCEPTION_WEIGHTS", str(tmp_path / "missing.pth"))
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    cache = CheckpointCache(tmp_path)
+    model, info = fid.train_rotation_net(epochs=1, device=torch.device("cpu"), n_train=400, cache=cache)
+    assert info["test_accuracy"] > 0.4  # chance is 0.25; faces are upright, so even 400 images x 1 epoch learn it
+    extractor = fid.feature_extractor("auto", device=torch.device("cpu"), classifier_epochs=1,
+                                      classifier_n_train=400, cache=cache)
+    assert extractor.name == "classifier" and "rotation" in extractor.description
+    assert f"{info['test_accuracy']:.3f}" in extractor.description
+    assert extractor(torch.rand(5, 3, 32, 32)).shape == (5, 128)
+    with pytest.raises(Exception, match="unknown rotation-net dataset 'mnist'"):
+        fid.train_rotation_net("mnist", epochs=1, device=torch.device("cpu"))

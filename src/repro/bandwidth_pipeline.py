@@ -102,7 +102,8 @@ def train_channel_ae(latent_dim: int, *, snr_db: float, n_samples: int, hidden: 
 
 def build_joint(arch: Arch, *, snr_db: float, beta: float, bandwidth_limited: bool = False, n_bands: int = 5,
                 prior: str = "gaussian", alv_dim: int = 0, prior_components: int = 4,
-                prior_hidden: int = 128, alv_prior: str = "conditional") -> JointSystem:
+                prior_hidden: int = 128, alv_prior: str = "conditional", alv_skip: bool = False,
+                alv_kl_weight: float = 1.0) -> JointSystem:
     """A :class:`JointSystem` over the AWGN channel or the bandwidth-limited AWGN channel."""
     snr = db_to_linear(snr_db)
     if not bandwidth_limited:
@@ -114,7 +115,7 @@ def build_joint(arch: Arch, *, snr_db: float, beta: float, bandwidth_limited: bo
     with torch.random.fork_rng(devices=[]):  # the prior's initialization leaves the coders' initialization alone
         code_prior = make_prior(prior, band, n_bands, **kwargs)
     return JointSystem(arch.in_channels, arch.latent_dim, arch.width, channel, beta, arch.obs_std, code_prior, alv_dim,
-                       alv_prior)
+                       alv_prior, alv_skip, alv_kl_weight)
 
 
 MARGINALIZE = ("sample", "enumerate")
@@ -123,7 +124,8 @@ MARGINALIZE = ("sample", "enumerate")
 def train_joint(train: ImageData, arch: Arch, *, snr_db: float, beta: float, epochs: int, batch_size: int,
                 lr: float, seed: int, device, cache: CheckpointCache | None = None, bandwidth_limited: bool = False,
                 n_bands: int = 5, prior: str = "gaussian", alv_dim: int = 0, prior_components: int = 4,
-                prior_hidden: int = 128, marginalize: str = "sample", alv_prior: str = "conditional", precision: str = "fp32"):
+                prior_hidden: int = 128, marginalize: str = "sample", alv_prior: str = "conditional",
+                alv_skip: bool = False, alv_kl_weight: float = 1.0, precision: str = "fp32"):
     """A joint system trained end to end. Over the bandwidth-limited channel the sum over the bandwidth in eq. 5
     is marginalized by ``sample`` (one uniform draw of ``B`` per training image) or ``enumerate`` (the loss
     averaged over every ``B``: exact, ``n_bands`` decoder passes per batch)."""
@@ -131,7 +133,7 @@ def train_joint(train: ImageData, arch: Arch, *, snr_db: float, beta: float, epo
     torch.manual_seed(seed)
     model = build_joint(arch, snr_db=snr_db, beta=beta, bandwidth_limited=bandwidth_limited, n_bands=n_bands,
                         prior=prior, alv_dim=alv_dim, prior_components=prior_components, prior_hidden=prior_hidden,
-                        alv_prior=alv_prior)
+                        alv_prior=alv_prior, alv_skip=alv_skip, alv_kl_weight=alv_kl_weight)
     config = {"system": "joint", **_data_config(train), **arch.config(), "beta": beta, "snr_db": snr_db}
     name = f"nb04-joint-{train.name}"
     if bandwidth_limited:
@@ -141,6 +143,8 @@ def train_joint(train: ImageData, arch: Arch, *, snr_db: float, beta: float, epo
             config.update(prior_components=prior_components, prior_hidden=prior_hidden)
         if alv_dim:
             config.update(alv_prior=alv_prior)
+            if alv_skip or alv_kl_weight != 1.0:  # absent for the original ALV decoder: its checkpoints keep their keys
+                config.update(alv_skip=alv_skip, alv_kl_weight=alv_kl_weight)
         name = f"nb04-bandwidth-{train.name}"
     bandwidth = "all" if bandwidth_limited and marginalize == "enumerate" else None
     return _fit(model, lambda m, x, y: m.loss(x, bandwidth), train, name, config, epochs=epochs,

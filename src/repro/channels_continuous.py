@@ -9,10 +9,11 @@
   over codes (paper eq. 5), band after band, each drawn given what the receiver holds so far. ``B`` is drawn
   uniformly from ``1..n_bands`` per example (Monte Carlo marginalization) or enumerated.
 
-Relation to the paper's eq. 4 (``Z = Y + mu_Y / s * W``): the paper keeps the SNR constant by tying the noise
-scale to the signal. We fix the signal power instead (normalization to power 1) and use noise of variance
-``1 / s``, the textbook power-constrained Gaussian channel whose capacity the paper quotes. Both keep signal
-power / noise power at ``s``; ours does not let the noise depend on the transmitted value.
+Relation to the paper's eq. 4 (``Z = Y + mu_Y / s * W``, ``W ~ N(0, 1)``): the paper ties the noise scale to the
+signal. Taken literally the noise variance is ``mu_Y^2 / s^2``, so signal power / noise power is ``s^2`` (for
+``mu_Y`` the signal's amplitude), not the ``s`` the text states. We fix the signal power instead (normalization
+to power 1) and use noise of variance ``1 / s``: the textbook power-constrained Gaussian channel at SNR ``s``,
+whose capacity ``1/2 log2(1 + s)`` the paper quotes, with noise independent of the transmitted value.
 """
 
 from __future__ import annotations

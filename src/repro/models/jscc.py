@@ -170,17 +170,30 @@ class JointSystem(nn.Module):
         alv_prior: ``conditional`` (``p(v | z)``, a diagonal Gaussian computed from the received code by a small
             MLP, as the prior of a conditional ConvDRAW decoder depends on its conditioning) or ``standard``
             (``N(0, I)``, eq. 9 read literally).
+        alv_skip: the ALV decoder must explain ``x`` from ``z`` first: a base decoder ``m(z)`` (no ``v``) is
+            scored on its own, ``D(x | m(z))``, and the output is ``m(z) + r(z, v)`` with a residual decoder
+            ``r`` in ``(-1, 1)``; the loss adds both distortion terms. Without it the single decoder ``p(x | z, v)``
+            may ignore ``z`` and let ``v`` (whose posterior sees ``x``) carry the image.
+        alv_kl_weight: weight ``lambda_v`` of ``KL(q(v | .) || p(v | z))`` (1: the ELBO of eq. 9; larger values
+            limit the information ``v`` carries).
 
     ``loss(x)``: ``(N, C, 32, 32)`` -> scalar ``mean(D + beta R + KL_v) + prior fit`` and metrics.
     ``reconstruct(x, generator, bandwidth)``: -> ``(N, C, 32, 32)`` as the receiver sees it (``v`` from its prior).
     """
 
     def __init__(self, in_channels: int, latent_dim: int, width: int, channel: nn.Module, beta: float,
-                 obs_std: float, prior: nn.Module | None = None, alv_dim: int = 0, alv_prior: str = "conditional"):
+                 obs_std: float, prior: nn.Module | None = None, alv_dim: int = 0, alv_prior: str = "conditional",
+                 alv_skip: bool = False, alv_kl_weight: float = 1.0):
         super().__init__()
         _check_common(latent_dim, beta, obs_std)
         check_range("alv_dim", alv_dim, 0, 100_000, integer=True)
         check_choice("alv_prior", alv_prior, ALV_PRIORS)
+        check_range("alv_kl_weight", alv_kl_weight, 0.0, 1e6)
+        if not isinstance(alv_skip, bool):
+            raise TypeError(f"alv_skip must be True or False, got {alv_skip!r}")
+        if (alv_skip or alv_kl_weight != 1.0) and not alv_dim:
+            raise ValueError(f"alv_skip={alv_skip} and alv_kl_weight={alv_kl_weight} only apply to an ALV decoder "
+                             "(alv_dim > 0); valid without ALV: alv_skip=False, alv_kl_weight=1.0")
         if isinstance(channel, BandwidthLimitedChannel):
             if prior is None:
                 raise ValueError("a bandwidth-limited channel needs a code prior")
@@ -194,6 +207,13 @@ class JointSystem(nn.Module):
         self.decoder = ResidualDecoder(latent_dim + alv_dim, in_channels, width)
         self.alv_posterior = GaussianEncoder(in_channels, alv_dim, width, cond_dim=2 * latent_dim) if alv_dim else None
         self.alv_prior = alv_prior
+        self.alv_skip, self.alv_kl_weight = alv_skip, float(alv_kl_weight)
+        # with the skip, ``decoder`` is the base m(z) and ``residual_decoder`` is r(z, v)
+        if alv_skip:
+            self.decoder = ResidualDecoder(latent_dim, in_channels, width)
+            self.residual_decoder = ResidualDecoder(latent_dim + alv_dim, in_channels, width)
+        else:
+            self.residual_decoder = None
         self.alv_prior_net = (nn.Sequential(nn.Linear(latent_dim, 128), nn.ReLU(), nn.Linear(128, 2 * alv_dim))
                               if alv_dim and alv_prior == "conditional" else None)
 
@@ -226,7 +246,15 @@ class JointSystem(nn.Module):
         if self.alv_dim:
             if v is None:
                 raise ValueError("an ALV decoder needs auxiliary latents v")
+            if self.alv_skip:
+                return self.decoder(z) + 2 * self.residual_decoder(torch.cat([z, v], 1)) - 1
             z = torch.cat([z, v], 1)
+        return self.decoder(z)
+
+    def decode_base(self, z: torch.Tensor) -> torch.Tensor:
+        """The skip decoder's base reconstruction ``m(z)`` (no ``v``)."""
+        if not self.alv_skip:
+            raise ValueError("decode_base needs an ALV decoder with alv_skip=True")
         return self.decoder(z)
 
     def _sent(self, y: torch.Tensor) -> torch.Tensor:
@@ -244,6 +272,10 @@ class JointSystem(nn.Module):
         x_hat = self.decode(z, v)
         out["distortion"] = gaussian_nll(x, x_hat, self.obs_std)
         out["l2"] = sse(x, x_hat)
+        if self.alv_skip:
+            base = self.decoder(z)
+            out["distortion_base"] = gaussian_nll(x, base, self.obs_std)
+            out["l2_base"] = sse(x, base)
         return out
 
     def terms(self, x: torch.Tensor, bandwidth=None) -> dict[str, torch.Tensor]:
@@ -270,18 +302,36 @@ class JointSystem(nn.Module):
 
     def loss(self, x: torch.Tensor, bandwidth=None):
         t = self.terms(x, bandwidth)
-        elbo = t["distortion"] + self.beta * t["rate"] + t.get("kl_v", 0.0)
+        elbo = (t["distortion"] + t.get("distortion_base", 0.0) + self.beta * t["rate"]
+                + self.alv_kl_weight * t.get("kl_v", 0.0))
         loss = elbo.mean() + (t["prior_nll"].mean() if "prior_nll" in t else 0.0)
         return loss, {k: float(v.detach().mean()) for k, v in t.items()}
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None, bandwidth=None) -> torch.Tensor:
+    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None, bandwidth=None,
+                    fill_prior: nn.Module | None = None) -> torch.Tensor:
+        """``fill_prior`` (bandwidth-limited channel only) replaces the model's own prior for filling the lost
+        bands, e.g. to score the same coder with ``N(0, I)`` fills and with learned fills."""
         y = reparameterize(*self.encoder(x), generator)
-        z, _, _ = self.send(y, bandwidth, generator)
+        if fill_prior is not None:
+            if not self.bandwidth_limited:
+                raise ValueError("fill_prior only applies over the bandwidth-limited channel")
+            z, _ = self.channel.fill(self.channel.awgn(y, generator), bandwidth, fill_prior, generator)
+        else:
+            z, _, _ = self.send(y, bandwidth, generator)
         v = None
         if self.alv_dim:
             v = reparameterize(*self.v_prior(z), generator)
         return self.decode(z, v)
+
+    @torch.no_grad()
+    def band_rates(self, x: torch.Tensor) -> torch.Tensor:
+        """``(n_bands,)`` mean ``KL(q(y | x) || N(0, I))`` per band (nats per image; the code's rate per band)."""
+        if not self.bandwidth_limited:
+            raise ValueError("band_rates needs a model over the bandwidth-limited channel")
+        mu, log_sigma = self.encoder(x)
+        kl = 0.5 * (mu.pow(2) + (2 * log_sigma).exp() - 1 - 2 * log_sigma)
+        return kl.view(len(x), self.channel.n_bands, -1).sum(2).mean(0)
 
 
 # ---- relaxed binary channel (Appendix C) -----------------------------------------------------------------------

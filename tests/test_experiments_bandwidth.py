@@ -1,0 +1,183 @@
+"""Notebook 04's experiments module: settings and their errors, the job plan, and the evaluation tables on
+synthetic numbers whose answers are known (best beta and its bracketing, intervals over seeds, linearity,
+the same-coder prior gap, the ALV sanity rules, the claims' verdicts)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from repro.checks import ConfigError
+from repro.experiments import bandwidth as bw
+from repro.experiments import plan
+from repro.jobs.spec import Job
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_settings_resolve_the_profile_and_name_bad_values():
+    P = bw.settings("cpu", {})
+    assert P["seeds"] == [0, 1, 2] and P["alv_variant"] in bw.ALV_VARIANTS
+    assert P["joint_betas"] == sorted(P["joint_betas"]) and len(P["separate_betas"]) >= 3
+    with pytest.raises(ConfigError, match="unknown alv_variant 'huge'.*'kl10'"):
+        bw.settings("smoke", {"alv_variant": "huge"})
+    with pytest.raises(ConfigError, match="unknown alv_alternatives entry 'x'"):
+        bw.settings("smoke", {"alv_alternatives": ["x"]})
+    with pytest.raises(ConfigError, match="joint_betas value"):
+        bw.settings("smoke", {"joint_betas": [0.0]})
+    with pytest.raises(ConfigError, match="unknown dataset 'omniglot'"):
+        bw.settings("smoke", {"dataset": "omniglot"})
+    with pytest.raises(ConfigError, match="SNR in dB"):
+        bw.settings("smoke", {"snrs_db": [0.0, 99.0]})
+
+
+def test_plan_lists_every_model_once_with_importable_targets():
+    P = bw.settings("cpu", {})
+    jobs = plan("04_bandwidth_awgn", "cpu", {})
+    n_seeds, n_snr = len(P["seeds"]), len(P["snrs_db"])
+    kinds = pd.Series([j.meta.get("model") for j in jobs]).value_counts()
+    assert kinds["joint"] == n_seeds * n_snr * len(P["joint_betas"])
+    assert kinds["source_vae"] == n_seeds * len(P["separate_betas"])
+    assert kinds["channel_ae"] == n_seeds * n_snr
+    alts = [a for a in P["alv_alternatives"] if a != P["alv_variant"]]
+    assert kinds["bandwidth"] == 3 * n_seeds + len(alts)
+    assert len({j.key for j in jobs}) == len(jobs) and len({j.name for j in jobs}) == len(jobs)
+    for j in jobs:
+        assert callable(j.function()) and j.cost > 0
+        assert Job.from_dict(j.to_dict()).key == j.key
+    # the chosen ALV decoder on every seed, its settings in the job's kwargs
+    chosen = [j for j in jobs if j.meta.get("variant") == f"alv:{P['alv_variant']}"]
+    assert sorted(j.meta["seed"] for j in chosen) == P["seeds"]
+    assert chosen[0].kwargs["alv_kl_weight"] == bw.ALV_VARIANTS[P["alv_variant"]]["alv_kl_weight"]
+    # an override changes the plan the way the notebook would
+    assert len(plan("04_bandwidth_awgn", "cpu", {"seeds": [0]})) < len(jobs)
+
+
+def test_smoke_jobs_train_through_the_job_layer(tmp_path):
+    from repro.cache import CheckpointCache
+
+    P = bw.settings("smoke", {"n_train": 16, "n_test": 8})
+    cache = CheckpointCache(tmp_path)
+    job = bw.bandwidth_job(P, f"alv:{P['alv_variant']}", 0)
+    model, history = job.train(device="cpu", cache=cache)
+    assert model.alv_dim == P["alv_dim"] and len(history) == P["bl_epochs"] and job.is_done(tmp_path)
+    again, _ = job.train(device="cpu", cache=cache)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+
+
+def test_derangement_has_no_fixed_point_and_is_seeded():
+    p = bw.derangement(50, seed=3)
+    assert sorted(p.tolist()) == list(range(50)) and not (p == torch.arange(50)).any()
+    assert torch.equal(p, bw.derangement(50, seed=3))
+    with pytest.raises(ValueError, match="at least 2"):
+        bw.derangement(1)
+
+
+def _sweep(values: dict) -> pd.DataFrame:
+    rows = []
+    for (system, snr, beta), vals in values.items():
+        for seed, v in enumerate(vals):
+            for split in ("val", "test"):
+                rows.append(dict(system=system, snr_db=snr, beta=beta, split=split, metric="l2_per_image",
+                                 value=v, seed=seed))
+    return pd.DataFrame(rows)
+
+
+def test_best_beta_bracketing_figure4_and_the_gap_intervals():
+    P = {"dataset": "celeba32", "joint_betas": [0.01, 0.1, 1.0], "separate_betas": [1.0, 10.0, 100.0]}
+    values = {}
+    for snr, sep_offset in ((-10.0, 5.0), (0.0, 40.0), (10.0, 5.0)):
+        values.update({("joint", snr, 0.01): [51, 52, 53], ("joint", snr, 0.1): [50, 51, 52],
+                       ("joint", snr, 1.0): [60, 61, 62]})
+        values.update({("separate", snr, 1.0): [90, 91, 92], ("separate", snr, 10.0): [50 + sep_offset + i for i in range(3)],
+                       ("separate", snr, 100.0): [49, 50, 51] if snr == 10.0 else [95, 96, 97]})
+    df = _sweep(values)
+    best = bw.best_betas(P, df)
+    j = best[best.system == "joint"]
+    assert (j.beta == 0.1).all() and j.interior.all()
+    s = best[(best.system == "separate") & (best.snr_db == 10.0)]
+    assert s.beta.item() == 100.0 and not s.interior.item()  # at the edge: the grid does not bracket it
+    plateau = bw.beta_plateau(df, best).set_index(["system", "snr_db"])
+    assert plateau.loc[("joint", 0.0), "neighbour_minus_best"] == "beta 0.01: +1.00, beta 1: +10.00"
+    assert plateau.loc[("joint", 0.0), "seed_std_at_best"] == pytest.approx(1.0)
+    f4 = bw.figure4(P, df, best)
+    row = f4[(f4.system == "joint") & (f4.snr_db == 0.0)]
+    assert row.test_l2.item() == pytest.approx(51.0) and row.ci_low.item() < 51 < row.ci_high.item()
+    gaps = bw.gap_table(P, df, best, mean_l2=200.0)
+    at0 = gaps[gaps.contrast == "separate - joint at 0 dB"]
+    assert at0.value.item() == pytest.approx(40.0) and at0.ci_low.item() == pytest.approx(40.0)  # constant gap
+    ends = gaps[gaps.contrast.str.startswith("largest interior")]
+    assert len(ends) == 2 and (ends.value > 0).all()
+    claims = bw.claims_table(P | {"alv_variant": "kl10", "alv_factor": 1.25}, f4, gaps,
+                             pd.DataFrame(columns=["variant", "quantity", "mean", "ci_low", "ci_high", "n_seeds"]),
+                             pd.DataFrame(columns=["comparison", "contrast", "value", "ci_low", "ci_high"]),
+                             pd.DataFrame(columns=["variant", "passes"]), 200.0)
+    # at 10 dB the separate system is 1 better on every seed: one clean counterexample
+    assert claims.verdict.iloc[0] == "fails"
+    assert claims.verdict.iloc[1] == "holds"  # interior gap 40 vs 5 and -1 at the ends
+    assert (claims.verdict.iloc[2:] == "untested").all()  # no bandwidth tables given
+
+
+def test_t_interval_and_verdicts():
+    m, lo, hi = bw.t_interval([1.0, 2.0, 3.0])
+    assert m == 2.0 and lo == pytest.approx(2 - 4.302653 / np.sqrt(3), rel=1e-5) and hi > 3
+    assert np.isnan(bw.t_interval([1.0])[1])
+    assert bw.verdict(0.1, 2.0) == "holds" and bw.verdict(-2, -0.1) == "fails"
+    assert bw.verdict(-1, 1) == "inconclusive" and bw.verdict(float("nan"), 1) == "untested"
+    assert bw.verdict(0.1, 2.0, sane=False) == "untested"
+
+
+def _bl(rows):
+    return pd.DataFrame([dict(zip(("variant", "fill", "bandwidth", "metric", "value", "seed"), r)) for r in rows])
+
+
+def test_linearity_fits_and_the_same_coder_prior_gap():
+    rows = []
+    for seed in range(3):
+        for b in range(1, 6):
+            rows.append(("gaussian prior", "own", b, "l2_per_image", 200 - 20 * b + seed, seed))  # exact line
+            rows.append(("learned prior", "own", b, "l2_per_image", 100 + 4 * (b - 3) ** 2 + seed, seed))  # parabola
+            if b < 5:
+                rows.append(("learned prior", "gaussian", b, "l2_per_image", 100 + 4 * (b - 3) ** 2 + seed
+                             + (5 - b) * (1 + 0.1 * seed), seed))
+    bl = _bl(rows)
+    per_seed, summary = bw.linear_fits(bl)
+    g = per_seed[per_seed.variant == "gaussian prior"]
+    assert np.allclose(g.r2_linear, 1.0) and np.allclose(g.slope_per_band, -20) and np.allclose(g.curvature, 0, atol=1e-9)
+    lp = per_seed[per_seed.variant == "learned prior"]
+    assert np.allclose(lp.curvature, 4.0) and (lp.r2_linear < 0.1).all()
+    gaps = bw.prior_gaps(bl)
+    same = gaps[gaps.comparison.str.startswith("same coder")].set_index("contrast")
+    assert same.loc["B=1", "value"] == pytest.approx(4 * 1.1)  # (5 - 1) * mean(1, 1.1, 1.2)
+    assert same.loc["gap at B=1 - gap at B=4", "value"] == pytest.approx(3 * 1.1)
+    assert same.loc["gap at B=1 - gap at B=4", "ci_low"] > 0
+
+
+def test_alv_table_requires_message_dependence_the_mean_image_and_the_factor():
+    rows = []
+    for seed in range(2):
+        for b in (1, 5):
+            rows += [("learned prior", "own", b, "l2_per_image", 100.0, seed),
+                     ("learned prior", "own", b, "l2_to_other", 300.0, seed),
+                     ("learned prior", "own", b, "fid", 20.0, seed),
+                     ("learned prior + ALV (kl10)", "own", b, "l2_per_image", 110.0, seed),
+                     ("learned prior + ALV (kl10)", "own", b, "l2_to_other", 300.0, seed),
+                     ("learned prior + ALV (kl10)", "own", b, "fid", 15.0 + seed, seed),
+                     ("learned prior + ALV (plain)", "own", b, "l2_per_image", 250.0, seed),  # ignores the message
+                     ("learned prior + ALV (plain)", "own", b, "l2_to_other", 255.0, seed),
+                     ("learned prior + ALV (plain)", "own", b, "fid", 5.0, seed)]
+    bl = _bl(rows)
+    bl.attrs["mean_image_l2"] = 224.8
+    t = bw.alv_table(bl, alv_factor=1.25).set_index(["variant", "bandwidth"])
+    assert t.loc[("learned prior + ALV (kl10)", 1), "passes"]
+    assert t.loc[("learned prior + ALV (kl10)", 1), "fid_gain"] == pytest.approx(4.5)
+    assert not t.loc[("learned prior + ALV (plain)", 1), "passes"]
+    assert not bw.alv_table(bl, alv_factor=1.05).set_index(["variant", "bandwidth"]).loc[
+        ("learned prior + ALV (kl10)", 1), "passes"]
+
+
+def test_channel_check_matches_theory():
+    t = bw.channel_check(snrs_db=(0.0, 10.0), n=4000)
+    assert np.allclose(t.signal_power, 1.0, atol=1e-6)
+    assert np.allclose(t.measured_snr_db, t.snr_db, atol=0.1)
+    assert np.allclose(t.measured_bits_per_use, t.capacity_bits_per_use, rtol=0.03)

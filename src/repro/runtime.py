@@ -119,8 +119,9 @@ class ProgressLines:
         remaining = per_epoch * (self.epochs - epoch) - elapsed
         from .training import shown_metrics
 
+        shown = shown_metrics(running) if "loss" in running else running
         self._emit(f"epoch {epoch + 1}/{self.epochs} {100 * seen / self.n:.0f}% {rate:,.0f} img/s "
-                   f"eta {format_seconds(remaining)} {self._metrics(shown_metrics(running) if 'loss' in running else running)}")
+                   f"eta {format_seconds(remaining)} {self._metrics(shown)}")
 
     def epoch_done(self, epoch: int, seconds: float, shown: dict) -> None:
         self.t_epoch = self.t_last = self._now()

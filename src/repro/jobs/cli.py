@@ -30,12 +30,10 @@ def notebook_runs() -> dict[str, list[dict]]:
 
 
 def parse_value(text: str):
-    import ast
+    """``-p`` values, parsed as the notebook runner parses them."""
+    from ..runner import parse_value as runner_parse_value
 
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
+    return runner_parse_value(text)
 
 
 def collect(notebooks: list[str], profile: str, params: dict) -> list[Job]:

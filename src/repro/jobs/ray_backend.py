@@ -41,14 +41,12 @@ def _train_task(job_dict: dict, threads: int, device: str) -> dict:
 def _reachable(address: str, timeout: float = 5.0) -> str | None:
     """``None`` when ``host:port`` (or ``ray://host:port``) accepts a TCP connection, else the reason. Ray itself
     retries an unreachable address for minutes; this answers in seconds."""
-    import socket as _socket
-
     target = address.removeprefix("ray://")
     host, sep, port = target.rpartition(":")
     if not sep or not port.isdigit():
         return f"expected 'auto', 'local', 'host:port' or 'ray://host:port', got {address!r}"
     try:
-        with _socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
             return None
     except OSError as err:
         return f"{type(err).__name__}: {err}"

@@ -40,11 +40,34 @@
 #
 # (For the erasure channel each bit is erased with probability $\varepsilon$; the decoder then sees 0 in the signed
 # code $2y - 1$.) A decoder $p_\theta(x \mid y)$ reconstructs the image. Training maximizes a variational lower
-# bound on the mutual information between $x$ and the *received* code,
-# $\mathbb{E}_{x}\mathbb{E}_{y \sim q^{\text{noisy}}(y\mid x)}[\log p_\theta(x \mid y)]$, with the $K = 5$-sample
-# objective $\log \frac1K \sum_k p_\theta(x \mid y_k)$ and VIMCO gradients for the encoder: each sample's score
-# $\nabla_\phi \log q(y_k \mid x)$ is weighted by how much the objective drops when that sample is replaced by
-# the geometric mean of the others (a leave-one-out control variate).
+# bound on the mutual information between $x$ and the *received* code $\hat y$ (Barber and Agakov's bound):
+#
+# $$I(X; \hat Y) = H(X) - H(X \mid \hat Y) \;\ge\; H(X) + \mathbb{E}_{x}\,\mathbb{E}_{\hat y \sim q^{\text{noisy}}(\hat y \mid x)}
+#   \big[\log p_\theta(x \mid \hat y)\big],$$
+#
+# with equality when $p_\theta(x \mid \hat y)$ is the true posterior. $H(X)$, the entropy of the data, does not
+# depend on the parameters, so the bound is maximized by maximizing the expected log-likelihood alone; the numbers
+# we report (squared error, binary cross-entropy) are that term without the constant. In training the expectation
+# uses $K = 5$ codes $\hat y_{1:K} \sim q^{\text{noisy}}(\cdot \mid x)$ per image and the tighter multi-sample
+# objective
+#
+# $$\hat L(\hat y_{1:K}) = \log \frac1K \sum_{k=1}^{K} p_\theta(x \mid \hat y_k).$$
+#
+# Its gradient in the decoder's parameters is an average of per-sample gradients weighted by the normalized
+# likelihoods, $\nabla_\theta \hat L = \sum_k \tilde w_k \nabla_\theta \log p_\theta(x \mid \hat y_k)$ with
+# $\tilde w_k = p_\theta(x \mid \hat y_k) / \sum_j p_\theta(x \mid \hat y_j)$. The encoder's parameters enter only
+# through the discrete samples, so it gets a score-function gradient with VIMCO's leave-one-out control variate
+# (Mnih and Rezende, 2016):
+#
+# $$\nabla_\phi \hat L \approx \sum_{k=1}^{K} \big(\hat L(\hat y_{1:K}) - \hat L_{-k}\big)\,
+#   \nabla_\phi \log q^{\text{noisy}}(\hat y_k \mid x),\qquad
+#   \hat L_{-k} = \log \frac1K \Big(\sum_{j \ne k} p_\theta(x \mid \hat y_j)
+#   + \exp\Big(\tfrac{1}{K-1} \textstyle\sum_{j \ne k} \log p_\theta(x \mid \hat y_j)\Big)\Big):$$
+#
+# each sample's learning signal is how much the objective drops when that sample is replaced by the geometric
+# mean of the others. $\hat L_{-k}$ does not depend on $\hat y_k$, so the estimator stays unbiased, and it removes
+# most of the variance of the plain score-function estimator. `repro.vimco` builds a surrogate whose gradient is
+# exactly this pair.
 #
 # The separation baseline is a discrete VAE with $m/2$ Bernoulli latents and a uniform prior (the best
 # compressor of this kind at $m/2$ bits), protected by a rate-1/2 LDPC code of length $m$ and decoded with 50
@@ -208,6 +231,38 @@ if role == "figure3":
     plt.show()
 else:
     point_to_executed("02_necst", "Figure 3 (left)", ['binary_mnist', 'omniglot', 'random_bits'])
+
+# %% [markdown]
+# ### Random bits: why the discrete VAE does not learn
+#
+# *(Runs for `random_bits`.)* The baseline's discrete VAE scores chance (0.50) on random bits at every
+# $\varepsilon$, also without noise. This is not a training budget problem. Its objective is the ELBO
+# $\mathbb E_q[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x)\,\|\,\text{uniform})$. For $D$ = 100 independent
+# uniform bits, a code of $m/2$ = 25 bits that copies 25 input bits reconstructs those exactly, a gain of
+# $25 \log 2$ nats, and pays $\mathrm{KL} = 25 \log 2$ for a deterministic code: both the copying code and the
+# collapsed code ($q(z \mid x)$ = uniform, decoder = 1/2 everywhere) reach $-100 \log 2 = -69.3$ nats, which is
+# also the ceiling no model can beat on fresh strings (Gibbs' inequality). The objective is indifferent between
+# them, and any residual noise in the encoder makes the copying code strictly worse, so training slides to the
+# collapse. NECST has no KL term and is pushed to use its bits; the VAE + LDPC row is a property of the ELBO at
+# $m/2$ bits, not an under-trained model. The table measures it: the test bound against the ceiling, and
+# $\sum_d [H(Y_d) - H(Y_d \mid X)]$, an upper bound on what the code bits say about the input (0 when collapsed).
+
+# %%
+if dataset == "random_bits":
+    usage = []
+    for seed in P["seeds"]:
+        vae, vae_hist = necst_exp.discrete_vae_job(P, seed).train(device=dev, cache=cache, data_root=data_dir)
+        u = necst.latent_usage(vae, test.x, seed=seed)
+        usage.append({"seed": seed, "epochs": len(vae_hist), "train_bound_last_epoch": vae_hist[-1]["bound"],
+                      "test_bound": u["bound"], "ceiling_-D_log2": u["ceiling"],
+                      "code_information_nats": u["code_information"], "code_bits": u["code_bits"],
+                      "mean_abs_p_minus_half": u["mean_abs_p_minus_half"]})
+    usage = pd.DataFrame(usage)
+    run.write_table(usage, "random_bits_vae_collapse", reproduces="NECST Figure 3 (left), random-bits baseline",
+                    description="discrete VAE on random bits: ELBO vs the -D log 2 ceiling and code information")
+    display(usage.round(4))
+    print(f"test bound - ceiling: {(usage.test_bound - usage['ceiling_-D_log2']).mean():+.3f} nats per string; "
+          f"code information {usage.code_information_nats.mean():.3f} nats over {int(usage.code_bits[0])} bits")
 
 # %% [markdown]
 # ## Figure 3 (right): decoding time
@@ -421,8 +476,30 @@ else:
 #   105x105 (not Burda's 28x28 split); CelebA is a 10k subset at 32x32. The CelebA code length (500) is our choice.
 # * **LDPC.** A (3, 6)-regular code built by progressive edge growth (`repro.ldpc_code`); the paper does not say
 #   which LDPC code it used. Sum-product BP, 50 iterations.
-# * **Budget.** The `cpu` profile trains far fewer epochs than the paper's 200 (see the parameters above) and
-#   subsets CIFAR-10; every table says which profile produced it.
+# * **Budget.** The paper trains 200 epochs. The `cpu` profile trains full training sets with three seeds for
+#   Figure 3 left and Table 1, at 6 (binary MNIST), 10 (Omniglot, MNIST) and 20 (random bits) epochs, each model
+#   tested at the epoch with the lowest validation distortion; the MNIST models at $\varepsilon$ = 0.1 are the
+#   ones notebook 03 trains for its main point. A calibration run (MNIST, $\varepsilon$ = 0.1) reached test L2
+#   27.4 / 19.8 / 17.9 / 16.0 per image after 1 / 5 / 10 / 30 epochs against the paper's 14.44: these budgets are
+#   short of convergence, and the training histories show by how much. The 32x32 coders (CIFAR-10 on 10,000
+#   images, CelebA) get 3-4 epochs, one seed. The `paper` profile is the paper's budget, for a GPU or a Ray
+#   cluster: `python -m repro.jobs run --notebook 02_necst --profile paper --ray auto`, then
+#   `python -m repro.runner --profile paper --only 02_necst --no-jobs`.
+
+# %% [markdown]
+# ## Verdicts
+#
+# The claims ledger (`repro.claims`; `python -m repro.report` writes `figures/claims.csv`) decides each claim of
+# this paper from the results files, with a 95 % interval over seeds (or a paired bootstrap over test images for
+# one seed), the mean-image baseline and the convergence check. The rows below are its verdicts on the files in
+# this run's output folder; claims whose evidence comes from another dataset's run count it as missing until
+# that run is there.
+
+# %%
+from repro import claims
+
+display(claims.rows_for("02_necst", run.folder)[["claim_id", "verdict", "ours", "ours_ci_low", "ours_ci_high",
+                                                 "n_seeds", "sanity_ok", "compute_fraction", "why"]])
 
 # %%
 elapsed = time.perf_counter() - T0

@@ -57,7 +57,16 @@
 # $\prod_d p(y_d)$), and $\widehat{TC} = \mathbb E_y \log\frac{C_\psi(y)}{1 - C_\psi(y)}$. Hard bits reach the
 # discriminator with a straight-through gradient. Algorithm 1 alternates one discriminator step and one step of
 # $\mathcal L_{\text{rec}} + \lambda \mathcal L_{\text{info}}$; $\lambda \in \{0.1, 0.01, 0.001\}$ in the paper,
-# 0.01 here (no budget for the sweep on a CPU).
+# 0.01 in our main runs, and the three values compared at MNIST, $\varepsilon$ = 0.1 (last sections).
+#
+# **Why "infomax".** Both terms serve the mutual information between the image and the received code. The
+# reconstruction term is NECST's variational lower bound (Barber and Agakov),
+#
+# $$I(X; \hat Y) = H(X) - H(X \mid \hat Y) \;\ge\; H(X) + \mathbb E_{x,\hat y}\big[\log q_\phi(x \mid \hat y)\big],$$
+#
+# where $H(X)$ is a constant of the data, so $\mathcal L_{\text{rec}} = -\mathbb E[\log q_\phi(x \mid \hat y)]$ is
+# minimized instead. The infomax term works on the code itself: $I(X; Y) = H(Y) - H(Y \mid X)$, and
+# $H(Y) = \sum_d H(Y_d) - TC(Y)$, which is $\mathcal L_{\text{info}}$ above.
 #
 # The paper's claim (Table 1): NECST > ABF > IABF in test distortion on four datasets at $\varepsilon$ = 0.1-0.4,
 # with gaps of 1-10 %, and IABF more stable in training (Figure 2) and more diverse as a sampler (Figure 3).
@@ -72,6 +81,7 @@ device = "auto"  # auto | cpu | cuda
 output_dir = None  # default: figures/ for cpu, build/figures-<profile>/ otherwise
 data_dir = None  # searched before $REPRO_DATA_DIR and data/
 epochs = None
+sweep_epochs = None
 n_train = None
 n_val = None
 n_test = None
@@ -80,6 +90,8 @@ seeds = None
 extra_seeds = None
 extra_seed_eps = None
 infomax_weight = None
+lambda_sweep = None
+abf_masked_check = None
 chain_steps = None
 chain_starts = None
 official_check = None
@@ -106,9 +118,10 @@ from repro.runtime import pick_device, pin_threads
 
 # Every setting of this dataset's run: repro.experiments.iabf.settings.
 P = iabf_exp.settings(profile, dict(
-    dataset=dataset, device=device, epochs=epochs, n_train=n_train, n_val=n_val, n_test=n_test,
-    eps_values=eps_values, seeds=seeds, extra_seeds=extra_seeds, extra_seed_eps=extra_seed_eps,
-    infomax_weight=infomax_weight, chain_steps=chain_steps, chain_starts=chain_starts,
+    dataset=dataset, device=device, epochs=epochs, sweep_epochs=sweep_epochs, n_train=n_train, n_val=n_val,
+    n_test=n_test, eps_values=eps_values, seeds=seeds, extra_seeds=extra_seeds, extra_seed_eps=extra_seed_eps,
+    infomax_weight=infomax_weight, lambda_sweep=lambda_sweep, abf_masked_check=abf_masked_check,
+    chain_steps=chain_steps, chain_starts=chain_starts,
     official_check=official_check, threads=threads, precision=precision))
 pin_threads(P["threads"])
 dev = pick_device(device)
@@ -137,9 +150,12 @@ print(necst.build_model(dataset, eps=0.1, method="IABF", infomax_weight=P["infom
 # ## Training NECST, ABF and IABF
 #
 # Every (method, $\varepsilon$, seed) is one cached, resumable training run of the same loop; only the
-# regularizers differ. The `cpu` profile shortens training (see `epochs` and `n_train` above) and trains extra
-# seeds at one $\varepsilon$ only; the `paper` profile uses full data, three seeds everywhere and the papers'
-# epoch counts.
+# regularizers differ. The `cpu` profile spends its budget where the paper's claim can be tested: at
+# $\varepsilon$ = 0.1 (`extra_seed_eps`), where the paper's gaps are largest (7-8 % on MNIST), every method gets
+# three seeds, the full training set and `epochs` epochs; the other $\varepsilon$ values get one seed and
+# `sweep_epochs` epochs, and the ledger lists them as one-seed points that do not decide the verdict. The
+# `paper` profile uses three seeds everywhere and the papers' epoch counts (on a GPU or a Ray cluster:
+# `python -m repro.jobs run --notebook 03_iabf --profile paper --ray auto`).
 
 # %%
 # One training job per (method, eps, seed) (repro.experiments.iabf.model_job): trained here when its checkpoint
@@ -256,8 +272,8 @@ plt.show()
 # The paper's Figure 2 plots CIFAR-10 validation error over 500 epochs for NECST and IABF, one panel per
 # $\varepsilon$: IABF starts higher, then ends lower and fluctuates less. We draw the same panels from the
 # training histories for every dataset (the CIFAR-10 run is the one that reproduces Figure 2). Our y axis is the
-# per-image squared error of 1,000-2,000 validation images; the paper's values (8.5-13.5) are on a scale the text
-# does not define, so only the shapes compare.
+# per-image squared error of the validation images (10,000; CIFAR-10: 1,000 at `cpu`); the paper's values
+# (8.5-13.5) are on a scale the text does not define, so only the shapes compare.
 
 # %%
 eps_list = sorted(history.eps.unique())
@@ -372,19 +388,46 @@ elif dataset != "mnist":
     point_to_executed("03_iabf", "The official code's check", ["mnist"])
 
 # %% [markdown]
+# ## Ablations at MNIST, $\varepsilon$ = 0.1: ABF's effective budget and the infomax weight
+#
+# *(Runs for `mnist`.)* **ABF spends about half its budget.** The allocation makes $\sum_i \varepsilon_i =
+# M\varepsilon$ over *all* bits, in proportion to $|g_i|$, and only then does the mask keep the attacked bits'
+# share: the noise the attack really adds, $\sum_i \varepsilon^*_i$, is the attacked bits' part of $M\varepsilon$
+# (an earlier measurement on our models found 4.55 of 10 per code; the table measures it again). A variant that shares the whole
+# $M\varepsilon$ among the attacked bits only (`AdversarialBitFlip(spend="masked")`) tests whether ABF's
+# effect depends on that. **The infomax weight** $\lambda$ is swept over the paper's grid
+# $\{0.1, 0.01, 0.001\}$. One seed each, at the main budget; the last column is the seed-to-seed standard
+# deviation of the same method at this point (three seeds), the scale a difference must beat.
+
+# %%
+if dataset == "mnist" and (P["abf_masked_check"] or P["lambda_sweep"]):
+    eps_a = P["extra_seed_eps"]
+    spread = table1[(table1.metric == "l2_per_image") & (table1.noise == eps_a)].groupby("method").value.std()
+    ablation = iabf_exp.ablations(P, test.x, device=dev, cache=cache, data_root=data_dir,
+                                  spread=spread.to_dict())
+    run.write_table(ablation, "ablations_mnist", reproduces="IABF ablation (ABF budget, lambda sweep)",
+                    description=f"MNIST eps {eps_a}: ABF with the paper's and the masked budget allocation (noise "
+                                f"spent per code), IABF per infomax weight; one seed")
+    display(ablation.round(3))
+elif dataset != "mnist":
+    point_to_executed("03_iabf", "The ablations", ["mnist"])
+
+# %% [markdown]
 # ## Other differences from the paper, and what the `cpu` numbers can show
 #
-# * **Budget.** The paper trains for hundreds of epochs on full data; the `cpu` profile trains a few epochs on
-#   subsets (parameters above), trains extra seeds at one $\varepsilon$ only, and covers CIFAR-10 at two noise
-#   levels on 3,000 training images for 3 epochs; MNIST, binary MNIST and Omniglot use 10,000 training
-#   images for 5 epochs. Absolute distortions are therefore higher than the paper's, and the
-#   method differences the paper reports (1-10 %) are of the same size as the seed-to-seed spread we measure:
-#   read the ordering table with the `std` column beside it.
+# * **Budget.** The paper trains for hundreds of epochs (200 on the MLP datasets, 500 on CIFAR-10). The `cpu`
+#   profile trains the full training sets at $\varepsilon$ = 0.1 with three seeds per method for 10 epochs
+#   (MNIST, binary MNIST) and 15 (Omniglot), in bf16, and the other $\varepsilon$ values for 3-5 epochs with one
+#   seed. A NECST calibration run on MNIST at $\varepsilon$ = 0.1 reached test L2 27.4 / 19.8 / 17.9 / 16.0 per
+#   image after 1 / 5 / 10 / 30 epochs against the paper's 14.44, so the absolute numbers are 15-25 % above the
+#   paper's; the question the seeds can answer is whether the *ordering* is there at equal budget. The
+#   validation curves above show whether the selected epoch was still improving. CIFAR-10 gets 3 epochs on
+#   3,000 images and fails the mean-image baseline on a CPU, so its rows are untested in the ledger.
 # * **Data.** Binary MNIST is thresholded at 0.5 (the paper used Larochelle's fixed binarization); Omniglot is
 #   resized from 105x105 (the paper used Burda's 28x28 split): notebook 02 says more.
 # * **VIMCO** is the standard estimator (notebook 02 explains the official NECST code's variant).
-# * **$\lambda$** is 0.01 for every dataset; the paper picks it per dataset from {0.1, 0.01, 0.001} without
-#   saying which.
+# * **$\lambda$** is 0.01 for every dataset in the main runs; the paper picks it per dataset from
+#   {0.1, 0.01, 0.001} without saying which (the sweep above covers MNIST at $\varepsilon$ = 0.1).
 
 # %%
 elapsed = time.perf_counter() - T0

@@ -157,6 +157,29 @@ def test_synthetic_one_seed_is_untested(tmp_path):
     assert row.verdict == "untested" and row.n_seeds == 1
 
 
+def test_one_seed_sweep_points_are_marked_and_do_not_decide(tmp_path):
+    # 3 seeds at the main eps (0.1, 10 epochs) with a clear ordering; one seed at eps 0.3 (3 epochs) reversed
+    _iabf_table(tmp_path, "mnist", {"NECST": [30.0, 30.2, 29.9], "ABF": [29.0, 29.1, 28.9],
+                                    "IABF": [28.0, 28.2, 27.9]})
+    path = tmp_path / "03_iabf" / "table1_mnist.csv"
+    d = pd.read_csv(path)
+    extra = pd.DataFrame([dict(dataset="mnist", method=m, channel="bsc", noise=0.3, metric="l2_per_image", value=v,
+                               seed=0, bits=100, n_test=100) for m, v in (("NECST", 30.0), ("ABF", 35.0),
+                                                                          ("IABF", 36.0))])
+    pd.concat([d, extra]).to_csv(path, index=False)
+    _manifest(tmp_path, {"03_iabf/table1_mnist.csv": {"epochs": 10, "sweep_epochs": 3, "extra_seed_eps": 0.1,
+                                                       "n_train": None}})
+    led, pts = C.evaluate(tmp_path, _baselines(mnist=52.9))
+    row = led.set_index("claim_id").loc["iabf.ordering"]
+    pts = pts[pts.claim_id == "iabf.ordering"]
+    assert row.verdict == "holds" and row.n_seeds == 3
+    assert "2 one-seed gaps are untested" in row.why
+    low = pts[pts.point.str.contains("eps 0.3")]
+    assert len(low) == 2 and (low.verdict == "untested").all()
+    assert low.point.str.contains("3 epochs, 1 seed, lower budget").all()
+    assert pts[pts.point.str.contains("eps 0.1")].point.str.contains("10 epochs, 3 seeds").all()
+
+
 def test_per_image_csv_gives_a_bootstrap_interval(tmp_path):
     rng = np.random.default_rng(1)
     nb = tmp_path / "02_necst"

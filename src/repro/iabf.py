@@ -77,12 +77,19 @@ class AdversarialBitFlip(nn.Module):
             the paper: 1).
         channel_noise: also pass the attacked code through the random channel at eps (our fix; the official
             code trains with the adversarial flips only, ``False``).
+        spend: ``"all"`` (the paper's eqs. 26-27: the budget ``M eps`` is shared by all bits in proportion to
+            ``|g_i|``, then the mask keeps only the attacked bits' share, so about half of it is spent) or
+            ``"masked"`` (the whole budget is shared among the attacked bits only).
     """
 
-    def __init__(self, budget: float = 1.0, channel_noise: bool = True):
+    SPENDS = ("all", "masked")
+
+    def __init__(self, budget: float = 1.0, channel_noise: bool = True, spend: str = "all"):
         super().__init__()
         check_range("ABF budget", budget, 0.0, 10.0)
-        self.budget, self.channel_noise = float(budget), bool(channel_noise)
+        if spend not in self.SPENDS:
+            raise ValueError(f"ABF spend={spend!r} is not valid; valid choices: {', '.join(self.SPENDS)}")
+        self.budget, self.channel_noise, self.spend = float(budget), bool(channel_noise), spend
 
     def noise_levels(self, x: torch.Tensor, probs: torch.Tensor, eps: float, decoder: nn.Module,
                      log_likelihood) -> torch.Tensor:
@@ -91,11 +98,13 @@ class AdversarialBitFlip(nn.Module):
         y = torch.bernoulli(probs.detach()).requires_grad_(True)
         loss = -log_likelihood(x, decoder(2 * y - 1)).sum()
         (grad,) = torch.autograd.grad(loss, [y])
-        eps_i = allocate_noise(grad, min(1.0, self.budget * eps))
-        return (eps_i * flip_mask(y.detach(), grad)).detach()
+        mask = flip_mask(y.detach(), grad)
+        weights = grad if self.spend == "all" else grad.abs() * mask
+        eps_i = allocate_noise(weights, min(1.0, self.budget * eps))
+        return (eps_i * mask).detach()
 
     def extra_repr(self) -> str:
-        return f"budget={self.budget}, channel_noise={self.channel_noise}"
+        return f"budget={self.budget}, channel_noise={self.channel_noise}, spend={self.spend}"
 
 
 def bit_entropies(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -39,19 +39,22 @@ CHANNELS = ("bsc", "bec")
 METHODS = ("NECST", "ABF", "IABF")
 
 
-def regularizers(method: str, bits: int, *, infomax_weight: float = 0.01, official: bool = False) -> dict:
+def regularizers(method: str, bits: int, *, infomax_weight: float = 0.01, official: bool = False,
+                 abf_spend: str = "all") -> dict:
     """NECST's keyword arguments for ``method``: NECST (none), ABF (adversarial bit flips) or IABF (ABF plus the
     infomax term with weight lambda). ``official=True`` reproduces the official IABF code's behaviour: no random
     channel noise in training, a TC discriminator that never sees permuted codes, and the extra
-    ``0.1 * BCE(dec(p), x)`` term."""
+    ``0.1 * BCE(dec(p), x)`` term. ``abf_spend`` is :class:`~repro.iabf.AdversarialBitFlip`'s ``spend``."""
     from .iabf import AdversarialBitFlip, Infomax
 
     check_choice("method", method, METHODS)
     if method == "NECST":
         if official:
             raise ConfigError("official=True only changes ABF and IABF; valid methods for it: ['ABF', 'IABF']")
+        if abf_spend != "all":
+            raise ConfigError(f"abf_spend={abf_spend!r} only changes ABF and IABF; valid for NECST: 'all'")
         return {}
-    out = {"adversary": AdversarialBitFlip(channel_noise=not official),
+    out = {"adversary": AdversarialBitFlip(channel_noise=not official, spend=abf_spend),
            "prob_recon_weight": 0.1 if official else 0.0}
     if method == "IABF":
         out["infomax"] = Infomax(bits, weight=infomax_weight, permute=not official)
@@ -60,7 +63,7 @@ def regularizers(method: str, bits: int, *, infomax_weight: float = 0.01, offici
 
 def build_model(dataset: str, *, eps: float, channel: str = "bsc", bits: int | None = None,
                 prior: str | None = None, x_shape: tuple[int, ...] | None = None, method: str = "NECST",
-                infomax_weight: float = 0.01, official: bool = False) -> NECST:
+                infomax_weight: float = 0.01, official: bool = False, abf_spend: str = "all") -> NECST:
     """A fresh NECST (or, with ``prior='uniform'``, discrete VAE; with ``method`` ABF/IABF, NECST with those
     regularizers) for ``dataset``."""
     check_choice("dataset", dataset, sorted(SETTINGS))
@@ -74,7 +77,7 @@ def build_model(dataset: str, *, eps: float, channel: str = "bsc", bits: int | N
         enc, dec = ConvEncoder32(bits, x_shape[0]), ConvDecoder32(bits, x_shape[0])
     else:
         enc, dec = MLPEncoder(math.prod(x_shape), bits), MLPDecoder(bits, x_shape)
-    extra = regularizers(method, bits, infomax_weight=infomax_weight, official=official)
+    extra = regularizers(method, bits, infomax_weight=infomax_weight, official=official, abf_spend=abf_spend)
     return NECST(enc, dec, likelihood=s["likelihood"], channel=channel, eps=eps, prior=prior, **extra)
 
 
@@ -82,7 +85,7 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
           bits: int | None = None, prior: str | None = None, n_train: int | None = None, batch_size: int = 100,
           lr: float = 1e-3, data_root=None, cache: CheckpointCache | None = None, val_every: bool = False,
           method: str = "NECST", infomax_weight: float = 0.01, official: bool = False, n_val: int = 2000,
-          select_best: bool = False, precision: str = "fp32"):
+          select_best: bool = False, precision: str = "fp32", abf_spend: str = "all"):
     """Train (or load from the cache) NECST at noise ``eps``; ``prior='uniform'`` trains the discrete VAE;
     ``method`` ABF / IABF adds those regularizers (:func:`regularizers`).
 
@@ -93,7 +96,7 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
     train_set = load_dataset(dataset, "train", data_root).subset(n_train, seed)
     torch.manual_seed(seed)
     model = build_model(dataset, eps=eps, channel=channel, bits=bits, prior=prior, x_shape=train_set.shape,
-                        method=method, infomax_weight=infomax_weight, official=official)
+                        method=method, infomax_weight=infomax_weight, official=official, abf_spend=abf_spend)
     n_bits = model.encoder.net[-1].out_features
     config = {"model": "DiscreteVAE" if prior else "NECST", "dataset": dataset, "bits": n_bits, "eps": eps,
               "channel": channel, "source": train_set.source, "n_train": len(train_set), "K": model.samples,
@@ -101,6 +104,8 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
     if method != "NECST":
         config.update(method=method, official=official,
                       infomax_weight=infomax_weight if method == "IABF" else None)
+        if abf_spend != "all":  # the default stays out of the key, so existing checkpoints keep theirs
+            config["abf_spend"] = abf_spend
     val_fn = None
     if val_every or select_best:
         val = load_dataset(dataset, "val", data_root).subset(n_val, seed)
@@ -146,6 +151,64 @@ def distortion(model: NECST, x: torch.Tensor, eps: float, *, mode: str = "sample
     """Reconstruction errors (:func:`reconstruction_errors`) through the channel at ``eps``."""
     x_hat = reconstruct(model, x, eps, mode=mode, seed=seed)
     return reconstruction_errors(x, x_hat, model.likelihood == "bernoulli")
+
+
+@torch.no_grad()
+def latent_usage(model: NECST, x: torch.Tensor, *, seed: int = 0, batch: int = 1000) -> dict:
+    """How much a discrete VAE's code carries about ``x`` (binary data of ``D`` values).
+
+    ``bound``: the mean K-sample lower bound on ``log p(x)`` (nats per item), beside ``ceiling = -D log 2``, the
+    expected log-likelihood of the *best* model when the items are independent uniform bits (Gibbs' inequality:
+    no model beats the data's entropy on fresh items). ``code_information``: ``sum_d [H(Y_d) - H(Y_d | X)]`` over
+    the code bits, in nats, an upper bound on what the bits, taken one at a time, say about ``x`` (0: collapsed).
+    For uniform random bits a code that copies ``m`` input bits pays ``KL = m log 2`` against the uniform prior and
+    saves exactly ``m log 2`` of reconstruction, so the ELBO cannot prefer it to the collapsed code: collapse is an
+    optimum of the objective, and any remaining encoder noise makes the copying code strictly worse."""
+    from .iabf import bit_entropies
+
+    model.eval()
+    device = next(model.parameters()).device
+    torch.manual_seed(seed)
+    bounds, probs = [], []
+    for xb in x.split(batch):
+        xb = xb.to(device)
+        _, logs = model.loss(xb)
+        bounds.append(logs["bound"] * len(xb))
+        probs.append(model.code_probs(xb).cpu())
+    p = torch.cat(probs)
+    h_marginal, h_conditional = bit_entropies(p)
+    d = int(np.prod(x.shape[1:]))
+    return {"bound": float(sum(bounds) / len(x)), "ceiling": -d * math.log(2.0),
+            "code_information": float((h_marginal - h_conditional).sum()), "code_bits": int(p.shape[1]),
+            "mean_abs_p_minus_half": float((p - 0.5).abs().mean())}
+
+
+def abf_budget_spent(model: NECST, x: torch.Tensor, eps: float, *, spend: str = "all", seed: int = 0,
+                     batch: int = 1000) -> dict:
+    """The adversarial noise ABF actually applies to ``model`` 's codes of ``x`` at ``eps``.
+
+    The allocation gives ``sum_i eps_i = M eps`` per code before the flip mask; only the attacked bits keep
+    theirs. Returns the mean per code of ``sum_i eps*_i`` (``spent``), the budget ``M eps``, the mean number of
+    attacked bits and their fraction, for ``spend='all'`` (the paper) or ``'masked'``
+    (:class:`repro.iabf.AdversarialBitFlip`)."""
+    from .iabf import AdversarialBitFlip
+
+    adversary = AdversarialBitFlip(spend=spend)
+    model.eval()
+    device = next(model.parameters()).device
+    torch.manual_seed(seed)
+    spent, attacked = [], []
+    for xb in x.split(batch):
+        xb = xb.to(device)
+        with torch.no_grad():
+            p = model.code_probs(xb)
+        eps_star = adversary.noise_levels(xb, p, eps, model.decoder, model.log_likelihood)
+        spent.append(eps_star.sum(1).cpu())
+        attacked.append((eps_star > 0).float().sum(1).cpu())
+    spent, attacked = torch.cat(spent), torch.cat(attacked)
+    m = model.code_probs(x[:1].to(device)).shape[1]
+    return {"spend": spend, "eps": eps, "bits": m, "budget": m * eps, "spent": float(spent.mean()),
+            "spent_fraction": float(spent.mean() / (m * eps)), "attacked_bits": float(attacked.mean())}
 
 
 class VAEWithLDPC:

@@ -24,37 +24,57 @@ PROFILES: dict[str, dict[str, dict]] = {
                       codec_images=10000, jpeg_qualities=[10, 30, 50, 70, 90], figure_images=10),
     },
     "02_necst": {
-        "smoke": dict(threads=1, epochs=1, vae_epochs=1, n_train=512, n_test=200, seeds=[0], eps_values=[0.0, 0.2],
+        "smoke": dict(threads=1, precision="fp32", epochs=1, vae_epochs=1, n_train=512, n_test=200, seeds=[0], eps_values=[0.0, 0.2],
                       table1_eps=[0.0, 0.1], clf_n_train=300, clf_n_test=200, timing_batch=100, timing_words=10,
                       chain_steps=3, chain_starts=4, webp_images=8),
-        "cpu": dict(threads=1, epochs={"binary_mnist": 6, "omniglot": 10, "random_bits": 20, "mnist": 6, "cifar10": 3,
-                            "celeba32": 4},
-                    vae_epochs={"binary_mnist": 6, "omniglot": 10, "random_bits": 20, "mnist": 6, "cifar10": 3,
+        # cpu budgets (issue 13), from measured learning curves: NECST on MNIST at eps 0.1 reached test L2 27.4 /
+        # 19.8 / 17.9 / 16.0 after 1 / 5 / 10 / 30 full-data epochs (paper 14.44); one bf16 epoch of 50k images
+        # takes ~11 s on one core. Table 1 (MNIST) shares its eps-0.1 models with notebook 03's main point
+        # (same job, 14 epochs). Figure 3 left: every eps and 3 seeds at one budget per dataset (8 / 12 epochs,
+        # full data; the validation split picks the epoch); random bits: 20 epochs for NECST and 200 for the
+        # discrete VAE (5,000 strings, ~1 s an epoch). MLP datasets train in bf16 (parity:
+        # benchmarks/results/train_throughput.json); the conv coders stay fp32 (their parity run was
+        # uninformative) at the budgets of the committed runs.
+        "cpu": dict(threads=1, epochs={"binary_mnist": 6, "omniglot": 10, "random_bits": 20, "mnist": 10, "cifar10": 3,
+                                       "celeba32": 4},
+                    vae_epochs={"binary_mnist": 6, "omniglot": 10, "random_bits": 100, "mnist": 10, "cifar10": 3,
                                 "celeba32": 4},
                     n_train={"cifar10": 10000}, n_test={"cifar10": 1000, "celeba32": 1000},
-                    seeds={"random_bits": [0, 1, 2]}, eps_values=None, table1_eps=[0.0, 0.1, 0.2],
-                    clf_n_train=5000, clf_n_test=2000, timing_batch=1000, timing_words=200, chain_steps=10,
+                    seeds={"random_bits": [0, 1, 2], "binary_mnist": [0, 1, 2], "omniglot": [0, 1, 2],
+                           "mnist": [0, 1, 2]},
+                    precision={"binary_mnist": "bf16", "omniglot": "bf16", "random_bits": "bf16", "mnist": "bf16"},
+                    eps_values=None, table1_eps=[0.0, 0.1, 0.2],
+                    clf_n_train=10000, clf_n_test=None, timing_batch=1000, timing_words=200, chain_steps=10,
                     chain_starts=8, webp_images=500),
-        "paper": dict(threads=None,
+        "paper": dict(threads=None, precision="fp32",
                       epochs=200, vae_epochs=200, n_train=None, n_test=None, seeds=[0, 1, 2], eps_values=None,
                       table1_eps=[0.0, 0.1, 0.2], clf_n_train=None, clf_n_test=None, timing_batch=1000,
                       timing_words=1000, chain_steps=20, chain_starts=8, webp_images=None),
     },
     "03_iabf": {
-        "smoke": dict(threads=1,
-                      epochs=1, n_train=300, n_val=100, n_test=200, eps_values=[0.1], seeds=[0], extra_seeds=[],
+        "smoke": dict(threads=1, precision="fp32",
+                      epochs=1, sweep_epochs=None, n_train=300, n_val=100, n_test=200, eps_values=[0.1], seeds=[0],
+                      extra_seeds=[], lambda_sweep={"mnist": [0.1]}, abf_masked_check={"mnist": True},
                       chain_steps=3, chain_starts=4, official_check=True),
-        "cpu": dict(threads=1, epochs={"binary_mnist": 5, "mnist": 5, "omniglot": 5, "cifar10": 3},
-                    n_train={"binary_mnist": 10000, "mnist": 10000, "omniglot": 10000, "cifar10": 3000},
-                    n_val={"binary_mnist": 2000, "mnist": 2000, "omniglot": 2000, "cifar10": 1000},
-                    n_test={"cifar10": 2000},
+        # cpu budgets (issue 13): the paper's largest IABF gaps (7-8 %, MNIST eps 0.1) are ~50x the seed spread
+        # there, so the main point, eps 0.1, gets 3 seeds, full training sets and the largest budget that fits
+        # (~14 bf16 epochs of 50k images; Omniglot's 17k images allow 20); the other eps values get one seed at
+        # a lower budget (``sweep_epochs``), which the ledger marks. At MNIST eps 0.1 (seed 0) the ablations:
+        # the official code's ABF / IABF, ABF spending its whole budget on the attacked bits, and the paper's
+        # lambda grid. CIFAR-10 keeps the committed conv budget (fp32; it fails the mean-image baseline on a CPU).
+        "cpu": dict(threads=1, epochs={"binary_mnist": 10, "mnist": 10, "omniglot": 15, "cifar10": 3},
+                    sweep_epochs={"binary_mnist": 3, "mnist": 3, "omniglot": 5},
+                    n_train={"cifar10": 3000}, n_val={"cifar10": 1000}, n_test={"cifar10": 2000},
                     eps_values={"binary_mnist": [0.1, 0.2, 0.3, 0.4], "mnist": [0.1, 0.2, 0.3, 0.4],
                                 "omniglot": [0.1, 0.2, 0.3, 0.4], "cifar10": [0.1, 0.3]},
-                    seeds=[0], extra_seeds={"binary_mnist": [1, 2], "mnist": [1, 2]}, chain_steps=10,
-                    chain_starts=8, official_check=True),
-        "paper": dict(threads=None,
-                      epochs={"binary_mnist": 200, "mnist": 200, "omniglot": 200, "cifar10": 500}, n_train=None,
-                      n_val=None, n_test=None, eps_values=[0.1, 0.2, 0.3, 0.4], seeds=[0, 1, 2], extra_seeds=[],
+                    seeds=[0], extra_seeds={"binary_mnist": [1, 2], "mnist": [1, 2], "omniglot": [1, 2]},
+                    precision={"binary_mnist": "bf16", "mnist": "bf16", "omniglot": "bf16"},
+                    lambda_sweep={"mnist": [0.1, 0.01, 0.001]}, abf_masked_check={"mnist": True},
+                    chain_steps=10, chain_starts=8, official_check=True),
+        "paper": dict(threads=None, precision="fp32",
+                      epochs={"binary_mnist": 200, "mnist": 200, "omniglot": 200, "cifar10": 500}, sweep_epochs=None,
+                      n_train=None, n_val=None, n_test=None, eps_values=[0.1, 0.2, 0.3, 0.4], seeds=[0, 1, 2],
+                      extra_seeds=[], lambda_sweep=[0.1, 0.01, 0.001], abf_masked_check=True,
                       chain_steps=20, chain_starts=8, official_check=True),
     },
     "04_bandwidth_awgn": {
@@ -100,13 +120,13 @@ PROFILES: dict[str, dict[str, dict]] = {
 FIXED: dict[str, dict] = {
     "01_vae_compression": dict(precision="fp32", latent_dim=16, batch_size=64, lr=1e-3, bsc_eps=0.05, n_bits_table=8,
                                quant_range=3.0),
-    "02_necst": dict(precision="fp32", batch_size=100, lr=1e-3, max_iter=50),
+    "02_necst": dict(batch_size=100, lr=1e-3, max_iter=50),
     "04_bandwidth_awgn": dict(precision="fp32", latent_dim=100, n_bands=5, bl_snr_db=0.0, obs_std=0.1, batch_size=64,
                               lr=1e-3, alv_dim=32, prior_components=4, prior_hidden=128, cae_hidden=512,
                               cae_batch_size=256, binary_eps=0.1, binary_temperature=0.5, binary_beta=1.0,
                               fid_features="auto", bl_marginalize="sample", alv_prior="conditional",
                               alv_variant="skip-kl10", alv_factor=1.25),
-    "03_iabf": dict(precision="fp32", batch_size=100, lr=1e-3, infomax_weight=0.01, extra_seed_eps=0.1,
+    "03_iabf": dict(batch_size=100, lr=1e-3, infomax_weight=0.01, extra_seed_eps=0.1,
                     figure3_eps=0.1),
     "05_dna_storage": dict(precision="fp32", latent_dim=16, batch_size=64, lr=1e-3, quant_range=3.0, n_bits_table=8,
                            threads=1,
@@ -150,7 +170,7 @@ def for_dataset(params: dict, dataset: str, default_seeds=(0,)) -> dict:
 EXTRA_KINDS = {"bl_beta": "float", "threads": "int", "output_dir": "path", "data_dir": "path"}
 POSITIVE = {"lr", "obs_std", "quant_range", "binary_temperature", "binary_beta", "betas", "bl_beta", "coverages",
             "figure_coverages", "bbmap_coverages", "benchmark_coverages"}
-NON_NEGATIVE = {"seeds", "extra_seeds", "infomax_weight", "bias_sigma"}
+NON_NEGATIVE = {"seeds", "extra_seeds", "infomax_weight", "lambda_sweep", "bias_sigma"}
 RANGES = {"jpeg_qualities": (1, 100), "jpeg_figure_quality": (1, 100)}
 
 

@@ -8,7 +8,7 @@ from ..checks import check_choice, check_range
 from ..jobs.spec import Job
 from ..profiles import for_dataset, resolve
 from .common import cost, n_images, split_params
-from .necst import mnist_classifier_job
+from .necst import mnist_classifier_job, selected_model_kwargs
 
 NOTEBOOK = "03_iabf"
 DATASETS = ("binary_mnist", "mnist", "omniglot", "cifar10")
@@ -24,26 +24,84 @@ def settings(profile: str, params: dict) -> dict:
     P["extra_seeds"] = [s for s in (P["extra_seeds"] or []) if s not in P["seeds"]]
     for e in P["eps_values"] + [P["extra_seed_eps"]]:
         check_range("BSC noise eps", e, 0.0, 0.5)
-    check_range("infomax weight lambda", P["infomax_weight"], 0.0, 100.0)
-    P.update(dataset=dataset, device=runtime.get("device") or "auto", bits=necst.SETTINGS[dataset]["bits"])
+    for lam in [P["infomax_weight"]] + list(P.get("lambda_sweep") or []):
+        check_range("infomax weight lambda", lam, 0.0, 100.0)
+    P.update(dataset=dataset, device=runtime.get("device") or "auto", bits=necst.SETTINGS[dataset]["bits"],
+             precision=P["precision"] or "fp32")
     return P
 
 
-def model_job(P: dict, method: str, eps: float, seed: int, official: bool = False) -> Job:
+def epochs_at(P: dict, eps: float, seed: int) -> int:
+    """Training epochs of the models at (``eps``, ``seed``): the full budget ``epochs`` at the point where every
+    seed is trained (``extra_seed_eps``), ``sweep_epochs`` (a lower, one-seed budget) elsewhere."""
+    if eps == P["extra_seed_eps"] or P.get("sweep_epochs") is None:
+        return int(P["epochs"])
+    return int(P["sweep_epochs"])
+
+
+def model_job(P: dict, method: str, eps: float, seed: int, official: bool = False,
+              infomax_weight: float | None = None, abf_spend: str = "all") -> Job:
+    """One NECST / ABF / IABF model (``official``: the official code's behaviour; ``infomax_weight``: lambda,
+    default the profile's; ``abf_spend``: see :class:`repro.iabf.AdversarialBitFlip`)."""
     d = P["dataset"]
-    kwargs = dict(dataset=d, eps=float(eps), seed=int(seed), epochs=int(P["epochs"]), n_train=P["n_train"],
-                  batch_size=int(P["batch_size"]), lr=float(P["lr"]), method=method,
-                  infomax_weight=float(P["infomax_weight"]), n_val=P["n_val"] or 10_000, select_best=True,
-                  precision=P.get("precision", "fp32"))
-    if official:
-        kwargs["official"] = True
+    lam = float(P["infomax_weight"] if infomax_weight is None else infomax_weight)
+    epochs = epochs_at(P, eps, seed)
+    kwargs = selected_model_kwargs(P, method=method, eps=eps, seed=seed, epochs=epochs, infomax_weight=lam,
+                                   official=official, abf_spend=abf_spend)
     conv = necst.SETTINGS[d]["arch"] == "conv"
     family = "necst_conv" if conv else "necst_mlp"
-    name = f"{method.lower()}{'-official' if official else ''}-{d}-eps{eps:g}-seed{seed}"
+    variant = ("-official" if official else "") + ("-masked" if abf_spend != "all" else "")
+    variant += f"-lambda{lam:g}" if method == "IABF" and lam != P["infomax_weight"] else ""
+    name = f"{method.lower()}{variant}-{d}-eps{eps:g}-seed{seed}"
     return Job(NOTEBOOK, name, "repro.necst_pipeline:train", kwargs,
-               cost=cost(family, P["epochs"], n_images(d, P["n_train"]), METHOD_COST[method]),
-               meta={"method": method, "eps": eps, "seed": seed, "official": official},
+               cost=cost(family, epochs, n_images(d, P["n_train"]), METHOD_COST[method], kwargs["precision"]),
+               meta={"method": method, "eps": eps, "seed": seed, "official": official, "infomax_weight": lam,
+                     "abf_spend": abf_spend, "epochs": epochs},
                family="conv" if conv else "mlp")
+
+
+def ablation_jobs(P: dict) -> list[Job]:
+    """The one-seed ablations at ``extra_seed_eps`` (seed ``seeds[0]``): the official code's ABF / IABF, ABF
+    spending its whole budget on the attacked bits, and IABF at the other infomax weights of ``lambda_sweep``."""
+    eps, seed = P["extra_seed_eps"], P["seeds"][0]
+    out = []
+    if P["official_check"]:
+        out += [model_job(P, m, eps, seed, official=True) for m in ("ABF", "IABF")]
+    if P.get("abf_masked_check"):
+        out.append(model_job(P, "ABF", eps, seed, abf_spend="masked"))
+    out += [model_job(P, "IABF", eps, seed, infomax_weight=lam) for lam in (P.get("lambda_sweep") or [])
+            if lam != P["infomax_weight"]]
+    return out
+
+
+def ablations(P: dict, test_x, *, device, cache=None, data_root=None, spread: dict | None = None,
+              budget_images: int = 2000):
+    """Test distortion of the one-seed ablations at ``extra_seed_eps`` beside NECST / ABF / IABF of the same seed:
+    ABF with the paper's allocation and with the whole budget on the attacked bits (each with the adversarial
+    noise it actually spends on ``budget_images`` test codes), and IABF at each infomax weight of
+    ``lambda_sweep``. ``spread``: method -> std over seeds at that point, for scale. Returns a DataFrame."""
+    import pandas as pd
+
+    eps, seed = P["extra_seed_eps"], P["seeds"][0]
+    variants = [("NECST", "NECST", {}, None), ("ABF, budget over all bits (paper)", "ABF", {}, "all")]
+    if P.get("abf_masked_check"):
+        variants.append(("ABF, whole budget on the attacked bits", "ABF", {"abf_spend": "masked"}, "masked"))
+    lams = sorted(set([P["infomax_weight"]] + list(P.get("lambda_sweep") or [])), reverse=True)
+    variants += [(f"IABF, lambda {lam:g}", "IABF", {"infomax_weight": lam}, None) for lam in lams]
+    rows = []
+    for label, method, extra, spend in variants:
+        job = model_job(P, method, eps, seed, **extra)
+        model, _ = job.train(device=device, cache=cache, data_root=data_root)
+        row = {"variant": label, "method": method, "noise": eps, "seed": seed, "epochs": job.meta["epochs"],
+               "infomax_weight": job.meta["infomax_weight"] if method == "IABF" else float("nan"),
+               "test_l2_per_image": necst.distortion(model, test_x, eps, seed=seed)["l2_per_image"],
+               "seed_std_of_method": (spread or {}).get(method, float("nan"))}
+        if spend is not None:
+            b = necst.abf_budget_spent(model, test_x[:budget_images], eps, spend=spend, seed=seed)
+            row.update(budget_per_code=b["budget"], noise_spent_per_code=b["spent"],
+                       attacked_bits_per_code=b["attacked_bits"])
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def jobs(P: dict, profile: str) -> list[Job]:
@@ -51,9 +109,7 @@ def jobs(P: dict, profile: str) -> list[Job]:
     grid += [(m, P["extra_seed_eps"], s) for s in P["extra_seeds"] for m in necst.METHODS]
     out = [model_job(P, m, e, s) for m, e, s in grid]
     if P["dataset"] == "mnist":
-        if P["official_check"]:
-            eps_off, seed_off = P["extra_seed_eps"], P["seeds"][0]
-            out += [model_job(P, m, eps_off, seed_off, official=o) for m in ("ABF", "IABF") for o in (False, True)]
+        out += ablation_jobs(P)
         out.append(mnist_classifier_job(NOTEBOOK, profile))
     unique: dict[str, Job] = {}
     for job in out:

@@ -35,7 +35,7 @@ def settings(profile: str, params: dict) -> dict:
     for e in P["eps_values"]:
         check_range(f"{channel} noise eps", e, 0.0, 0.5)
     P.update(dataset=dataset, channel=channel, device=runtime.get("device") or "auto",
-             bits=necst.SETTINGS[dataset]["bits"], role=role)
+             bits=necst.SETTINGS[dataset]["bits"], role=role, precision=P["precision"] or "fp32")
     return P
 
 
@@ -43,14 +43,46 @@ def _family(dataset: str) -> str:
     return "necst_conv" if necst.SETTINGS[dataset]["arch"] == "conv" else "necst_mlp"
 
 
+# Validation images that pick the tested epoch (the whole validation split where it is smaller).
+N_VAL = 10_000
+
+
+def selected_model_kwargs(P: dict, *, method: str, eps: float, seed: int, epochs: int, channel: str = "bsc",
+                          infomax_weight: float | None = None, official: bool = False,
+                          abf_spend: str = "all") -> dict:
+    """Arguments of :func:`repro.necst_pipeline.train` for a model whose test checkpoint is the epoch with the
+    lowest validation distortion (the papers' protocol). Notebooks 02 and 03 both build their NECST jobs with
+    this function, so the same (dataset, eps, seed, budget) is one job, trained once and shared: arguments at
+    their defaults (``bsc``, the infomax weight of a model without the infomax term, ``spend='all'``) are left
+    out of the job's key."""
+    kwargs = dict(dataset=P["dataset"], eps=float(eps), seed=int(seed), epochs=int(epochs), n_train=P["n_train"],
+                  batch_size=int(P["batch_size"]), lr=float(P["lr"]), method=method,
+                  n_val=int(P.get("n_val") or N_VAL), select_best=True, precision=P.get("precision") or "fp32")
+    if channel != "bsc":
+        kwargs["channel"] = channel
+    if method == "IABF":
+        kwargs["infomax_weight"] = float(infomax_weight)
+    if official:
+        kwargs["official"] = True
+    if abf_spend != "all":
+        kwargs["abf_spend"] = abf_spend
+    return kwargs
+
+
 def necst_job(P: dict, eps: float, seed: int) -> Job:
+    """NECST at ``eps``. The Figure 2 coders (CIFAR-10, CelebA) train without validation (their last epoch is
+    tested, as in the committed runs); the others select their epoch on the validation split."""
     d = P["dataset"]
-    kwargs = dict(dataset=d, eps=float(eps), seed=int(seed), epochs=int(P["epochs"]), channel=P["channel"],
-                  n_train=P["n_train"], batch_size=int(P["batch_size"]), lr=float(P["lr"]),
-                  precision=P.get("precision", "fp32"))
+    if P["role"] == "figure2":
+        kwargs = dict(dataset=d, eps=float(eps), seed=int(seed), epochs=int(P["epochs"]), channel=P["channel"],
+                      n_train=P["n_train"], batch_size=int(P["batch_size"]), lr=float(P["lr"]),
+                      precision=P.get("precision") or "fp32")
+    else:
+        kwargs = selected_model_kwargs(P, method="NECST", eps=eps, seed=seed, epochs=P["epochs"],
+                                       channel=P["channel"])
     family = _family(d)
     return Job(NOTEBOOK, f"necst-{d}-{P['channel']}{eps:g}-seed{seed}", "repro.necst_pipeline:train", kwargs,
-               cost=cost(family, P["epochs"], n_images(d, P["n_train"])), meta={"eps": eps, "seed": seed},
+               cost=cost(family, P["epochs"], n_images(d, P["n_train"]), precision=kwargs["precision"]), meta={"eps": eps, "seed": seed},
                family="conv" if family == "necst_conv" else "mlp")
 
 
@@ -58,9 +90,9 @@ def discrete_vae_job(P: dict, seed: int) -> Job:
     d = P["dataset"]
     kwargs = dict(dataset=d, eps=0.0, seed=int(seed), epochs=int(P["vae_epochs"]), bits=P["bits"] // 2,
                   prior="uniform", n_train=P["n_train"], batch_size=int(P["batch_size"]), lr=float(P["lr"]),
-                  precision=P.get("precision", "fp32"))
+                  precision=P.get("precision") or "fp32")
     return Job(NOTEBOOK, f"dvae-{d}-seed{seed}", "repro.necst_pipeline:train", kwargs,
-               cost=cost(_family(d), P["vae_epochs"], n_images(d, P["n_train"])), meta={"seed": seed},
+               cost=cost(_family(d), P["vae_epochs"], n_images(d, P["n_train"]), precision=kwargs["precision"]), meta={"seed": seed},
                family="mlp")
 
 

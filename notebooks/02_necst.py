@@ -353,7 +353,7 @@ else:
 # and SVM get a fixed seed. QDA gets a fixed covariance shrinkage of 0.1 (`solver="eigen"`): code bits that never
 # change within a class make its class covariances singular, which current scikit-learn reports as an error
 # instead of the warning older versions printed (Ledoit-Wolf's automatic shrinkage was still too small for the
-# codes of the digit 1). At `cpu` the classifiers train on 10,000 training images and are tested on all 10,000
+# codes of the digit 1). At `cpu` the classifiers train on 5,000 training images and are tested on all 10,000
 # test images, for each of three NECST seeds per $\varepsilon$: a single accuracy near 0.9 then has a binomial
 # standard error of 0.003, and the seeds add the encoder's training variance. The paper's differences between
 # $\varepsilon$ = 0 and 0.1/0.2 are 0.5-5 points; the ledger tests them with a t-interval over the three seeds.
@@ -487,7 +487,7 @@ else:
 # * **LDPC.** A (3, 6)-regular code built by progressive edge growth (`repro.ldpc_code`); the paper does not say
 #   which LDPC code it used. Sum-product BP, 50 iterations.
 # * **Budget.** The paper trains 200 epochs. The `cpu` profile trains full training sets with three seeds for
-#   Figure 3 left and Table 1, at 6 (binary MNIST), 10 (Omniglot, MNIST) and 20 (random bits) epochs, each model
+#   Figure 3 left and Table 1, at 4 (binary MNIST), 8 (Omniglot, MNIST) and 15 (random bits) epochs, each model
 #   tested at the epoch with the lowest validation distortion; the MNIST models at $\varepsilon$ = 0.1 are the
 #   ones notebook 03 trains for its main point. A calibration run (MNIST, $\varepsilon$ = 0.1) reached test L2
 #   27.4 / 19.8 / 17.9 / 16.0 per image after 1 / 5 / 10 / 30 epochs against the paper's 14.44: these budgets are

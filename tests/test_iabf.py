@@ -115,20 +115,76 @@ def test_tc_estimate_is_near_zero_for_independent_bits_and_positive_for_duplicat
     assert tc_dup > 1.0
 
 
-def test_infomax_term_updates_only_its_discriminator_and_saves_its_optimizer():
+def _disc_state(info):
+    return [q.detach().clone() for q in info.disc.parameters()]
+
+
+def test_infomax_term_only_uses_its_discriminator_and_the_hook_trains_it_and_saves_its_optimizer():
     torch.manual_seed(0)
     info = Infomax(6, weight=0.1)
     logits = torch.randn(64, 6, requires_grad=True)
-    before = [q.detach().clone() for q in info.disc.parameters()]
+    before = _disc_state(info)
     loss, logs = info.term(torch.sigmoid(logits))
-    assert set(logs) == {"bit_mi", "tc", "disc_loss"}
-    assert any(not torch.equal(a, b) for a, b in zip(before, info.disc.parameters()))
+    assert set(logs) == {"bit_mi", "tc"}
+    assert all(torch.equal(a, b) for a, b in zip(before, info.disc.parameters(), strict=True))
     loss.backward()
-    assert logits.grad is not None and all(q.grad is None or q.grad.abs().sum() > 0 for q in info.disc.parameters())
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
+    assert all(q.grad is None for q in info.disc.parameters())  # TC_hat is differentiable in the codes only
+    out = info.after_optimizer_step()
+    assert set(out) == {"disc_loss"}
+    assert out["disc_loss"] == pytest.approx(2 * math.log(2), abs=0.1)  # an untrained classifier: chance
+    assert any(not torch.equal(a, b) for a, b in zip(before, info.disc.parameters(), strict=True))
+    assert all(q.grad is None for q in info.disc.parameters())  # no gradient left for the model's optimizer
+    assert info.after_optimizer_step() == {}  # one step per term: nothing pending any more
     state = info.state_dict()
     fresh = Infomax(6, weight=0.1)
     fresh.load_state_dict(state)
     assert fresh.optimizer.state_dict()["state"].keys() == info.optimizer.state_dict()["state"].keys()
+    assert len(info.optimizer.state_dict()["state"]) == len(list(info.disc.parameters()))
+
+
+def test_the_hook_step_is_the_discriminator_step_on_the_codes_the_term_sampled():
+    torch.manual_seed(1)
+    probs = torch.rand(32, 8)
+    a, b = Infomax(8), Infomax(8)
+    b.load_state_dict(a.state_dict())
+    torch.manual_seed(2)
+    a.term(probs)
+    a.after_optimizer_step()
+    torch.manual_seed(2)
+    hard = torch.bernoulli(probs)  # the term's one draw
+    b.update_discriminator(hard)
+    assert all(torch.equal(p, q) for p, q in zip(a.disc.parameters(), b.disc.parameters(), strict=True))
+
+
+def test_in_eval_mode_the_term_keeps_no_codes():
+    info = Infomax(4).eval()
+    info.term(torch.full((8, 4), 0.5))
+    assert info.after_optimizer_step() == {}
+
+
+def test_the_models_loss_never_steps_the_discriminator_and_fit_steps_it_once_per_batch():
+    """Fails if NECST's loss (through Infomax.term) trains the discriminator itself."""
+    from repro.training import fit, step_hooks
+
+    torch.manual_seed(0)
+    model = npl.build_model("binary_mnist", eps=0.1, method="IABF", x_shape=(1, 28, 28)).train()
+    x = (torch.rand(50, 1, 28, 28) > 0.5).float()
+    before = _disc_state(model.infomax)
+    for _ in range(3):
+        loss, logs = model.loss(x)
+        loss.backward()
+    assert "disc_loss" not in logs and {"bit_mi", "tc"} <= set(logs)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.infomax.disc.parameters(), strict=True))
+    assert all(q.grad is None for q in model.infomax.disc.parameters())
+    assert model.infomax.optimizer.state_dict()["state"] == {}
+    assert step_hooks(model) == [model.infomax]
+
+    model, hist = fit(model, lambda m, xb, _y: m.loss(xb), x, name="iabf-hook-test", config={"test": 1}, epochs=2,
+                      batch_size=20, lr=1e-3, seed=0, device=torch.device("cpu"))
+    steps = {int(s["step"]) for s in model.infomax.optimizer.state_dict()["state"].values()}
+    assert steps == {2 * 3}  # 2 epochs of 3 batches: one discriminator step per optimizer step
+    assert all(0.5 < h["disc_loss"] < 2.0 for h in hist) and all("tc" in h for h in hist)
 
 
 def test_methods_build_the_right_regularizers_and_reject_bad_configurations():

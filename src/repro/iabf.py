@@ -21,7 +21,9 @@ Each bit gets a noise level ``eps_i`` proportional to ``|g_i|`` with ``sum_i eps
 batch-mean marginal minus the mean per-example entropies (:func:`bit_entropies`), and a total-correlation
 estimate ``E_y[log C(y) / (1 - C(y))]`` (:class:`TCDiscriminator`) from a classifier trained to tell code samples
 from samples whose dimensions were permuted independently across the batch (:func:`permute_dims`, Algorithm 1).
-The codes reach the discriminator as hard bits with a straight-through gradient ``y + p - stop_grad(p)``.
+The codes reach the discriminator as hard bits with a straight-through gradient ``y + p - stop_grad(p)``. The
+loss only uses the discriminator; its own training step runs in the training loop's hook after each optimizer
+step (:meth:`Infomax.after_optimizer_step`, :class:`repro.training.AfterOptimizerStep`).
 """
 
 from __future__ import annotations
@@ -159,6 +161,13 @@ def estimate_tc(disc: nn.Module, joint: torch.Tensor) -> torch.Tensor:
 class Infomax(nn.Module):
     """``lambda * L_info`` with its own discriminator and optimizer (Algorithm 1, steps 5-8).
 
+    The loss term (:meth:`term`) only *uses* the discriminator; it never steps it. The discriminator is trained
+    by :meth:`after_optimizer_step`, which :func:`repro.training.fit` calls after each optimizer step of the model
+    (the :class:`repro.training.AfterOptimizerStep` hook): one Adam step on the hard codes that the last
+    :meth:`term` sampled in training mode, against their permuted copies. Per batch, the encoder's step therefore
+    uses the discriminator as it was before the batch, and the discriminator then learns from the batch, the
+    alternating order of FactorVAE. Training loops other than ``fit`` must call the hook themselves.
+
     Args:
         bits: code length M. weight: lambda (paper: one of 0.1, 0.01, 0.001).
         permute: train the discriminator against permuted codes (``False`` reproduces the official code's defect:
@@ -173,6 +182,7 @@ class Infomax(nn.Module):
         self.weight, self.permute, self.lr = float(weight), bool(permute), float(lr)
         self.disc = TCDiscriminator(bits, hidden)
         self._opt: torch.optim.Optimizer | None = None
+        self._pending: torch.Tensor | None = None  # hard codes of the last training-mode term, for the hook
 
     @property
     def optimizer(self) -> torch.optim.Optimizer:
@@ -189,7 +199,7 @@ class Infomax(nn.Module):
             self.optimizer.load_state_dict(state["optimizer"])
 
     def update_discriminator(self, codes: torch.Tensor) -> float:
-        """One Adam step of the discriminator on hard codes ``(N, M)``; returns its loss."""
+        """One Adam step of the discriminator on hard codes ``(N, M)`` (eq. 13); returns its loss."""
         y = codes.detach()
         other = permute_dims(y) if self.permute else y
         with torch.enable_grad():
@@ -197,22 +207,31 @@ class Infomax(nn.Module):
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
         return loss.item()
 
+    def after_optimizer_step(self) -> dict[str, float]:
+        """The training-loop hook: one discriminator step on the codes of the last training-mode :meth:`term`
+        (``{"disc_loss": its loss}``); ``{}`` when no term ran since the last call."""
+        codes, self._pending = self._pending, None
+        if codes is None:
+            return {}
+        return {"disc_loss": self.update_discriminator(codes)}
+
     def term(self, probs: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        """``(-lambda * L_info, diagnostics)`` for code probabilities ``(N, M)``: a loss to add (minimize)."""
+        """``(-lambda * L_info, diagnostics)`` for code probabilities ``(N, M)``: a loss to add (minimize).
+
+        ``L_info = sum_d [H(Y_d) - H(Y_d | X)] - TC_hat``, with ``TC_hat`` the current discriminator's mean logit
+        on hard codes ``y ~ Bern(p)`` (straight-through in ``p``). In training mode the codes are kept for
+        :meth:`after_optimizer_step`; the discriminator itself is left unchanged."""
         h_marg, h_cond = bit_entropies(probs)
         hard = torch.bernoulli(probs.detach())
         if self.training:
-            d_loss = self.update_discriminator(hard)
-        else:
-            d_loss = float("nan")
+            self._pending = hard
         codes = hard + probs - probs.detach()  # straight-through: hard bits forward, d/dp = 1 backward
         tc = estimate_tc(self.disc, codes)
         info = (h_marg - h_cond).sum() - tc
-        return -self.weight * info, {"bit_mi": (h_marg - h_cond).sum().item(), "tc": tc.item(),
-                                     "disc_loss": d_loss}
+        return -self.weight * info, {"bit_mi": (h_marg - h_cond).sum().item(), "tc": tc.item()}
 
     def extra_repr(self) -> str:
         return f"weight={self.weight}, permute={self.permute}, lr={self.lr}"
-

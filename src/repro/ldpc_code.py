@@ -7,7 +7,8 @@ module is the channel-code half of that baseline:
 
 - :class:`LDPCCode` builds the parity-check matrix ``H`` (progressive edge growth, column weight 3, row weight 6
   for rate 1/2, full rank), the systematic generator, :meth:`LDPCCode.encode` and :meth:`LDPCCode.decode`
-  (belief propagation from the ``ldpc`` package, ``ldpc.BpDecoder``; no BP is written here).
+  (belief propagation from the ``ldpc`` package, ``ldpc.BpDecoder``; no BP is written here). GF(2) elimination
+  is ``ldpc.mod2``'s and the girth of the Tanner graph ``networkx``'s; the progressive edge growth is ours.
 - :func:`time_ldpc` measures the decoding time per word, batched and one word at a time, for the decoding-time
   panel of Figure 3 (``benchmarks/decode_time.py`` prints its rows as JSON lines).
 
@@ -74,10 +75,11 @@ class LDPCCode:
        at least 6); if none of the first ``GIRTH_ATTEMPTS`` (20) draws is (tiny or dense codes, e.g. n = 20), the
        first full-rank draw is kept. ``attempts`` records which draw was used; n = 50, 100, 200 with the default
        seed 0 and column weight 3 need 1, 7 and 1 draws and have girth 6.
-    3. Gaussian elimination over GF(2) picks an information set of ``k`` columns; the columns of ``H`` are then
-       reordered (an equivalent code with the same Tanner graph) so that those are the first ``k`` columns. With
-       ``H = [H_i | H_p]`` and ``H_p`` invertible, ``parity = msg @ (H_p^-1 H_i)^T mod 2`` and the generator is
-       ``G = [I_k | (H_p^-1 H_i)^T]`` (``k x n``), so ``H @ G^T = 0 mod 2``.
+    3. Gauss-Jordan elimination over GF(2) (``ldpc.mod2.row_echelon``) picks an information set of ``k``
+       columns; the columns of ``H`` are then reordered (an equivalent code with the same Tanner graph) so that
+       those are the first ``k`` columns. With ``H = [H_i | H_p]`` and ``H_p`` invertible,
+       ``parity = msg @ (H_p^-1 H_i)^T mod 2`` and the generator is ``G = [I_k | (H_p^-1 H_i)^T]`` (``k x n``), so
+       ``H @ G^T = 0 mod 2``.
 
     The same ``(n, rate, seed, column_weight)`` always gives the same code.
 
@@ -87,7 +89,7 @@ class LDPCCode:
         G: ``numpy.ndarray`` of uint8, shape (k, n); systematic generator ``[I_k | P]``.
         parity_map: ``numpy.ndarray`` of uint8, shape (k, m); the ``P`` part of ``G``.
         attempts: which random draw of the seeded generator gave ``H`` (1 = the first).
-        girth: length of the shortest cycle of the Tanner graph (0 if none).
+        girth: length of the shortest cycle of the Tanner graph (``networkx.girth``; 0 if none).
     """
 
     def __init__(self, n: int, rate: float = 0.5, seed: int = 0, column_weight: int = 3):
@@ -348,68 +350,51 @@ def _systematic_form(H: np.ndarray):
     Returns ``(order, parity_map)``: ``order`` lists the k information columns then the m pivot columns, so that
     ``H[:, order] = [H_i | H_p]`` with ``H_p`` invertible; ``parity_map`` (k, m) uint8 is ``(H_p^-1 H_i)^T``, the
     map from message bits to parity bits.
+
+    The elimination is ``ldpc.mod2.row_echelon(H, full=True)``: Gauss-Jordan elimination over GF(2) with the
+    columns scanned left to right, so the pivots are the first ``m`` linearly independent columns taken greedily
+    from the left, and the result is the reduced row echelon form ``R = T H`` (``T`` invertible), unique for
+    ``H``. Row ``r`` of ``R`` has its leading 1 in pivot column ``p_r`` and zeros in every other pivot column, so
+    ``R[:, pivots] = I_m`` and ``R[:, info] = T H_i = H_p^-1 H_i`` (since ``T H_p = I_m``). The parity bits of a
+    message ``u`` then follow from ``H c = 0``: ``parity = H_p^-1 H_i u``, i.e. ``parity^T = u^T (H_p^-1 H_i)^T``.
+    (``ldpc.mod2.reduced_row_echelon`` is not used: it may permute columns to its own information set.)
     """
+    import ldpc.mod2
+
     m, n = H.shape
-    A = H.astype(bool).copy()
-    pivots = []
-    row = 0
-    for col in range(n):
-        if row == m:
-            break
-        hits = np.flatnonzero(A[row:, col])
-        if hits.size == 0:
-            continue
-        p = row + hits[0]
-        if p != row:
-            A[[row, p]] = A[[p, row]]
-        others = np.flatnonzero(A[:, col])
-        others = others[others != row]
-        A[others] ^= A[row]
-        pivots.append(col)
-        row += 1
-    if row < m:
+    reduced, rank, _, pivots = ldpc.mod2.row_echelon(np.ascontiguousarray(H, dtype=np.uint8), full=True)
+    if rank < m:
         return None
-    pivots = np.array(pivots)
+    reduced = np.asarray(reduced.toarray() if sp.issparse(reduced) else reduced, dtype=np.uint8)
+    pivots = np.asarray(pivots[:rank], dtype=np.int64)
     info = np.setdiff1d(np.arange(n), pivots)
-    # reduced row echelon: row r has its pivot at pivots[r] and H_p^-1 H_i in the info columns
-    parity_map = A[:, info].T.astype(np.uint8)
+    parity_map = reduced[:rank][:, info].T.copy()
     return np.concatenate([info, pivots]), parity_map
 
 
 def _has_4_cycle(H: np.ndarray) -> bool:
-    """True if two rows of the 0/1 matrix H share two or more columns (a cycle of length 4 in the Tanner graph)."""
+    """True if two rows of the 0/1 matrix H share two or more columns (a cycle of length 4 in the Tanner graph).
+
+    This per-draw test stays a matrix product, ``(H H^T)_{ab}`` = bits shared by checks a and b off the diagonal:
+    it is the definition of a 4-cycle itself and cheaper than building a graph for every draw; the girth of the
+    chosen code comes from networkx (:func:`_girth`)."""
     overlap = H.astype(np.int32) @ H.T.astype(np.int32)
     np.fill_diagonal(overlap, 0)
     return bool((overlap > 1).any())
 
 
 def _girth(H: sp.csr_matrix) -> int:
-    """Shortest cycle length of the Tanner graph of H (breadth-first search from every bit node; 0 if acyclic)."""
+    """Length of the shortest cycle of the Tanner graph of ``H`` (``networkx.girth``; 0 if the graph has none).
+
+    The Tanner graph has a node per bit (column) and per check (row) and an edge per 1 of ``H``; it is bipartite,
+    so its cycles have even length >= 4. A 4-cycle is two checks sharing two bits.
+    """
+    import networkx as nx
+
     m, n = H.shape
-    csc = H.tocsc()
-    bit_checks = [csc.indices[csc.indptr[j]:csc.indptr[j + 1]] for j in range(n)]
-    check_bits = [H.indices[H.indptr[c]:H.indptr[c + 1]] for c in range(m)]
-    best = np.inf
-    for start in range(n):
-        # nodes: bits 0..n-1, checks n..n+m-1
-        dist = {start: 0}
-        parent = {start: -1}
-        queue = [start]
-        head = 0
-        while head < len(queue):
-            u = queue[head]
-            head += 1
-            if 2 * dist[u] >= best:
-                break
-            nbrs = (check + n for check in bit_checks[u]) if u < n else iter(check_bits[u - n])
-            for v in nbrs:
-                v = int(v)
-                if v == parent[u]:
-                    continue
-                if v in dist:
-                    best = min(best, dist[u] + dist[v] + 1)
-                else:
-                    dist[v] = dist[u] + 1
-                    parent[v] = u
-                    queue.append(v)
-    return 0 if best == np.inf else int(best)
+    rows, cols = H.nonzero()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n + m))  # bits 0..n-1, checks n..n+m-1
+    graph.add_edges_from(zip(cols.tolist(), (rows + n).tolist(), strict=True))
+    girth = nx.girth(graph)
+    return 0 if girth == float("inf") else int(girth)

@@ -5,6 +5,14 @@
 returns the finished model at once or resumes after the last completed epoch. Each epoch's data order and random
 draws are seeded from ``(seed, epoch)``, so a run that was killed and resumed ends with the same weights as one
 that never stopped.
+
+**Hooks after the optimizer step.** A submodule of the model (the model itself included) that defines a method
+``after_optimizer_step(self) -> dict[str, float]`` is called by :func:`fit` after every optimizer step, in
+``model.modules()`` order, under the same autocast as the loss (see :class:`AfterOptimizerStep`). This is where
+a module updates what the model's loss must only *use*: IABF's total-correlation discriminator
+(:class:`repro.iabf.Infomax`) keeps the batch's codes while the loss is computed and takes its own Adam step on
+them in the hook, so the loss is a pure function of the batch and the current parameters. The metrics a hook
+returns join the batch's metrics (the history row averages them like the loss's own).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -26,6 +35,25 @@ PRECISIONS = ("fp32", "bf16")
 SHOWN_METRICS = ("l2_per_image", "distortion", "bound", "rec", "mse_per_dim", "acc")
 
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, dict]]
+
+
+@runtime_checkable
+class AfterOptimizerStep(Protocol):
+    """A module with work to do after each optimizer step of :func:`fit` (see the module docstring).
+
+    ``after_optimizer_step()`` is called once per batch, after ``optimizer.step()`` on the model's parameters and
+    before the next batch's loss, in training mode only, with gradients enabled and under the loss's autocast. It
+    takes no arguments: what it needs from the batch (e.g. the codes the loss sampled) the module kept while the
+    loss ran. It returns ``{metric: float}`` for the history (``{}`` when it has nothing to report). Whatever it
+    changes must be in the module's ``state_dict`` (parameters, buffers or extra state) so checkpoints resume it.
+    """
+
+    def after_optimizer_step(self) -> dict[str, float]: ...
+
+
+def step_hooks(model: nn.Module) -> list[AfterOptimizerStep]:
+    """The submodules of ``model`` (itself included) that :func:`fit` calls after each optimizer step."""
+    return [m for m in model.modules() if isinstance(m, AfterOptimizerStep)]
 
 
 def shown_metrics(row: dict) -> dict:
@@ -62,6 +90,9 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
         precision: ``fp32``, or ``bf16`` for bfloat16 autocast of the forward pass and loss (CPU or CUDA; weights,
             gradients and the optimizer stay fp32). It is part of the cache key when it is not ``fp32``, so fp32
             checkpoints keep their keys.
+
+    Submodules with ``after_optimizer_step`` (:class:`AfterOptimizerStep`) are called after every optimizer step;
+    their metrics join the batch's.
     """
     check_choice("precision", precision, PRECISIONS)
     if epochs < 1:
@@ -74,6 +105,7 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
               **({"precision": precision} if precision != "fp32" else {})}
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    hooks = step_hooks(model)
     history: list[dict] = []
     start = 0
     best = None  # {"epoch", "value", "model"} of the epoch chosen by select_by
@@ -112,6 +144,11 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if hooks:
+                metrics = dict(metrics)
+                with autocast:
+                    for hook in hooks:
+                        metrics.update(hook.after_optimizer_step())
             for k, v in {"loss": loss.item(), **metrics}.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
             lines.batch(epoch, i + len(idx), {k: v / (i + len(idx)) for k, v in sums.items()})

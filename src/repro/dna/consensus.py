@@ -358,6 +358,12 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     that passes the full check; 2: two identical ones). ``max_orphans``: orphans (reads placed nowhere) that enter
     clustering; the rest are counted in ``RecoveryReport.orphans_not_clustered``. ``show_progress``: progress
     bars over the chunked stages (``None``: only for large read sets).
+
+    The stages, in order (numbered as in the module docstring), each its own function:
+    :func:`_usable_reads` (1, length filter), :func:`_header_calls` (orientation by the header check),
+    :func:`_exact_reads` and :func:`_trusted_exact` (2, exact reads and the vote per index),
+    :func:`_group_by_header` (3), :func:`_place_orphans` and :func:`_cluster_orphans` (4),
+    :func:`_exact_payloads` and :func:`_consensus_groups` (5), and :func:`_assemble` (the recovered oligos).
     """
     check_choice("consensus method", consensus, CONSENSUS_METHODS)
     check_range("length_tolerance", length_tolerance, 0, fmt.length, integer=True)
@@ -371,9 +377,44 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     check_range("max_orphans", max_orphans, 0, 10**9, integer=True)
     if fmt.payload < k + 2 * max_shift:
         raise ConfigError(f"k={k} with max_shift={max_shift} does not fit the payload of {fmt.payload} nt")
-    L, H = fmt.length, fmt.header
     report = RecoveryReport(reads=len(reads))
     verbose = len(reads) >= PROGRESS_READS if show_progress is None else bool(show_progress)
+    max_file = n_files if n_files is not None else fmt.max_files
+
+    usable = _usable_reads(reads, fmt, length_tolerance, report)
+    calls = _header_calls(reads, usable, fmt, max_file, report)
+    exact = _exact_reads(reads, usable, calls, fmt, max_file, report)
+    solved = _trusted_exact(exact, usable, min_exact_reads, report)
+    groups, orphans = _group_by_header(usable, calls, exact, solved, report)
+    clusters = _place_orphans(reads, orphans, groups, solved, fmt, k=k, n_anchors=n_anchors, max_shift=max_shift,
+                              min_anchor_hits=min_anchor_hits, max_cluster=max_cluster, max_orphans=max_orphans,
+                              report=report, verbose=verbose)
+    parts = [(solved.key, _exact_payloads(reads, solved, fmt), np.full(len(solved.key), EXACT))]
+    report.oligos_exact = len(solved.key)
+    report.groups = len(solved.key) + len(groups)
+    parts += _consensus_groups(reads, groups, clusters, solved, fmt, consensus=consensus, max_file=max_file,
+                               max_shift=max_shift, max_consensus_reads=max_consensus_reads, report=report,
+                               verbose=verbose)
+    return _assemble(parts, fmt), report
+
+
+# -- the stages of recover_oligos ------------------------------------------------------------------------------
+def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """``np.concatenate(parts)``, or an empty array of ``dtype`` when there are no parts."""
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def _key(file_id, offset, fmt: OligoFormat):
+    """The index of an oligo as one integer: ``file_id * 3**offset_trits + offset``."""
+    return file_id * 3**fmt.offset_trits + offset
+
+
+def _usable_reads(reads: Reads, fmt: OligoFormat, length_tolerance: int, report: RecoveryReport) -> np.ndarray:
+    """Stage 1, length filter: indices of the reads within ``length_tolerance`` of the oligo length ``L``.
+
+    Counts the reads that are too short, too long or contain an ``N`` call, and says in ``report.problems`` why
+    reads were left out (the decoder needs reads that span the whole oligo)."""
+    L = fmt.length
     lengths = reads.lengths
     report.too_short = int((lengths < L - length_tolerance).sum())
     report.too_long = int((lengths > L + length_tolerance).sum())
@@ -385,25 +426,57 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
             f"{L + length_tolerance} nt were not used: the decoder needs full-length reads of the {L}-nt oligos "
             f"(within length_tolerance={length_tolerance}); trimmed reads, or reads that start at a random place "
             f"in the oligo, cannot be placed")
-    usable = np.flatnonzero((lengths >= L - length_tolerance) & (lengths <= L + length_tolerance))
-    offset_base = 3**fmt.offset_trits
-    max_file = n_files if n_files is not None else fmt.max_files
+    return np.flatnonzero((lengths >= L - length_tolerance) & (lengths <= L + length_tolerance))
 
-    # -- 2. orientation by the header check, both ways -------------------------------------------------------
+
+@dataclass
+class _HeaderCalls:
+    """Per usable read: whether its first ``header`` bases pass the header check as read (``fwd``) and whether
+    the reverse complement of its last ``header`` bases does (``rev``), each for a file id below ``max_file``,
+    and the index key read each way (``key_fwd``, ``key_rev``; meaningful where the check passed)."""
+
+    fwd: np.ndarray
+    rev: np.ndarray
+    key_fwd: np.ndarray
+    key_rev: np.ndarray
+
+
+def _header_calls(reads: Reads, usable: np.ndarray, fmt: OligoFormat, max_file: int,
+                  report: RecoveryReport) -> _HeaderCalls:
+    """Orientation by the header check, both ways, for the ``usable`` reads. A header that passes its check but
+    names a file id at or above ``max_file`` counts in ``report.unknown_file_reads`` and is not used."""
+    H = fmt.header
     hf, ff, of = parse_headers(reads.rows(usable, H), fmt)
     hr, fr, orr = parse_headers(reverse_complement(reads.rows(usable, H, from_end=True)), fmt)
     any_header = hf | hr
     hf &= ff < max_file
     hr &= fr < max_file
     report.unknown_file_reads = int((any_header & ~hf & ~hr).sum())
-    key_f, key_r = ff * offset_base + of, fr * offset_base + orr
+    return _HeaderCalls(hf, hr, _key(ff, of, fmt), _key(fr, orr, fmt))
 
-    # -- 3. exact reads: length L, a valid header, and the full check ---------------------------------------------
-    cand = np.flatnonzero((lengths[usable] == L) & (hf | hr))
+
+@dataclass
+class _ExactReads:
+    """Usable reads of length ``L`` that pass the full check: position among the usable reads (``pos``, sorted),
+    orientation (``rev``), index key and a fingerprint of the payload (``payload_hash``)."""
+
+    pos: np.ndarray
+    rev: np.ndarray
+    key: np.ndarray
+    payload_hash: np.ndarray
+
+
+def _exact_reads(reads: Reads, usable: np.ndarray, calls: _HeaderCalls, fmt: OligoFormat, max_file: int,
+                 report: RecoveryReport) -> _ExactReads:
+    """Stage 2, exact reads: length ``L``, a valid header and the full check, in chunks of ``PARSE_CHUNK``.
+
+    A read whose header passes both ways is tried both ways (rare), each orientation in its own pass; a read that
+    is exact both ways counts once, forward."""
+    L = fmt.length
+    cand = np.flatnonzero((reads.lengths[usable] == L) & (calls.fwd | calls.rev))
     ex_pos, ex_rev, ex_key, ex_hash = [], [], [], []
     for rev_pass in (False, True):
-        # a read whose header passes both ways is tried both ways (rare); each orientation in its own pass
-        sel = cand[hr[cand]] if rev_pass else cand[hf[cand]]
+        sel = cand[calls.rev[cand]] if rev_pass else cand[calls.fwd[cand]]
         for start in range(0, len(sel), PARSE_CHUNK):
             pos = sel[start: start + PARSE_CHUNK]
             rows = reads.rows(usable[pos], L)
@@ -411,24 +484,40 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
             ok = p.full_ok & (p.file_id < max_file)
             ex_pos.append(pos[ok])
             ex_rev.append(np.full(int(ok.sum()), rev_pass))
-            ex_key.append(p.file_id[ok] * offset_base + p.offset[ok])
+            ex_key.append(_key(p.file_id[ok], p.offset[ok], fmt))
             ex_hash.append(_payload_hash(p.payload[ok]))
-    cat = lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dt)  # noqa: E731
-    ex_pos, ex_rev = cat(ex_pos, np.int64), cat(ex_rev, bool)
-    ex_key, ex_hash = cat(ex_key, np.int64), cat(ex_hash, np.int64)
-    ex_pos, first = np.unique(ex_pos, return_index=True)  # a read exact both ways counts once (forward)
-    ex_rev, ex_key, ex_hash = ex_rev[first], ex_key[first], ex_hash[first]
-    report.exact_reads = len(ex_pos)
-    # per key, the most frequent payload among exact reads; it is trusted when it has min_exact_reads reads and
-    # strictly more than any other payload of the key (a tie is a conflict: those reads go to consensus)
-    order = np.lexsort((ex_hash, ex_key))
-    sk, sh = ex_key[order], ex_hash[order]
+    pos, first = np.unique(_cat(ex_pos, np.int64), return_index=True)
+    exact = _ExactReads(pos, _cat(ex_rev, bool)[first], _cat(ex_key, np.int64)[first],
+                        _cat(ex_hash, np.int64)[first])
+    report.exact_reads = len(pos)
+    return exact
+
+
+@dataclass
+class _Solved:
+    """Indexes solved by exact reads: ``key``, and the representative read (index into all reads) and its
+    orientation, one per key."""
+
+    key: np.ndarray
+    read: np.ndarray
+    rev: np.ndarray
+
+
+def _trusted_exact(exact: _ExactReads, usable: np.ndarray, min_exact_reads: int,
+                   report: RecoveryReport) -> _Solved:
+    """Stage 2, the vote: per key, the most frequent payload among the exact reads is trusted when it has at least
+    ``min_exact_reads`` reads and strictly more than any other payload of the key. A tie is a conflict
+    (``exact_keys_conflicting``; those reads go to consensus), too few agreeing reads ``exact_keys_too_few``,
+    and the payloads that lost ``exact_payloads_outvoted``."""
+    # runs of equal (key, payload) in sorted order, then per key the largest run first
+    order = np.lexsort((exact.payload_hash, exact.key))
+    sk, sh = exact.key[order], exact.payload_hash[order]
     new_run = np.ones(len(order), dtype=bool)
     new_run[1:] = (sk[1:] != sk[:-1]) | (sh[1:] != sh[:-1])
     run_count = np.bincount(np.cumsum(new_run) - 1) if len(order) else np.zeros(0, np.int64)
     run_first = np.flatnonzero(new_run)
     run_key = sk[run_first]
-    best = np.lexsort((-run_count, run_key))  # per key, largest run first
+    best = np.lexsort((-run_count, run_key))
     rk, rc = run_key[best], run_count[best]
     first_of_key = np.ones(len(best), dtype=bool)
     first_of_key[1:] = rk[1:] != rk[:-1]
@@ -440,176 +529,240 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     trusted = (top > second) & (top >= min_exact_reads)
     report.exact_keys_conflicting = int((top == second).sum())
     report.exact_keys_too_few = int(((top > second) & (top < min_exact_reads)).sum())
-    report.exact_payloads_outvoted = int((len(run_key) - len(at_first)))
-    chosen = order[run_first[best[at_first[trusted]]]]  # index into ex_* of each trusted key's representative
-    solved_key = ex_key[chosen]
-    solved_read, solved_rev = usable[ex_pos[chosen]], ex_rev[chosen]
+    report.exact_payloads_outvoted = int(len(run_key) - len(at_first))
+    chosen = order[run_first[best[at_first[trusted]]]]  # index into exact.* of each trusted key's representative
+    return _Solved(exact.key[chosen], usable[exact.pos[chosen]], exact.rev[chosen])
 
-    # -- 3b. header grouping of the other reads (exact reads of untrusted keys included) -----------------------
-    is_exact = np.zeros(len(usable), dtype=bool)
-    is_exact[ex_pos[np.isin(ex_key, solved_key)]] = True
-    untrusted = ex_pos[~np.isin(ex_key, solved_key)]
-    is_untrusted = np.zeros(len(usable), dtype=bool)
-    is_untrusted[untrusted] = True
-    ex_rev_at = np.zeros(len(usable), dtype=bool)
-    ex_rev_at[ex_pos] = ex_rev
-    fwd_only = (hf & ~hr & ~is_exact) | (is_untrusted & ~ex_rev_at)
-    rev_only = (hr & ~hf & ~is_exact) | (is_untrusted & ex_rev_at)
+
+def _group_by_header(usable: np.ndarray, calls: _HeaderCalls, exact: _ExactReads, solved: _Solved,
+                     report: RecoveryReport) -> tuple[dict[int, list[tuple[int, bool]]], np.ndarray]:
+    """Stage 3, header grouping: ``(groups, orphans)``.
+
+    ``groups`` maps each key not solved by exact reads to its reads ``[(read, reverse), ...]``: the reads whose
+    header passes one way only, and the exact reads of untrusted keys in their exact orientation. ``orphans``
+    are the usable reads with no valid header either way (indices into all reads). Reads whose header passes
+    both ways and that are not exact are left out (neither grouped nor orphans)."""
+    n = len(usable)
+    solved_exact = np.isin(exact.key, solved.key)
+    is_exact = np.zeros(n, dtype=bool)
+    is_exact[exact.pos[solved_exact]] = True
+    is_untrusted = np.zeros(n, dtype=bool)
+    is_untrusted[exact.pos[~solved_exact]] = True
+    ex_rev_at = np.zeros(n, dtype=bool)
+    ex_rev_at[exact.pos] = exact.rev
+    fwd_only = (calls.fwd & ~calls.rev & ~is_exact) | (is_untrusted & ~ex_rev_at)
+    rev_only = (calls.rev & ~calls.fwd & ~is_exact) | (is_untrusted & ex_rev_at)
     hd_read = np.concatenate([usable[fwd_only], usable[rev_only]])
     hd_rev = np.concatenate([np.zeros(int(fwd_only.sum()), bool), np.ones(int(rev_only.sum()), bool)])
-    hd_key = np.concatenate([key_f[fwd_only], key_r[rev_only]])
+    hd_key = np.concatenate([calls.key_fwd[fwd_only], calls.key_rev[rev_only]])
     report.header_reads = len(hd_read)
     orphans = usable[~is_exact & ~fwd_only & ~rev_only]
     report.orphan_reads = len(orphans)
-    need = ~np.isin(hd_key, solved_key)
+    need = ~np.isin(hd_key, solved.key)
     groups: dict[int, list[tuple[int, bool]]] = {}
-    for r, rev, key in zip(hd_read[need].tolist(), hd_rev[need].tolist(), hd_key[need].tolist()):
+    for r, rev, key in zip(hd_read[need].tolist(), hd_rev[need].tolist(), hd_key[need].tolist(), strict=True):
         groups.setdefault(key, []).append((r, rev))
+    return groups, orphans
 
-    # -- 4. orphans -------------------------------------------------------------------------------------------
-    clusters: list[list[tuple[int, bool]]] = []
-    anchor_pos = np.linspace(H, L - fmt.check_trits - k, n_anchors).astype(np.int64)
-    if len(orphans):
-        group_keys = np.array(list(groups), dtype=np.int64)
-        rep_keys = np.concatenate([solved_key, group_keys])
-        n_solved, n_reps = len(solved_key), len(rep_keys)
-        # The table holds every representative's k-mers at the anchors (exact reads have no indels; a group's
-        # first read may, so its entries also cover up to max_shift bases around the anchors), and the same for
-        # the reverse complement under labels of its own. A spurious group (a read whose damaged index passed the
-        # header check under another index, or a read taken in the wrong orientation) then shares its k-mers
-        # with the true oligo's entries, they become ambiguous, and no orphan is placed into it.
-        t_values, t_labels = [], []
-        for reps_read, reps_rev, labels, positions in (
-                (solved_read, solved_rev, np.arange(n_solved), anchor_pos),
-                (np.array([g[0][0] for g in groups.values()], dtype=np.int64),
-                 np.array([g[0][1] for g in groups.values()], dtype=bool), np.arange(n_solved, n_reps),
-                 shifted(anchor_pos, max_shift))):
-            for a in range(0, len(labels), PARSE_CHUNK):
-                reps = _oriented_reads(reads, reps_read[a: a + PARSE_CHUNK], reps_rev[a: a + PARSE_CHUNK])
-                lab = np.repeat(labels[a: a + PARSE_CHUNK], len(positions))
-                t_values += [kmers_at(reps, k, positions).ravel(), kmers_at(reps.reverse_complement(), k,
-                                                                            positions).ravel()]
-                t_labels += [lab, lab + n_reps]
-        table = KmerTable(cat(t_values, np.int64), cat(t_labels, np.int64))
-        table.label = np.where(table.label >= n_reps, -1, table.label)
 
-        def place(part: Reads, shift: int) -> np.ndarray:
-            """Group label (rep * 2 + reverse) of the orphans ``part``: each anchor votes once, for the label it
-            matches at any shift up to ``shift`` (conflicting matches of one anchor do not vote)."""
-            positions = shifted(anchor_pos, shift)
-            votes = []
-            for orient, seqs in ((0, part), (1, part.reverse_complement())):
-                lab = table.lookup(kmers_at(seqs, k, positions)).reshape(len(part), n_anchors, -1)
-                hi = lab.max(-1)
-                lo = np.where(lab >= 0, lab, np.iinfo(np.int64).max).min(-1)
-                one = np.where((hi >= 0) & (lo == hi), hi, -1)
-                votes.append(np.where(one >= 0, one * 2 + orient, -1))
-            return _vote(np.concatenate(votes, axis=1), min_anchor_hits)[0]
+def _anchor_positions(fmt: OligoFormat, k: int, n_anchors: int) -> np.ndarray:
+    """``n_anchors`` evenly spaced payload positions where k-mers are taken (between the header and the check)."""
+    return np.linspace(fmt.header, fmt.length - fmt.check_trits - k, n_anchors).astype(np.int64)
 
-        # the table covers shifted anchors of groups, so one unshifted look-up per anchor places most orphans;
-        # the rest (indels before an anchor) are searched with shifts; in chunks, so memory stays bounded
-        label = np.full(len(orphans), -1, dtype=np.int64)
-        blocks = range(0, len(orphans), PLACE_CHUNK)
-        for a in progress(blocks, desc="placing orphan reads", leave=False, disable=not verbose):
-            part = reads.take(orphans[a: a + PLACE_CHUNK])
-            lab = place(part, 0)
-            retry = np.flatnonzero(lab < 0)
-            if len(retry) and max_shift:
-                lab[retry] = place(part.take(retry), max_shift)
-            label[a: a + PLACE_CHUNK] = lab
-        placed = label >= 0
-        rep_idx, rev = label[placed] // 2, (label[placed] % 2).astype(bool)
-        for r, ri, rv in zip(orphans[placed].tolist(), rep_idx.tolist(), rev.tolist()):
-            if ri < n_solved:
-                report.redundant_orphans += 1
+
+def _representative_table(reads: Reads, groups: dict, solved: _Solved, anchor_pos: np.ndarray, k: int,
+                          max_shift: int) -> tuple[KmerTable, np.ndarray]:
+    """The k-mer table of the representatives, and the key of each label: ``(table, rep_keys)``.
+
+    Labels ``0 .. n_solved - 1`` are the solved keys (their exact read's k-mers at the anchors: exact reads have
+    no indels), then one per group (its first read's k-mers at the anchors and up to ``max_shift`` bases around
+    them, since that read may have indels). The reverse complements enter under labels of their own, which are
+    then masked to -1: a spurious group (a read whose damaged index passed the header check under another index,
+    or a read taken in the wrong orientation) shares its k-mers with the true oligo's entries, they become
+    ambiguous, and no orphan is placed into it."""
+    group_keys = np.array(list(groups), dtype=np.int64)
+    rep_keys = np.concatenate([solved.key, group_keys])
+    n_solved, n_reps = len(solved.key), len(rep_keys)
+    t_values, t_labels = [], []
+    for reps_read, reps_rev, labels, positions in (
+            (solved.read, solved.rev, np.arange(n_solved), anchor_pos),
+            (np.array([g[0][0] for g in groups.values()], dtype=np.int64),
+             np.array([g[0][1] for g in groups.values()], dtype=bool), np.arange(n_solved, n_reps),
+             shifted(anchor_pos, max_shift))):
+        for a in range(0, len(labels), PARSE_CHUNK):
+            reps = _oriented_reads(reads, reps_read[a: a + PARSE_CHUNK], reps_rev[a: a + PARSE_CHUNK])
+            lab = np.repeat(labels[a: a + PARSE_CHUNK], len(positions))
+            t_values += [kmers_at(reps, k, positions).ravel(), kmers_at(reps.reverse_complement(), k,
+                                                                        positions).ravel()]
+            t_labels += [lab, lab + n_reps]
+    table = KmerTable(_cat(t_values, np.int64), _cat(t_labels, np.int64))
+    table.label = np.where(table.label >= n_reps, -1, table.label)
+    return table, rep_keys
+
+
+def _place(part: Reads, table: KmerTable, anchor_pos: np.ndarray, k: int, shift: int,
+           min_anchor_hits: int) -> np.ndarray:
+    """Representative label (``rep * 2 + reverse``, -1 if none) of each orphan in ``part``: each anchor votes once,
+    for the label it matches at any shift up to ``shift`` (conflicting matches of one anchor do not vote), and a
+    label needs ``min_anchor_hits`` votes and no tie (:func:`_vote`)."""
+    n_anchors = len(anchor_pos)
+    positions = shifted(anchor_pos, shift)
+    votes = []
+    for orient, seqs in ((0, part), (1, part.reverse_complement())):
+        lab = table.lookup(kmers_at(seqs, k, positions)).reshape(len(part), n_anchors, -1)
+        hi = lab.max(-1)
+        lo = np.where(lab >= 0, lab, np.iinfo(np.int64).max).min(-1)
+        one = np.where((hi >= 0) & (lo == hi), hi, -1)
+        votes.append(np.where(one >= 0, one * 2 + orient, -1))
+    return _vote(np.concatenate(votes, axis=1), min_anchor_hits)[0]
+
+
+def _place_orphans(reads: Reads, orphans: np.ndarray, groups: dict, solved: _Solved, fmt: OligoFormat, *, k: int,
+                   n_anchors: int, max_shift: int, min_anchor_hits: int, max_cluster: int, max_orphans: int,
+                   report: RecoveryReport, verbose: bool) -> list[list[tuple[int, bool]]]:
+    """Stage 4, orphans: place each by its payload k-mers, then cluster those placed nowhere; returns the
+    clusters ``[[(read, reverse), ...], ...]``.
+
+    An orphan placed on a solved key is redundant (``redundant_orphans``); one placed on a group joins it
+    (``groups`` is extended in place, ``rescued_reads``). The table covers shifted anchors of groups, so one
+    unshifted look-up per anchor places most orphans; the rest (indels before an anchor) are searched with
+    shifts up to ``max_shift``; in chunks of ``PLACE_CHUNK``, so memory stays bounded. At most ``max_orphans``
+    of the unplaced enter :func:`_cluster_orphans` (the rest are counted and reported)."""
+    if not len(orphans):
+        return []
+    anchor_pos = _anchor_positions(fmt, k, n_anchors)
+    table, rep_keys = _representative_table(reads, groups, solved, anchor_pos, k, max_shift)
+    n_solved = len(solved.key)
+    label = np.full(len(orphans), -1, dtype=np.int64)
+    blocks = range(0, len(orphans), PLACE_CHUNK)
+    for a in progress(blocks, desc="placing orphan reads", leave=False, disable=not verbose):
+        part = reads.take(orphans[a: a + PLACE_CHUNK])
+        lab = _place(part, table, anchor_pos, k, 0, min_anchor_hits)
+        retry = np.flatnonzero(lab < 0)
+        if len(retry) and max_shift:
+            lab[retry] = _place(part.take(retry), table, anchor_pos, k, max_shift, min_anchor_hits)
+        label[a: a + PLACE_CHUNK] = lab
+    placed = label >= 0
+    rep_idx, rev = label[placed] // 2, (label[placed] % 2).astype(bool)
+    for r, ri, rv in zip(orphans[placed].tolist(), rep_idx.tolist(), rev.tolist(), strict=True):
+        if ri < n_solved:
+            report.redundant_orphans += 1
+        else:
+            groups[int(rep_keys[ri])].append((r, rv))
+            report.rescued_reads += 1
+    left = orphans[~placed]
+    if len(left) > max_orphans:
+        report.orphans_not_clustered = len(left) - max_orphans
+        report.problems.append(f"{len(left)} reads matched no index and no known oligo; only the first "
+                               f"max_orphans={max_orphans} were clustered, {report.orphans_not_clustered} "
+                               f"were left out (foreign or garbage reads?)")
+        left = left[:max_orphans]
+    clusters = []
+    if len(left) >= 2:
+        clusters = _cluster_orphans(reads, left, k, anchor_pos, max_shift, table, min_anchor_hits, max_cluster,
+                                    verbose)
+    report.orphan_clusters = len(clusters)
+    return clusters
+
+
+def _exact_payloads(reads: Reads, solved: _Solved, fmt: OligoFormat) -> np.ndarray:
+    """Stage 5 for solved keys: ``(n_solved, P)`` payload trits of their representative exact reads."""
+    payloads = [np.zeros((0, fmt.payload), np.uint8)]
+    for a in range(0, len(solved.key), PARSE_CHUNK):
+        rows = reads.rows(solved.read[a: a + PARSE_CHUNK], fmt.length)
+        rows = np.where(solved.rev[a: a + PARSE_CHUNK, None], reverse_complement(rows), rows)
+        payloads.append(parse_oligos(rows, fmt).payload)
+    return np.concatenate(payloads)
+
+
+def _checked_consensus(seqs: list[np.ndarray], fmt: OligoFormat, methods: list[str], max_file: int,
+                       report: RecoveryReport) -> ParsedOligos | None:
+    """The first consensus of ``seqs`` that passes the full check with a file id below ``max_file``, trying
+    ``methods`` in order (``majority`` also with its tie variants), or ``None``.
+
+    A method that raises is counted (``consensus_errors``, the first messages in ``report.problems``) and the next
+    one is tried; a result from a fallback method counts in ``consensus_fallbacks``, one from a tie variant in
+    ``tie_breaks``."""
+    L = fmt.length
+    for attempt, method in enumerate(methods):
+        try:
+            if method == "majority" and len(seqs) > 1:
+                cons, ties = majority_votes(seqs, L)
+                candidates = [cons, *tie_variants(cons, ties)]
             else:
-                groups[int(rep_keys[ri])].append((r, rv))
-                report.rescued_reads += 1
-        left = orphans[~placed]
-        if len(left) > max_orphans:
-            report.orphans_not_clustered = len(left) - max_orphans
-            report.problems.append(f"{len(left)} reads matched no index and no known oligo; only the first "
-                                   f"max_orphans={max_orphans} were clustered, {report.orphans_not_clustered} "
-                                   f"were left out (foreign or garbage reads?)")
-            left = left[:max_orphans]
-        if len(left) >= 2:
-            clusters = _cluster_orphans(reads, left, k, anchor_pos, max_shift, table, min_anchor_hits, max_cluster,
-                                        verbose)
-        report.orphan_clusters = len(clusters)
+                candidates = [group_consensus(seqs, L, method)]
+        except Exception as err:  # a consensus library failing on odd input must not stop the decoder
+            report.consensus_errors += 1
+            if len(report.problems) < 10:
+                report.problems.append(f"{method} consensus failed for a group of {len(seqs)} reads: {err!r}")
+            continue
+        candidates = [c for c in candidates if len(c) == L]
+        if candidates:
+            p = parse_oligos(np.stack(candidates), fmt)
+            good = np.flatnonzero(p.full_ok & (p.file_id < max_file))
+            if len(good):
+                i = int(good[0])
+                report.consensus_fallbacks += attempt > 0
+                report.tie_breaks += i > 0
+                return ParsedOligos(p.header_ok[i:i + 1], p.full_ok[i:i + 1], p.file_id[i:i + 1],
+                                    p.offset[i:i + 1], p.payload[i:i + 1])
+    return None
 
-    # -- 5. consensus --------------------------------------------------------------------------------------------
-    out_key, out_payload, out_how = [], [], []
-    if len(solved_key):
-        for a in range(0, len(solved_key), PARSE_CHUNK):
-            rows = reads.rows(solved_read[a: a + PARSE_CHUNK], L)
-            rows = np.where(solved_rev[a: a + PARSE_CHUNK, None], reverse_complement(rows), rows)
-            out_payload.append(parse_oligos(rows, fmt).payload)
-        out_key.append(solved_key)
-        out_how.append(np.full(len(solved_key), EXACT))
-    report.oligos_exact = len(solved_key)
-    report.groups = len(solved_key) + len(groups)
-    known = set(solved_key.tolist())
+
+def _consensus_groups(reads: Reads, groups: dict, clusters: list, solved: _Solved, fmt: OligoFormat, *,
+                      consensus: str, max_file: int, max_shift: int, max_consensus_reads: int,
+                      report: RecoveryReport, verbose: bool) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Stage 5, consensus of the header groups (then of the orphan clusters): ``[(key, payload, how), ...]``, one
+    ``(1,)``, ``(1, P)``, ``(1,)`` triple per recovered oligo.
+
+    A group needs two reads; at most ``max_consensus_reads`` enter a consensus (a few dozen are as good as
+    hundreds, and much cheaper). The chosen method, then the other, then spoa's plain heaviest path are tried
+    (:func:`_checked_consensus`). A group's consensus must name the group's own index (else
+    ``consensus_other_index``: trust neither); an orphan cluster is first tested cheaply for a plausible index
+    (:func:`_index_plausible`) and its consensus gives its index. An index recovered before is not repeated."""
+    known = set(solved.key.tolist())
     jobs = [(key, members, CONSENSUS) for key, members in groups.items()]
     jobs += [(None, members, ORPHAN_CLUSTER) for members in clusters]
-    # the other method, then spoa's plain heaviest path, as fallbacks for a consensus that fails the check
     methods = [consensus] + [m for m in CONSENSUS_METHODS if m != consensus] + ["spoa-heaviest"]
+    out = []
     for key, members, how in progress(jobs, desc="consensus", leave=False,
                                       disable=not (verbose and len(jobs) >= PROGRESS_JOBS)):
         if how == CONSENSUS and len(members) < 2:
             report.groups_failed += 1
             continue
-        # a consensus of a few dozen reads is as good as of hundreds, and much cheaper
         seqs = _oriented_list(reads, members[:max_consensus_reads])
         if how == ORPHAN_CLUSTER and not _index_plausible(seqs, fmt, max_file, max_shift):
             report.orphan_clusters_rejected += 1  # no valid index even in the prefixes' consensus: foreign reads
             continue
-        parsed = None
-        for attempt, method in enumerate(methods):
-            try:
-                if method == "majority" and len(seqs) > 1:
-                    cons, ties = majority_votes(seqs, L)
-                    candidates = [cons, *tie_variants(cons, ties)]
-                else:
-                    candidates = [group_consensus(seqs, L, method)]
-            except Exception as err:  # a consensus library failing on odd input must not stop the decoder
-                report.consensus_errors += 1
-                if len(report.problems) < 10:
-                    report.problems.append(f"{method} consensus failed for a group of {len(seqs)} reads: {err!r}")
-                continue
-            candidates = [c for c in candidates if len(c) == L]
-            if candidates:
-                p = parse_oligos(np.stack(candidates), fmt)
-                good = np.flatnonzero(p.full_ok & (p.file_id < max_file))
-                if len(good):
-                    i = int(good[0])
-                    parsed = ParsedOligos(p.header_ok[i:i + 1], p.full_ok[i:i + 1], p.file_id[i:i + 1],
-                                          p.offset[i:i + 1], p.payload[i:i + 1])
-                    report.consensus_fallbacks += attempt > 0
-                    report.tie_breaks += i > 0
-                    break
+        parsed = _checked_consensus(seqs, fmt, methods, max_file, report)
         if parsed is None:
             report.groups_failed += how == CONSENSUS
             continue
-        k_ = int(parsed.file_id[0] * offset_base + parsed.offset[0])
-        if how == CONSENSUS and k_ != key:
+        found = int(_key(parsed.file_id[0], parsed.offset[0], fmt))
+        if how == CONSENSUS and found != key:
             # the reads were grouped under one index and their consensus names another: trust neither
             report.consensus_other_index += 1
             report.groups_failed += 1
             continue
-        if k_ in known:
+        if found in known:
             continue
-        known.add(k_)
-        out_key.append(np.array([k_], dtype=np.int64))
-        out_payload.append(parsed.payload)
-        out_how.append(np.array([how]))
+        known.add(found)
+        out.append((np.array([found], dtype=np.int64), parsed.payload, np.array([how])))
         if how == CONSENSUS:
             report.oligos_consensus += 1
         else:
             report.oligos_from_orphans += 1
-    keys = cat(out_key, np.int64)
-    payload = np.concatenate(out_payload) if out_payload else np.zeros((0, fmt.payload), np.uint8)
-    how = cat(out_how, np.int64)
-    return RecoveredOligos(keys // offset_base, keys % offset_base, payload, how), report
+    return out
+
+
+def _assemble(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], fmt: OligoFormat) -> RecoveredOligos:
+    """``[(keys, payloads, how), ...]`` (exact ones first, then consensus in job order) -> one
+    :class:`RecoveredOligos`, the keys split into file id and offset."""
+    offset_base = 3**fmt.offset_trits
+    keys = _cat([p[0] for p in parts], np.int64)
+    payload = np.concatenate([np.zeros((0, fmt.payload), np.uint8)] + [p[1] for p in parts])
+    how = _cat([p[2] for p in parts], np.int64)
+    return RecoveredOligos(keys // offset_base, keys % offset_base, payload, how)
 
 
 def _index_plausible(seqs: list[np.ndarray], fmt: OligoFormat, max_file: int, max_shift: int,

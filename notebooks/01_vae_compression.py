@@ -236,7 +236,7 @@ for seed, model in models.items():
                 received = bits
                 if channel == "bsc":
                     gen = torch.Generator().manual_seed(seed * 7919 + n_bits * 31 + vs.METHODS.index(method))
-                    received = bsc(bits, gen)
+                    received = bsc(bits, generator=gen)
                 x_hat = vs.reconstruct(model, vs.bits_to_gamma(quantizer, received))
                 metrics = vs.image_metrics(test.x, x_hat, test.y, classifier)
                 noise = P["bsc_eps"] if channel == "bsc" else 0.0

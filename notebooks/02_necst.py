@@ -198,12 +198,12 @@ if role == "figure3":
         vae, vae_hist = necst_exp.discrete_vae_job(P, seed).train(device=dev, cache=cache, data_root=data_dir)
         baseline = necst.VAEWithLDPC(vae, code_seed=0, max_iter=P["max_iter"])
         for eps in P["eps_values"]:
-            out = baseline.transmit(test.x, eps, seed=seed)
-            d = necst.reconstruction_errors(test.x, out["x_hat"], binary=True)
+            out = baseline.reconstruct_with_info(test.x, generator=torch.Generator().manual_seed(seed), eps=eps)
+            d = necst.reconstruction_errors(test.x, out.x_hat, binary=True)
             rows += [dict(dataset=dataset, method="VAE+LDPC", channel="bsc", noise=eps, metric=metric,
                           value=d[key], seed=seed, bits=P["bits"]) for metric, key in METRIC_KEYS.items()]
             rows.append(dict(dataset=dataset, method="VAE+LDPC", channel="bsc", noise=eps,
-                             metric="ldpc_converged_fraction", value=float(out["converged"].mean()), seed=seed,
+                             metric="ldpc_converged_fraction", value=float(out.converged.mean()), seed=seed,
                              bits=P["bits"]))
     fig3 = pd.DataFrame(rows)
     run.write_table(fig3, f"figure3_left_{dataset}", reproduces="NECST Figure 3 (left)",

@@ -98,7 +98,8 @@ def test_shapes_and_errors_of_the_coders():
     with pytest.raises(ConfigError, match="not divisible"):
         JointSystem(1, 12, 4, BandwidthLimitedChannel(1.0, 5), 1.0, 0.1, StandardGaussianPrior(2, 5))
     binary = BinaryJointSystem(1, 16, 4, eps=0.1, temperature=0.5, beta=1.0, obs_std=0.1)
-    assert binary.reconstruct(torch.rand(2, 1, 32, 32), generator=torch.Generator().manual_seed(0)).shape == (2, 1, 32, 32)
+    x = torch.rand(2, 1, 32, 32)
+    assert binary.reconstruct(x, generator=torch.Generator().manual_seed(0)).shape == (2, 1, 32, 32)
 
 
 def test_reconstruction_is_seeded_and_alv_samples_vary():

@@ -17,14 +17,14 @@ with the system's own default where it has one (the level it was trained at): ``
 (``sample`` or ``threshold`` code bits) for NECST. A level outside its range raises
 :class:`~repro.checks.ConfigError` naming the value and the range.
 
-| system | module | code | channel levels |
-| --- | --- | --- | --- |
-| :class:`~repro.models.necst.NECST` | ``models/necst.py`` | ``m`` bits | ``eps`` (BSC or BEC), ``mode`` |
-| :class:`~repro.necst_pipeline.VAEWithLDPC` | ``necst_pipeline.py`` | LDPC codeword of the VAE's bits | ``eps`` (no default) |
-| :class:`~repro.models.jscc.JointSystem` | ``models/jscc.py`` | Gaussian code | ``snr``, ``bandwidth``, ``fill_prior`` |
-| :class:`~repro.models.jscc.SeparateSystem` | ``models/jscc.py`` | channel autoencoder's input | ``snr`` |
-| :class:`~repro.models.jscc.ChannelAutoencoder` | ``models/jscc.py`` | (a channel code for real vectors) | ``snr`` |
-| :class:`~repro.models.jscc.BinaryJointSystem` | ``models/jscc.py`` | hard Bernoulli bits | ``eps`` (real BSC) |
+| system | code (channel input) | levels (keyword arguments) |
+| --- | --- | --- |
+| :class:`~repro.models.necst.NECST` | ``m`` bits | ``eps`` (BSC or BEC), ``mode`` |
+| :class:`~repro.necst_pipeline.VAEWithLDPC` | LDPC codeword of the VAE's bits | ``eps`` (no default), ``mode`` |
+| :class:`~repro.models.jscc.JointSystem` | Gaussian code | ``snr``, ``bandwidth``, ``fill_prior`` |
+| :class:`~repro.models.jscc.SeparateSystem` | the channel autoencoder's input | ``snr`` |
+| :class:`~repro.models.jscc.ChannelAutoencoder` | its input (a channel code for real vectors) | ``snr`` |
+| :class:`~repro.models.jscc.BinaryJointSystem` | hard Bernoulli bits | ``eps`` (the real BSC) |
 
 Reconstructions are returned on the device of the input. Diagnostics that some receivers have besides the
 reconstruction come from a separate method (``VAEWithLDPC.reconstruct_with_info``: BP convergence, bit errors).

@@ -109,6 +109,10 @@ class NECST(nn.Module):
         infomax: a :class:`repro.iabf.Infomax` whose ``-lambda L_info`` joins the loss (IABF = ABF + infomax).
         prob_recon_weight: weight of ``-log p_dec(x | 2 sigma(f(x)) - 1)``, the decoder fed the code
             probabilities; 0 here, 0.1 in the official IABF code (kept only to reproduce its behaviour).
+
+    At test time it is a communication system (:mod:`repro.systems`): ``encode(x, *, generator, mode)`` (code
+    bits), ``send(bits, *, generator, eps)`` (the channel at ``eps``, default the training eps),
+    ``decode(received)`` and ``reconstruct(x, *, generator, eps=None, mode="sample")``.
     """
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, *, likelihood: str, channel: str = "bsc",

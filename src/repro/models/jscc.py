@@ -159,7 +159,7 @@ class ChannelAutoencoder(nn.Module):
         return self(y_src, generator=generator, snr=snr)
 
     def loss(self, y_src: torch.Tensor):
-        err = (self(y_src) - y_src).pow(2).sum(1)
+        err = l2_per_image(y_src, self(y_src))
         return err.mean(), {"mse_per_dim": float(err.detach().mean()) / self.latent_dim}
 
 

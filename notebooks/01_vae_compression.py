@@ -85,6 +85,7 @@ from repro.checks import check_choice, check_range
 from repro.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
 from repro.models.vae import ConvVAE, layer_table
+from repro.plotting import show_image_grid
 from repro.profiles import resolve
 from repro.quantize import GaussianQuantizer, UniformQuantizer
 from repro.results import Run
@@ -236,7 +237,7 @@ for seed, model in models.items():
                 received = bits
                 if channel == "bsc":
                     gen = torch.Generator().manual_seed(seed * 7919 + n_bits * 31 + vs.METHODS.index(method))
-                    received = bsc(bits, gen)
+                    received = bsc(bits, generator=gen)
                 x_hat = vs.reconstruct(model, vs.bits_to_gamma(quantizer, received))
                 metrics = vs.image_metrics(test.x, x_hat, test.y, classifier)
                 noise = P["bsc_eps"] if channel == "bsc" else 0.0
@@ -332,13 +333,8 @@ plt.show()
 # %%
 n_fig = P["figure_images"]
 rows_img = [("original", test.x[:n_fig]), ("VAEN", recon_for_figure["VAEN"]), ("VAEU", recon_for_figure["VAEU"])]
-fig, axes = plt.subplots(3, n_fig, figsize=(n_fig * 0.9, 3 * 0.95))
-for r, (name, imgs) in enumerate(rows_img):
-    for c in range(n_fig):
-        axes[r, c].imshow(imgs[c, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-        axes[r, c].set_xticks([])
-        axes[r, c].set_yticks([])
-    axes[r, 0].set_ylabel(name, fontsize=8)
+fig, ax = plt.subplots(figsize=(n_fig * 0.9, 3 * 0.95))
+show_image_grid(ax, [imgs[:n_fig] for _, imgs in rows_img], row_labels=[name for name, _ in rows_img], fontsize=8)
 fig.suptitle(f"Figure 1: originals, VAEN, VAEU after BSC({P['bsc_eps']}), N_bit={P['n_bits_table']}", fontsize=9)
 run.save_figure(fig, "figure1_reconstructions", reproduces="Figure 1",
                 description="originals, VAEN and VAEU reconstructions after BSC(0.05)")

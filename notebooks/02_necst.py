@@ -114,6 +114,7 @@ from repro.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
 from repro.ldpc_code import time_ldpc
 from repro.experiments import necst as necst_exp
+from repro.plotting import paper_vs_ours, show_image_grid
 from repro.results import Run, point_to_executed
 from repro.runtime import pick_device, pin_threads
 
@@ -198,12 +199,12 @@ if role == "figure3":
         vae, vae_hist = necst_exp.discrete_vae_job(P, seed).train(device=dev, cache=cache, data_root=data_dir)
         baseline = necst.VAEWithLDPC(vae, code_seed=0, max_iter=P["max_iter"])
         for eps in P["eps_values"]:
-            out = baseline.transmit(test.x, eps, seed=seed)
-            d = necst.reconstruction_errors(test.x, out["x_hat"], binary=True)
+            out = baseline.reconstruct_with_info(test.x, generator=torch.Generator().manual_seed(seed), eps=eps)
+            d = necst.reconstruction_errors(test.x, out.x_hat, binary=True)
             rows += [dict(dataset=dataset, method="VAE+LDPC", channel="bsc", noise=eps, metric=metric,
                           value=d[key], seed=seed, bits=P["bits"]) for metric, key in METRIC_KEYS.items()]
             rows.append(dict(dataset=dataset, method="VAE+LDPC", channel="bsc", noise=eps,
-                             metric="ldpc_converged_fraction", value=float(out["converged"].mean()), seed=seed,
+                             metric="ldpc_converged_fraction", value=float(out.converged.mean()), seed=seed,
                              bits=P["bits"]))
     fig3 = pd.DataFrame(rows)
     run.write_table(fig3, f"figure3_left_{dataset}", reproduces="NECST Figure 3 (left)",
@@ -217,11 +218,8 @@ if role == "figure3":
     display(comparison.round(4))
 
     fig, ax = plt.subplots(figsize=(5, 3.4))
-    for method, color in (("NECST", "tab:blue"), ("VAE+LDPC", "tab:red")):
-        g = fig3[(fig3.method == method) & (fig3.metric == "l2_per_pixel")].groupby("noise").value
-        ax.errorbar(g.mean().index, g.mean(), yerr=g.std().fillna(0), marker="o", color=color, label=f"{method} (ours)")
-        r = ref[ref.method == method]
-        ax.plot(r.noise, r.value, ls="--", marker="x", color=color, alpha=0.6, label=f"{method} (paper)")
+    paper_vs_ours(ax, fig3[fig3.metric == "l2_per_pixel"], ref, x="noise", group="method",
+                  colors={"NECST": "tab:blue", "VAE+LDPC": "tab:red"})
     ax.set_xlabel("BSC flip probability $\\varepsilon$")
     ax.set_ylabel("per-pixel error (binarized output)")
     ax.set_title(f"{dataset}, {P['bits']} bits")
@@ -430,17 +428,14 @@ if role == "table1":
     eps_fig = 0.1 if 0.1 in P["table1_eps"] else P["table1_eps"][-1]
     model = models[(eps_fig, P["seeds"][0])]
     pairs = [(0, 1), (2, 3), (4, 5)]
-    fig, axes = plt.subplots(len(pairs), 12, figsize=(12 * 0.8, len(pairs) * 0.9))
+    fig, axes = plt.subplots(len(pairs), 1, figsize=(12 * 0.8, len(pairs) * 0.9), squeeze=False)
     flips = []
     for r, (i, j) in enumerate(pairs):
         frames, n_diff = necst.bit_flip_interpolation(model, test.x[i], test.x[j], seed=r)
         picks = np.linspace(0, len(frames) - 1, 12).round().astype(int)
         flips.append({"start_label": int(test.y[i]), "end_label": int(test.y[j]), "differing_bits": n_diff})
-        for c, k in enumerate(picks):
-            axes[r, c].imshow(frames[k, 0], cmap="gray", vmin=0, vmax=1)
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
-            axes[r, c].set_title(f"{k}", fontsize=6)
+        show_image_grid(axes[r, 0], [frames[picks]], row_labels=[f"{i} -> {j}"], col_labels=[str(k) for k in picks],
+                        fontsize=6)
     fig.suptitle(f"Figure 4: decoding after k bit flips (eps = {eps_fig} model)", fontsize=9)
     run.save_figure(fig, "figure4_interpolation", reproduces="NECST Figure 4",
                     description="latent interpolation by flipping one more differing bit per step")
@@ -459,12 +454,8 @@ if role == "table1":
     run.write_table(chain_stats, "markov_chain_diversity", reproduces="NECST Markov-chain samples",
                     description="distinct classes (MNIST classifier) visited by each chain")
     display(chain_stats)
-    fig, axes = plt.subplots(len(starts), chain.shape[0], figsize=(chain.shape[0] * 0.7, len(starts) * 0.75))
-    for n in range(len(starts)):
-        for t in range(chain.shape[0]):
-            axes[n, t].imshow(chain[t, n, 0], cmap="gray", vmin=0, vmax=1)
-            axes[n, t].set_xticks([])
-            axes[n, t].set_yticks([])
+    fig, ax = plt.subplots(figsize=(chain.shape[0] * 0.7, len(starts) * 0.75))
+    show_image_grid(ax, chain.transpose(0, 1), col_labels=[str(t) for t in range(chain.shape[0])], fontsize=6)
     fig.suptitle(f"Markov chain x -> y ~ q(y|x) through BSC({eps_fig}) -> x = decoder mean", fontsize=9)
     run.save_figure(fig, "markov_chain_samples", reproduces="NECST Markov-chain samples",
                     description="chains started from test images, one row per chain")

@@ -113,6 +113,7 @@ from repro.cache import CheckpointCache
 from repro.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
 from repro.experiments import iabf as iabf_exp
+from repro.plotting import paper_vs_ours, show_image_grid
 from repro.results import Run, point_to_executed
 from repro.runtime import pick_device, pin_threads
 
@@ -251,12 +252,8 @@ display(claims.rows_for("03_iabf", run.folder)[["claim_id", "verdict", "ours", "
 # %%
 fig, ax = plt.subplots(figsize=(5.2, 3.4))
 colors = {"NECST": "tab:blue", "ABF": "tab:orange", "IABF": "tab:green"}
-for method in METHODS:
-    g = table1[(table1.method == method) & (table1.metric == metric)].groupby("noise").value
-    ax.errorbar(g.mean().index, g.mean().values, yerr=g.std().fillna(0).values, marker="o", capsize=3,
-                color=colors[method], label=f"{method} (ours)")
-    r = ref[ref.method == method].sort_values("noise")
-    ax.plot(r.noise, r.value, ls="--", marker="x", color=colors[method], alpha=0.6, label=f"{method} (paper)")
+paper_vs_ours(ax, table1[table1.metric == metric], ref, x="noise", group="method",
+              colors={m: colors[m] for m in METHODS})
 ax.set_xlabel("BSC flip probability $\\varepsilon$")
 ax.set_ylabel(metric.replace("_", " "))
 ax.set_title(f"Table 1, {dataset}, {P['bits']} bits")
@@ -333,13 +330,9 @@ if dataset == "mnist":
     run.write_table(chain_stats, "figure3_chain_diversity", reproduces="IABF Figure 3",
                     description="distinct classes (MNIST classifier) visited per chain, NECST vs IABF")
     display(chain_stats.groupby(["method", "seed"])[["distinct_classes_visited", "label_changes"]].mean())
-    fig, axes = plt.subplots(2 * len(starts), 1, figsize=(chains["NECST"].shape[0] * 0.55, len(starts) * 1.2))
-    for r, (method, n) in enumerate([(m, n) for n in range(len(starts)) for m in ("NECST", "IABF")]):
-        strip = torch.cat(list(chains[method][:, n, 0]), dim=1)
-        axes[r].imshow(strip, cmap="gray", vmin=0, vmax=1)
-        axes[r].set_xticks([])
-        axes[r].set_yticks([])
-        axes[r].set_ylabel(method, fontsize=6, rotation=0, ha="right", va="center")
+    fig, ax = plt.subplots(figsize=(chains["NECST"].shape[0] * 0.55, len(starts) * 1.2))
+    order = [(m, n) for n in range(len(starts)) for m in ("NECST", "IABF")]
+    show_image_grid(ax, [chains[m][:, n] for m, n in order], row_labels=[m for m, _ in order], fontsize=6)
     fig.suptitle(f"Figure 3: Markov chains through BSC({eps_fig}), seed {P['seeds'][0]} models", fontsize=9)
     run.save_figure(fig, "figure3_markov_chains", reproduces="IABF Figure 3",
                     description="chains from the same test digits, NECST and IABF rows alternating")

@@ -148,6 +148,7 @@ from repro import bandwidth_pipeline as bp
 from repro import fid
 from repro.cache import CheckpointCache
 from repro.experiments import bandwidth as bw
+from repro.plotting import show_image_grid
 from repro.results import Run
 from repro.runtime import pick_device
 
@@ -469,32 +470,11 @@ plt.show()
 # %%
 n_fig = P["figure_images"]
 panels = ("learned prior", chosen_label)
-fig, axes = plt.subplots(1 + P["n_bands"], 2 * n_fig + 1, figsize=((2 * n_fig + 1) * 0.75, (1 + P["n_bands"]) * 0.8))
-
-
-def show(ax, img):
-    img = img.clamp(0, 1)
-    if img.shape[0] == 1:
-        ax.imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=1)
-    else:
-        ax.imshow(img.permute(1, 2, 0).numpy())
-
-
-for ax in axes.flat:
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_frame_on(False)
-for p, variant in enumerate(panels):
-    for c in range(n_fig):
-        col = p * (n_fig + 1) + c
-        show(axes[0, col], test.x[c])
-        for bandwidth in range(1, P["n_bands"] + 1):
-            show(axes[bandwidth, col], recon[(variant, bandwidth)][c])
-    axes[0, p * (n_fig + 1)].set_title("without ALV" if p == 0 else f"with ALV ({P['alv_variant']})", fontsize=8,
-                                       loc="left")
-axes[0, 0].set_ylabel("source", fontsize=7)
-for bandwidth in range(1, P["n_bands"] + 1):
-    axes[bandwidth, 0].set_ylabel(f"B = {bandwidth}", fontsize=7)
+fig, axes = plt.subplots(1, 2, figsize=((2 * n_fig + 1) * 0.75, (1 + P["n_bands"]) * 0.8))
+bandwidths = range(1, P["n_bands"] + 1)
+for ax, variant, title in zip(axes, panels, ("without ALV", f"with ALV ({P['alv_variant']})")):
+    show_image_grid(ax, [test.x[:n_fig]] + [recon[(variant, b)][:n_fig] for b in bandwidths],
+                    row_labels=["source"] + [f"B = {b}" for b in bandwidths], title=title, fontsize=7)
 fig.suptitle(f"Figure 6: reconstructions per bandwidth, SNR {P['bl_snr_db']:g} dB, {dataset}", fontsize=9)
 run.save_figure(fig, f"figure6_{dataset}", reproduces="Figure 6",
                 description="test images and their reconstructions at B = 1..5, without and with ALV")

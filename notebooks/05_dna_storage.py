@@ -114,6 +114,7 @@ from repro.dna.bbmap import bbmap_available, missing_reason
 from repro.dna.quality import PSNR_CAP_DB
 from repro.dna.simulator import ErrorModel
 from repro.experiments import dna_storage as ex
+from repro.plotting import show_image_grid
 from repro.profiles import resolve
 from repro.results import Run
 from repro.runtime import pick_device, seed_everything
@@ -412,23 +413,9 @@ for letter, cov in zip("ab", P["figure_coverages"]):
     none = np.zeros(n_fig, bool)
     rows_img = [("original", test.x[:n_fig], none), ("VAEN", *recon[("VAEN", cov)]), ("VAEU", *recon[("VAEU", cov)]),
                 (f"JPEG q{P['jpeg_figure_quality']}", *recon[("JPEG", cov)]), ("PNG", *recon[("PNG", cov)])]
-    fig, axes = plt.subplots(len(rows_img), n_fig, figsize=(n_fig * 0.9, len(rows_img) * 0.95), squeeze=False)
-    for r, (name, imgs, failed) in enumerate(rows_img):
-        for c in range(n_fig):
-            ax = axes[r, c]
-            if failed[c]:
-                ax.set_facecolor("#fde0dd")
-                ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, hatch="xxx",
-                                           edgecolor="tab:red", lw=0))
-                ax.text(0.5, 0.5, "decode\nfailed", transform=ax.transAxes, ha="center", va="center", fontsize=6,
-                        color="darkred", fontweight="bold")
-                for side in ax.spines.values():
-                    side.set_edgecolor("tab:red")
-            else:
-                ax.imshow(imgs[c, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(name, fontsize=7)
+    fig, ax = plt.subplots(figsize=(n_fig * 0.9, len(rows_img) * 0.95))
+    show_image_grid(ax, [imgs[:n_fig] for _, imgs, _ in rows_img], row_labels=[name for name, _, _ in rows_img],
+                    marked=[failed[:n_fig] for _, _, failed in rows_img], mark_text="decode\nfailed", fontsize=7)
     fig.suptitle(f"Figure 3{letter}: coverage {cov} (hatched red: the file failed to decode)", fontsize=9)
     run.save_figure(fig, f"figure3{letter}_reconstructions_coverage{cov:g}", reproduces=f"Figure 3{letter}",
                     description=f"originals, VAEN, VAEU, JPEG, PNG read back at coverage {cov}; failed decodes "

@@ -15,6 +15,7 @@ from repro.models.jscc import (BinaryJointSystem, ChannelAutoencoder, JointSyste
                                kl_gaussians, kl_to_standard_normal)
 from repro.models.resnet_coder import ResidualDecoder, ResidualEncoder
 from repro.relaxed_binary import concrete_logit_log_density
+from repro.systems import distortions
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -73,7 +74,7 @@ def test_enumerating_the_bandwidth_averages_the_fixed_bandwidth_terms():
     mu, log_sigma = joint.encoder(x)
     y = mu + log_sigma.exp() * torch.randn(mu.shape)
     received = joint.channel.awgn(y)
-    per_b = [joint.decode(joint.channel.fill(received, b, joint.prior)[0]) for b in range(1, 6)]
+    per_b = [joint.decode_latents(joint.channel.fill(received, prior=joint.prior, bandwidth=b)[0]) for b in range(1, 6)]
     expected = torch.stack([gaussian_nll(x, xh, 0.2) for xh in per_b]).mean(0)
     assert torch.allclose(enumerated["distortion"], expected, rtol=1e-5)
     with pytest.raises(ValueError, match="'all'"):
@@ -97,7 +98,8 @@ def test_shapes_and_errors_of_the_coders():
     with pytest.raises(ConfigError, match="not divisible"):
         JointSystem(1, 12, 4, BandwidthLimitedChannel(1.0, 5), 1.0, 0.1, StandardGaussianPrior(2, 5))
     binary = BinaryJointSystem(1, 16, 4, eps=0.1, temperature=0.5, beta=1.0, obs_std=0.1)
-    assert binary.reconstruct_hard(torch.rand(2, 1, 32, 32), torch.Generator().manual_seed(0)).shape == (2, 1, 32, 32)
+    x = torch.rand(2, 1, 32, 32)
+    assert binary.reconstruct(x, generator=torch.Generator().manual_seed(0)).shape == (2, 1, 32, 32)
 
 
 def test_reconstruction_is_seeded_and_alv_samples_vary():
@@ -106,18 +108,17 @@ def test_reconstruction_is_seeded_and_alv_samples_vary():
     joint = JointSystem(1, 10, 4, BandwidthLimitedChannel(1.0, 5), 1.0, 0.1, StandardGaussianPrior(2, 5), alv_dim=4)
     with torch.no_grad():  # make the decoder depend visibly on v
         joint.decoder.fc.weight[:, 10:] += 1.0
-    a = joint.reconstruct(x, torch.Generator().manual_seed(1), bandwidth=2)
-    b = joint.reconstruct(x, torch.Generator().manual_seed(1), bandwidth=2)
-    c = joint.reconstruct(x, torch.Generator().manual_seed(2), bandwidth=2)
+    a = joint.reconstruct(x, generator=torch.Generator().manual_seed(1), bandwidth=2)
+    b = joint.reconstruct(x, generator=torch.Generator().manual_seed(1), bandwidth=2)
+    c = joint.reconstruct(x, generator=torch.Generator().manual_seed(2), bandwidth=2)
     assert torch.equal(a, b) and not torch.equal(a, c)
     standard = JointSystem(1, 10, 4, AWGNChannel(1.0), 1.0, 0.1, alv_dim=4, alv_prior="standard")
     assert standard.alv_prior_net is None and "kl_v" in standard.terms(x)
     with pytest.raises(ConfigError, match="unknown alv_prior 'flat'"):
         JointSystem(1, 10, 4, AWGNChannel(1.0), 1.0, 0.1, alv_dim=4, alv_prior="flat")
     plain = JointSystem(1, 10, 4, AWGNChannel(10.0), 1.0, 0.1)
-    d = bp.distortions(bp.joint_reconstructor(plain), x, seed=3, device=torch.device("cpu"))
-    assert d.shape == (3,) and torch.equal(d, bp.distortions(bp.joint_reconstructor(plain), x, seed=3,
-                                                             device=torch.device("cpu")))
+    d = distortions(plain, x, seed=3, device=torch.device("cpu"))
+    assert d.shape == (3,) and torch.equal(d, distortions(plain, x, seed=3, device=torch.device("cpu")))
 
 
 def test_load_images_pads_mnist_and_names_bad_datasets():
@@ -155,7 +156,7 @@ def test_alv_skip_decoder_explains_x_from_z_first_and_the_kl_weight_scales_kl_v(
     skip = JointSystem(1, 10, 4, ch, 1.0, 0.1, StandardGaussianPrior(2, 5), alv_dim=3, alv_skip=True,
                        alv_kl_weight=10.0)
     z, v = torch.randn(4, 10), torch.randn(4, 3)
-    out = skip.decode(z, v)
+    out = skip.decode_latents(z, v)
     assert torch.allclose(out, skip.decode_base(z) + 2 * skip.residual_decoder(torch.cat([z, v], 1)) - 1)
     torch.manual_seed(1)
     t = skip.terms(x, bandwidth=5)
@@ -182,10 +183,12 @@ def test_the_same_coder_scored_with_another_fill_prior_and_per_band_rates():
     gauss = StandardGaussianPrior(2, 5)
     g = lambda: torch.Generator().manual_seed(4)  # noqa: E731
     # full bandwidth: nothing is filled, so the fill prior cannot matter
-    assert torch.equal(model.reconstruct(x, g(), 5, gauss), model.reconstruct(x, g(), 5))
-    assert not torch.equal(model.reconstruct(x, g(), 1, gauss), model.reconstruct(x, g(), 1))
-    with pytest.raises(ValueError, match="fill_prior only applies"):
-        JointSystem(1, 10, 4, AWGNChannel(1.0), 1.0, 0.1).reconstruct(x, g(), None, gauss)
+    assert torch.equal(model.reconstruct(x, generator=g(), bandwidth=5, fill_prior=gauss),
+                       model.reconstruct(x, generator=g(), bandwidth=5))
+    assert not torch.equal(model.reconstruct(x, generator=g(), bandwidth=1, fill_prior=gauss),
+                           model.reconstruct(x, generator=g(), bandwidth=1))
+    with pytest.raises(ValueError, match="only apply over the bandwidth-limited channel"):
+        JointSystem(1, 10, 4, AWGNChannel(1.0), 1.0, 0.1).reconstruct(x, generator=g(), fill_prior=gauss)
     rates = model.band_rates(x)
     mu, log_sigma = model.encoder(x)
     assert rates.shape == (5,)

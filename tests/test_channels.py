@@ -11,7 +11,7 @@ from repro.checks import ConfigError
 def test_bsc_flip_rate_within_statistical_tolerance(eps):
     n = 400_000
     bits = torch.randint(0, 2, (n,), generator=torch.Generator().manual_seed(1)).float()
-    out = BinarySymmetricChannel(eps)(bits, torch.Generator().manual_seed(2))
+    out = BinarySymmetricChannel(eps)(bits, generator=torch.Generator().manual_seed(2))
     rate = (out != bits).float().mean().item()
     assert abs(rate - eps) < 5 * math.sqrt(eps * (1 - eps) / n)
     assert out.dtype == bits.dtype and set(out.unique().tolist()) <= {0.0, 1.0}
@@ -22,17 +22,17 @@ def test_bsc_zero_noise_is_identity_and_flips_are_independent_of_the_bit():
     assert torch.equal(BinarySymmetricChannel(0.0)(bits), bits)
     ones, zeros = torch.ones(200_000), torch.zeros(200_000)
     ch = BinarySymmetricChannel(0.1)
-    r1 = (ch(ones, torch.Generator().manual_seed(0)) == 0).float().mean()
-    r0 = (ch(zeros, torch.Generator().manual_seed(1)) == 1).float().mean()
+    r1 = (ch(ones, generator=torch.Generator().manual_seed(0)) == 0).float().mean()
+    r0 = (ch(zeros, generator=torch.Generator().manual_seed(1)) == 1).float().mean()
     assert abs(r1 - r0) < 0.005
 
 
 def test_bsc_is_deterministic_given_a_generator():
     bits = torch.zeros(5000)
     ch = BinarySymmetricChannel(0.3)
-    a = ch(bits, torch.Generator().manual_seed(7))
-    b = ch(bits, torch.Generator().manual_seed(7))
-    c = ch(bits, torch.Generator().manual_seed(8))
+    a = ch(bits, generator=torch.Generator().manual_seed(7))
+    b = ch(bits, generator=torch.Generator().manual_seed(7))
+    c = ch(bits, generator=torch.Generator().manual_seed(8))
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 

@@ -12,7 +12,7 @@ def test_models_have_the_paper_code_lengths_and_shapes():
         shape = (100,) if dataset == "random_bits" else (3, 32, 32) if dataset == "cifar10" else (1, 28, 28)
         x = torch.rand(4, *shape)
         assert model.encoder(x).shape == (4, bits)
-        assert model.decode_bits(torch.randint(0, 2, (4, bits)).float()).shape == (4, *shape)
+        assert model.decode(torch.randint(0, 2, (4, bits)).float()).shape == (4, *shape)
 
 
 def test_bad_code_length_dataset_and_noise():
@@ -29,11 +29,12 @@ def test_vae_with_ldpc_is_exact_without_noise_and_reports_convergence():
     vae = necst.build_model("binary_mnist", eps=0.0, bits=50, prior="uniform")
     baseline = necst.VAEWithLDPC(vae)
     x = torch.rand(16, 1, 28, 28).round()
-    clean = baseline.transmit(x, 0.0, mode="threshold")
-    direct = vae.decode_bits(vae.encode_bits(x, "threshold"))
-    assert torch.allclose(clean["x_hat"], direct) and clean["bit_errors"] == 0.0 and clean["converged"].all()
-    noisy = baseline.transmit(x, 0.4, mode="threshold")
-    assert noisy["bit_errors"] > 0.05  # far beyond the code's threshold: errors remain, nothing crashes
+    clean = baseline.reconstruct_with_info(x, generator=None, eps=0.0, mode="threshold")
+    direct = vae.decode(vae.encode(x, generator=None, mode="threshold"))
+    assert torch.allclose(clean.x_hat, direct) and clean.bit_errors == 0.0 and clean.converged.all()
+    assert torch.equal(baseline.reconstruct(x, generator=None, eps=0.0, mode="threshold"), clean.x_hat)
+    noisy = baseline.reconstruct_with_info(x, generator=torch.Generator().manual_seed(0), eps=0.4, mode="threshold")
+    assert noisy.bit_errors > 0.05  # far beyond the code's threshold: errors remain, nothing crashes
 
 
 def test_bit_flip_interpolation_walks_from_one_code_to_the_other():
@@ -42,10 +43,11 @@ def test_bit_flip_interpolation_walks_from_one_code_to_the_other():
     a, b = torch.rand(1, 28, 28), torch.rand(1, 28, 28)
     frames, n_diff = necst.bit_flip_interpolation(model, a, b, seed=0)
     assert frames.shape == (n_diff + 1, 1, 28, 28)
-    code_a, code_b = model.encode_bits(a[None], "threshold"), model.encode_bits(b[None], "threshold")
+    code_a = model.encode(a[None], generator=None, mode="threshold")
+    code_b = model.encode(b[None], generator=None, mode="threshold")
     assert n_diff == int((code_a != code_b).sum())
-    assert torch.allclose(frames[0], model.decode_bits(code_a)[0])
-    assert torch.allclose(frames[-1], model.decode_bits(code_b)[0])
+    assert torch.allclose(frames[0], model.decode(code_a)[0])
+    assert torch.allclose(frames[-1], model.decode(code_b)[0])
 
 
 def test_markov_chain_and_distortion_are_seeded():

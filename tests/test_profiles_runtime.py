@@ -3,7 +3,7 @@ import torch
 
 from repro.checks import ConfigError
 from repro.profiles import PROFILE_NAMES, PROFILES, resolve
-from repro.runtime import pick_device, seed_everything
+from repro.runtime import draw, pick_device, seed_everything
 
 
 def test_every_notebook_has_all_three_profiles_with_the_same_keys():
@@ -39,3 +39,17 @@ def test_seeding_is_deterministic():
     a = torch.rand(3)
     seed_everything(5)
     assert torch.equal(a, torch.rand(3))
+
+
+def test_draw_follows_the_generator_and_lands_on_the_device():
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    assert torch.equal(draw(torch.rand, (4, 2), generator=g(), device="cpu"), torch.rand((4, 2), generator=g()))
+    assert torch.equal(draw(torch.randint, 1, 6, (5,), generator=g()), torch.randint(1, 6, (5,), generator=g()))
+    assert not torch.equal(draw(torch.randn, 8, generator=g()), draw(torch.randn, 8, generator=torch.Generator()))
+    torch.manual_seed(4)
+    a = draw(torch.randn, 3, device=torch.device("cpu"))  # no generator: torch's global one
+    torch.manual_seed(4)
+    assert torch.equal(a, torch.randn(3))
+    if torch.cuda.is_available():  # a CPU generator gives the same numbers for tensors on the GPU
+        on_gpu = draw(torch.rand, (4, 2), generator=g(), device="cuda")
+        assert on_gpu.device.type == "cuda" and torch.equal(on_gpu.cpu(), torch.rand((4, 2), generator=g()))

@@ -19,8 +19,8 @@ from .channels_continuous import AWGNChannel, BandwidthLimitedChannel, db_to_lin
 from .checks import check_choice, check_range
 from .code_priors import StandardGaussianPrior, make_prior
 from .data import ImageData, load_dataset
-from .models.jscc import (BinaryJointSystem, ChannelAutoencoder, JointSystem, SeparateSystem, SourceVAE,
-                          reparameterize, sse)
+from .models.jscc import BinaryJointSystem, ChannelAutoencoder, JointSystem, SourceVAE, reparameterize
+from .systems import distortions
 from .training import fit
 
 DATASETS = ("celeba32", "cifar10", "mnist")
@@ -163,7 +163,7 @@ def train_binary(train: ImageData, arch: Arch, *, eps: float, temperature: float
     val_fn = None
     if val is not None:
         def val_fn(m):
-            hard = mean_distortion(lambda xb, g: m.reconstruct_hard(xb, g), val.x, seed=eval_seed, device=device)
+            hard = float(distortions(m, val.x, seed=eval_seed, device=device).mean())
             relaxed = torch.cat([m.terms(xb.to(device))["l2"].cpu() for xb in val.x.split(500)]).mean()
             return {"l2_hard_bsc": hard, "l2_relaxed": float(relaxed)}
     return _fit(model, lambda m, x, y: m.loss(x), train, f"nb04-binary-{train.name}", config, epochs=epochs,
@@ -171,37 +171,6 @@ def train_binary(train: ImageData, arch: Arch, *, eps: float, temperature: float
 
 
 # ---- measurements ------------------------------------------------------------------------------------------------
-
-@torch.no_grad()
-def reconstruct_all(reconstruct, x: torch.Tensor, *, seed: int, device, batch: int = 500) -> torch.Tensor:
-    """Apply ``reconstruct(x_batch, generator)`` to all of ``x`` in batches; one CPU generator seeded by ``seed``
-    supplies every random draw, so the result does not depend on the device."""
-    gen = torch.Generator().manual_seed(seed)
-    out = [reconstruct(xb.to(device), gen).float().cpu() for xb in x.split(batch)]
-    return torch.cat(out)
-
-
-def distortions(reconstruct, x: torch.Tensor, *, seed: int, device, batch: int = 500) -> torch.Tensor:
-    """``(N,)`` per-image squared L2 distortion (sum over pixels of [0, 1] images)."""
-    return sse(x, reconstruct_all(reconstruct, x, seed=seed, device=device, batch=batch))
-
-
-def mean_distortion(reconstruct, x: torch.Tensor, *, seed: int, device, batch: int = 500) -> float:
-    return float(distortions(reconstruct, x, seed=seed, device=device, batch=batch).mean())
-
-
-def joint_reconstructor(model: JointSystem, bandwidth: int | None = None):
-    return lambda xb, g: model.reconstruct(xb, g, bandwidth)
-
-
-def separate_reconstructor(vae: SourceVAE, channel_ae: ChannelAutoencoder):
-    system = SeparateSystem(vae, channel_ae)
-    return lambda xb, g: system.reconstruct(xb, g)
-
-
-def hard_bsc_reconstructor(model: BinaryJointSystem):
-    return lambda xb, g: model.reconstruct_hard(xb, g)
-
 
 def best_per_group(df, group: list[str], by: str = "val_l2"):
     """Rows of ``df`` with the smallest ``by`` within each ``group`` (the best beta per SNR and system)."""

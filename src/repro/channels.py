@@ -1,7 +1,11 @@
-"""Noisy channels as ``torch.nn.Module`` s.
+"""Noisy binary channels as ``torch.nn.Module`` s.
 
-Each channel maps a tensor of transmitted symbols to received symbols of the same shape. Randomness comes from
-an explicit ``torch.Generator`` when one is given, so a fixed seed gives the same corruption on every run.
+Each channel maps a tensor of transmitted symbols to received symbols of the same shape:
+``channel(bits, *, generator=None, eps=None)``. The noise level given at call time overrides the one the channel
+was built with (its default), so one channel object serves every level; a level outside the channel's range raises
+:class:`~repro.checks.ConfigError` naming the value and the range. Randomness comes from ``generator`` when one
+is given (drawn on the generator's device, :func:`repro.runtime.draw`), so a fixed seed gives the same corruption
+on every run and device.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import torch
 from torch import nn
 
 from .checks import check_range
+from .runtime import draw
 
 
 def _check_bits(bits: torch.Tensor, channel: str) -> None:
@@ -21,32 +26,43 @@ class BinarySymmetricChannel(nn.Module):
     """BSC(eps): every bit is flipped independently with probability ``eps``.
 
     Input: a tensor of bits in {0, 1} of any shape and any dtype (float, uint8, bool, int).
-    Output: the same shape and dtype, each element flipped with probability ``eps``.
+    Output: the same shape and dtype, each element flipped with probability ``eps`` (the call's ``eps``, else the
+    constructor's). One uniform draw per bit decides the flip (``u < eps``); at ``eps = 0`` nothing is drawn.
     Capacity: ``1 - H_b(eps)`` bits per use (:meth:`capacity`).
     """
 
-    def __init__(self, eps: float):
+    def __init__(self, eps: float = 0.0):
         super().__init__()
+        self.eps = self.check(eps)
+
+    @staticmethod
+    def check(eps: float) -> float:
         check_range("BSC flip probability eps", eps, 0.0, 0.5)
-        self.eps = float(eps)
+        return float(eps)
 
-    def flip_mask(self, shape, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-        """Boolean tensor, True where the channel flips a bit."""
-        if self.eps == 0.0:
+    def level(self, eps: float | None = None) -> float:
+        """The flip probability in force: ``eps`` checked to lie in [0, 0.5], or the channel's own when None."""
+        return self.eps if eps is None else self.check(eps)
+
+    def flip_mask(self, shape, generator: torch.Generator | None = None, device=None, *,
+                  eps: float | None = None) -> torch.Tensor:
+        """Boolean tensor on ``device``, True where the channel flips a bit."""
+        eps = self.level(eps)
+        if eps == 0.0:
             return torch.zeros(shape, dtype=torch.bool, device=device)
-        return torch.rand(shape, generator=generator, device=device) < self.eps
+        return draw(torch.rand, shape, generator=generator, device=device) < eps
 
-    def forward(self, bits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(self, bits: torch.Tensor, *, generator: torch.Generator | None = None,
+                eps: float | None = None) -> torch.Tensor:
         _check_bits(bits, "BinarySymmetricChannel")
-        gen_device = generator.device if generator is not None else bits.device
-        mask = self.flip_mask(bits.shape, generator, gen_device).to(bits.device)
+        mask = self.flip_mask(bits.shape, generator, bits.device, eps=eps)
         if bits.dtype == torch.bool:
             return bits ^ mask
         return torch.where(mask, 1 - bits, bits)
 
-    def capacity(self) -> float:
+    def capacity(self, eps: float | None = None) -> float:
         """Shannon capacity in bits per channel use."""
-        return 1.0 - binary_entropy(self.eps)
+        return 1.0 - binary_entropy(self.level(eps))
 
     def extra_repr(self) -> str:
         return f"eps={self.eps}"
@@ -63,12 +79,12 @@ def binary_entropy(p: float) -> float:
 
 def flip_bytes(data: bytes, eps: float, generator: torch.Generator | None = None) -> bytes:
     """Send a byte string through a BSC(eps), bit by bit (used for JPEG/PNG files)."""
-    channel = BinarySymmetricChannel(eps)
+    channel = BinarySymmetricChannel(eps)  # checks eps before anything else
     if not data:
         return data
     raw = torch.frombuffer(bytearray(data), dtype=torch.uint8)
     bits = ((raw.unsqueeze(1) >> torch.arange(7, -1, -1, dtype=torch.uint8)) & 1)
-    noisy = channel(bits, generator)
+    noisy = channel(bits, generator=generator)
     packed = (noisy << torch.arange(7, -1, -1, dtype=torch.uint8)).sum(1).to(torch.uint8)
     return packed.numpy().tobytes()
 
@@ -81,22 +97,30 @@ class BinaryErasureChannel(nn.Module):
 
     Input: bits in {0, 1}, any shape. Output: a float tensor of the same shape with values in {0, 1, ERASED}
     (``ERASED = 0.5``), so that the signed form ``2 y - 1`` used by the decoders is -1, +1, or 0 for "unknown".
-    Capacity: ``1 - eps`` bits per use.
+    ``eps`` at call time overrides the constructor's. Capacity: ``1 - eps`` bits per use.
     """
 
-    def __init__(self, eps: float):
+    def __init__(self, eps: float = 0.0):
         super().__init__()
-        check_range("BEC erasure probability eps", eps, 0.0, 1.0)
-        self.eps = float(eps)
+        self.eps = self.check(eps)
 
-    def forward(self, bits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    @staticmethod
+    def check(eps: float) -> float:
+        check_range("BEC erasure probability eps", eps, 0.0, 1.0)
+        return float(eps)
+
+    def level(self, eps: float | None = None) -> float:
+        """The erasure probability in force: ``eps`` checked to lie in [0, 1], or the channel's own when None."""
+        return self.eps if eps is None else self.check(eps)
+
+    def forward(self, bits: torch.Tensor, *, generator: torch.Generator | None = None,
+                eps: float | None = None) -> torch.Tensor:
         _check_bits(bits, "BinaryErasureChannel")
-        gen_device = generator.device if generator is not None else bits.device
-        erased = (torch.rand(bits.shape, generator=generator, device=gen_device) < self.eps).to(bits.device)
+        erased = draw(torch.rand, bits.shape, generator=generator, device=bits.device) < self.level(eps)
         return torch.where(erased, torch.full_like(bits, ERASED, dtype=torch.float32), bits.float())
 
-    def capacity(self) -> float:
-        return 1.0 - self.eps
+    def capacity(self, eps: float | None = None) -> float:
+        return 1.0 - self.level(eps)
 
     def extra_repr(self) -> str:
         return f"eps={self.eps}"

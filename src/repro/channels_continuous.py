@@ -14,6 +14,8 @@ signal. Taken literally the noise variance is ``mu_Y^2 / s^2``, so signal power 
 ``mu_Y`` the signal's amplitude), not the ``s`` the text states. We fix the signal power instead (normalization
 to power 1) and use noise of variance ``1 / s``: the textbook power-constrained Gaussian channel at SNR ``s``,
 whose capacity ``1/2 log2(1 + s)`` the paper quotes, with noise independent of the transmitted value.
+
+Both channels take their SNR at call time (``channel(y, generator=g, snr=s)``); the constructor's is the default.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import torch
 from torch import nn
 
 from .checks import ConfigError, check_range
+from .runtime import draw
 
 SNR_DB_RANGE = (-30.0, 40.0)
 
@@ -55,37 +58,49 @@ class AWGNChannel(nn.Module):
     given, else from torch's global generator (seeded per epoch by :func:`repro.training.fit`).
 
     Args:
-        snr: linear signal-to-noise ratio (> 0); use :meth:`from_db` for decibels.
+        snr: default linear signal-to-noise ratio (in [1e-3, 1e4]); use :meth:`from_db` for decibels. Every
+            method taking ``snr`` uses that value instead when it is given.
     """
+
+    SNR_RANGE = (1e-3, 1e4)
 
     def __init__(self, snr: float):
         super().__init__()
-        check_range("linear SNR", snr, 1e-3, 1e4)
-        self.snr = float(snr)
+        self.snr = self.check(snr)
+
+    @classmethod
+    def check(cls, snr: float) -> float:
+        check_range("linear SNR", snr, *cls.SNR_RANGE)
+        return float(snr)
+
+    def level(self, snr: float | None = None) -> float:
+        """The linear SNR in force: ``snr`` checked, or the channel's own when None."""
+        return self.snr if snr is None else self.check(snr)
 
     @classmethod
     def from_db(cls, snr_db: float) -> "AWGNChannel":
         return cls(db_to_linear(snr_db))
 
-    @property
-    def noise_std(self) -> float:
-        return 1.0 / math.sqrt(self.snr)
+    def noise_std(self, snr: float | None = None) -> float:
+        """``1 / sqrt(snr)``: the standard deviation of the noise added to power-1 codes."""
+        return 1.0 / math.sqrt(self.level(snr))
 
     def transmit(self, y: torch.Tensor) -> torch.Tensor:
         """The power-normalized channel input (what the transmitter sends)."""
         return normalize_power(y)
 
-    def noise(self, shape, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-        gen_device = generator.device if generator is not None else device
-        return torch.randn(shape, generator=generator, device=gen_device).to(device) * self.noise_std
+    def noise(self, shape, generator: torch.Generator | None = None, device=None, *,
+              snr: float | None = None) -> torch.Tensor:
+        return draw(torch.randn, shape, generator=generator, device=device) * self.noise_std(snr)
 
-    def forward(self, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(self, y: torch.Tensor, *, generator: torch.Generator | None = None,
+                snr: float | None = None) -> torch.Tensor:
         x = self.transmit(y)
-        return x + self.noise(x.shape, generator, x.device)
+        return x + self.noise(x.shape, generator, x.device, snr=snr)
 
-    def capacity(self) -> float:
+    def capacity(self, snr: float | None = None) -> float:
         """Bits per channel use."""
-        return awgn_capacity(self.snr)
+        return awgn_capacity(self.level(snr))
 
     def extra_repr(self) -> str:
         return f"snr={self.snr:.4g} ({10 * math.log10(self.snr):.1f} dB)"
@@ -98,13 +113,14 @@ def check_bandwidth(bandwidth: int, n_bands: int) -> None:
 class BandwidthLimitedChannel(nn.Module):
     """Bandwidth-limited AWGN channel over a code split into ``n_bands`` equal bands (paper eq. 5).
 
-    ``forward(y, bandwidth, prior)``:
+    ``forward(y, *, prior, bandwidth=None, generator=None, snr=None)``:
         y: ``(N, k)`` codes, ``k`` divisible by ``n_bands``.
         bandwidth: an int in ``1..n_bands`` (the same for all rows), an ``(N,)`` long tensor (one per row), or
             ``None`` to draw one per row uniformly from ``1..n_bands``.
         prior: a code prior with ``sample_band(t, context, generator) -> (N, k / n_bands)`` (see
             :mod:`repro.code_priors`); band ``t`` (0-based) is drawn given ``context``, the ``(N, t * band)``
             values the receiver holds for bands ``0..t-1``.
+        snr: the AWGN channel's linear SNR for this call (default: the constructor's).
 
     Returns ``(z, bandwidth)``: the ``(N, k)`` values the decoder sees (received bands, then prior samples) and
     the ``(N,)`` bandwidths used. Prior samples are channel randomness: no gradient flows through them.
@@ -127,8 +143,7 @@ class BandwidthLimitedChannel(nn.Module):
 
     def draw_bandwidth(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         """``(n,)`` bandwidths drawn uniformly from ``1..n_bands``."""
-        gen_device = generator.device if generator is not None else device
-        return torch.randint(1, self.n_bands + 1, (n,), generator=generator, device=gen_device).to(device)
+        return draw(torch.randint, 1, self.n_bands + 1, (n,), generator=generator, device=device)
 
     def band_mask(self, bandwidth: torch.Tensor, k: int) -> torch.Tensor:
         """``(N, k)`` boolean mask, True on the positions of received bands."""
@@ -147,11 +162,12 @@ class BandwidthLimitedChannel(nn.Module):
         check_bandwidth(bandwidth, self.n_bands)
         return torch.full((n,), int(bandwidth), dtype=torch.long, device=device)
 
-    def forward(self, y: torch.Tensor, bandwidth=None, prior=None,
-                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.fill(self.awgn(y, generator), bandwidth, prior, generator)
+    def forward(self, y: torch.Tensor, *, prior, bandwidth=None, generator: torch.Generator | None = None,
+                snr: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        received = self.awgn(y, generator=generator, snr=snr)
+        return self.fill(received, prior=prior, bandwidth=bandwidth, generator=generator)
 
-    def fill(self, received: torch.Tensor, bandwidth=None, prior=None,
+    def fill(self, received: torch.Tensor, *, prior, bandwidth=None,
              generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Keep the first ``B`` bands of the AWGN output ``received`` and replace the rest by prior samples."""
         if prior is None:
@@ -171,10 +187,10 @@ class BandwidthLimitedChannel(nn.Module):
             parts.append(got)
         return torch.cat(parts, 1), bw
 
-    def capacity(self, bandwidth: int, k: int) -> float:
+    def capacity(self, bandwidth: int, k: int, snr: float | None = None) -> float:
         """Bits per code (``k`` channel uses offered) when ``bandwidth`` bands arrive: linear in the bandwidth."""
         check_bandwidth(bandwidth, self.n_bands)
-        return bandwidth * self.band_size(k) * self.awgn.capacity()
+        return bandwidth * self.band_size(k) * self.awgn.capacity(snr)
 
     def extra_repr(self) -> str:
         return f"n_bands={self.n_bands}"

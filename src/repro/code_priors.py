@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from .checks import check_range
+from .runtime import draw
 
 
 class StandardGaussianPrior(nn.Module):
@@ -37,9 +38,7 @@ class StandardGaussianPrior(nn.Module):
 
     def sample_band(self, t: int, context: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """``(N, band_size)`` standard normal draws; ``context`` only gives ``N`` and the device."""
-        gen_device = generator.device if generator is not None else context.device
-        return torch.randn((context.shape[0], self.band_size), generator=generator,
-                           device=gen_device).to(context.device)
+        return draw(torch.randn, (context.shape[0], self.band_size), generator=generator, device=context.device)
 
     def nll(self, y: torch.Tensor, received: torch.Tensor) -> torch.Tensor:
         """``(N,)`` negative log-density of bands ``1..`` of ``y`` (nats); constant in the context."""
@@ -93,12 +92,11 @@ class BandAutoregressivePrior(nn.Module):
 
     def sample_band(self, t: int, context: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         log_w, mean, log_scale = self.mixture(t, context)
-        gen_device = generator.device if generator is not None else context.device
-        u = torch.rand((context.shape[0], 1), generator=generator, device=gen_device).to(context.device)
+        u = draw(torch.rand, (context.shape[0], 1), generator=generator, device=context.device)
         idx = (log_w.exp().cumsum(1) < u).sum(1).clamp(max=self.n_components - 1)
         pick = idx.view(-1, 1, 1).expand(-1, 1, self.band_size)
         m, s = mean.gather(1, pick).squeeze(1), log_scale.gather(1, pick).squeeze(1).exp()
-        noise = torch.randn(m.shape, generator=generator, device=gen_device).to(context.device)
+        noise = draw(torch.randn, m.shape, generator=generator, device=context.device)
         return m + s * noise
 
     def nll(self, y: torch.Tensor, received: torch.Tensor) -> torch.Tensor:

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from .checks import check_range
+from .runtime import draw
 
 
 def flip_mask(y: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
@@ -124,8 +125,7 @@ def permute_dims(y: torch.Tensor, generator: torch.Generator | None = None) -> t
     """Shuffle every column of ``(N, M)`` codes independently across the batch: samples of the product of the
     marginals ``prod_d p(y_d)`` (the joint's dependencies are destroyed, each marginal kept)."""
     n, m = y.shape
-    keys = torch.rand(n, m, generator=generator, device=y.device if generator is None else generator.device)
-    idx = keys.to(y.device).argsort(0)
+    idx = draw(torch.rand, n, m, generator=generator, device=y.device).argsort(0)
     return torch.gather(y, 0, idx)
 
 

@@ -1,7 +1,8 @@
 """Image-quality metrics, per image, on pixels in [0, 1].
 
-- :func:`l2_per_image`: sum over pixels of ``(x - x_hat)**2`` ("per-image L2 squared"); divide by the pixel count
-  for the per-pixel variant (:func:`l2_per_pixel`).
+- :func:`l2_per_image`: sum over pixels of ``(x - x_hat)**2`` ("per-image L2 squared"), the one implementation of
+  per-image squared error in the bundle (metrics, the Gaussian likelihoods of the models, training logs); divide by
+  the pixel count for the per-pixel variant (:func:`l2_per_pixel`).
 - :func:`psnr`: ``10 log10(data_range**2 / MSE)`` per image (``inf`` for a perfect copy).
 - :func:`ms_ssim`: multi-scale SSIM adapted to 28x28 and 32x32 images (see below).
 
@@ -32,8 +33,14 @@ def _check_pair(x: torch.Tensor, y: torch.Tensor) -> None:
 
 
 def l2_per_image(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
-    """``(N,)`` sum of squared pixel errors of each item."""
-    return (x.float() - x_hat.float()).pow(2).flatten(1).sum(1)
+    """Sum of squared pixel errors of each item, ``sum_pixels (x - x_hat)^2``: ``(N,)`` for ``x`` and ``x_hat`` of
+    shape ``(N, *item)``. ``x_hat`` may carry extra leading dimensions, e.g. ``(K, N, *item)`` for K decoded samples
+    per item; ``x`` is broadcast over them and the result is ``(K, N)``. Computed in float32 (or wider)."""
+    d = x.dim() - 1
+    if d < 1 or tuple(x_hat.shape[max(x_hat.dim() - x.dim(), 0):]) != tuple(x.shape) or x_hat.dim() < x.dim():
+        raise ValueError(f"expected x (N, *item) and x_hat (..., N, *item); got shapes {tuple(x.shape)} and "
+                         f"{tuple(x_hat.shape)}")
+    return (x.float() - x_hat.float()).pow(2).flatten(-d).sum(-1)
 
 
 def l2_per_pixel(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:

@@ -16,15 +16,19 @@ Per-dataset settings (NECST paper and official code): code length ``bits``, arch
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from .cache import CheckpointCache
+from .channels import BinarySymmetricChannel
 from .checks import ConfigError, check_choice, check_range
 from .data import ImageData, load_dataset
 from .ldpc_code import LDPCCode
+from .metrics import l2_per_image
 from .models.necst import NECST, ConvDecoder32, ConvEncoder32, MLPDecoder, MLPEncoder
+from .systems import reconstruct_all
 from .training import fit
 
 SETTINGS = {
@@ -37,6 +41,7 @@ SETTINGS = {
 }
 CHANNELS = ("bsc", "bec")
 METHODS = ("NECST", "ABF", "IABF")
+EVAL_BATCH = 2000  # images per reconstruct call in evaluation (part of the random stream, see repro.systems)
 
 
 def regularizers(method: str, bits: int, *, infomax_weight: float = 0.01, official: bool = False,
@@ -117,25 +122,11 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
                select_by="l2_per_image" if select_best else None, precision=precision)
 
 
-@torch.no_grad()
-def reconstruct(model: NECST, x: torch.Tensor, eps: float, *, mode: str = "sample", seed: int = 0,
-                batch: int = 2000) -> torch.Tensor:
-    """Reconstructions of ``x`` after encoding, a channel at ``eps`` and decoding (seeded)."""
-    model.eval()
-    device = next(model.parameters()).device
-    gen = torch.Generator().manual_seed(seed)
-    out = []
-    for xb in x.split(batch):
-        out.append(model.transmit(xb.to(device), eps=eps, mode=mode, generator=gen).cpu())
-    return torch.cat(out)
-
-
 def reconstruction_errors(x: torch.Tensor, x_hat: torch.Tensor, binary: bool) -> dict:
     """Mean per-image and per-pixel squared error of ``x_hat`` (the decoder's mean); for binary data also of the
     binarized reconstruction ``x_hat > 1/2`` (``l2_per_pixel_binarized``: the fraction of wrong pixels, the
     convention NECST's Figure 3 numbers imply, e.g. 0.50 for random bits at eps = 0.5)."""
-    err = (x_hat - x).pow(2).flatten(1)
-    out = {"l2_per_image": float(err.sum(1).mean()), "l2_per_pixel": float(err.mean())}
+    out = {"l2_per_image": float(l2_per_image(x, x_hat).mean()), "l2_per_pixel": float((x_hat - x).pow(2).mean())}
     if binary:
         out["l2_per_pixel_binarized"] = float(((x_hat > 0.5).float() - x).pow(2).mean())
     return out
@@ -144,12 +135,13 @@ def reconstruction_errors(x: torch.Tensor, x_hat: torch.Tensor, binary: bool) ->
 def distortion_per_image(model: NECST, x: torch.Tensor, eps: float, *, mode: str = "sample",
                          seed: int = 0) -> np.ndarray:
     """``(N,)`` per-image squared error of the decoder's mean through the channel at ``eps``."""
-    return (reconstruct(model, x, eps, mode=mode, seed=seed) - x).pow(2).flatten(1).sum(1).numpy()
+    x_hat = reconstruct_all(model, x, seed=seed, batch=EVAL_BATCH, eps=eps, mode=mode)
+    return l2_per_image(x, x_hat).numpy()
 
 
 def distortion(model: NECST, x: torch.Tensor, eps: float, *, mode: str = "sample", seed: int = 0) -> dict:
     """Reconstruction errors (:func:`reconstruction_errors`) through the channel at ``eps``."""
-    x_hat = reconstruct(model, x, eps, mode=mode, seed=seed)
+    x_hat = reconstruct_all(model, x, seed=seed, batch=EVAL_BATCH, eps=eps, mode=mode)
     return reconstruction_errors(x, x_hat, model.likelihood == "bernoulli")
 
 
@@ -211,29 +203,77 @@ def abf_budget_spent(model: NECST, x: torch.Tensor, eps: float, *, spend: str = 
             "spent_fraction": float(spent.mean() / (m * eps)), "attacked_bits": float(attacked.mean())}
 
 
+@dataclass(frozen=True)
+class LDPCReconstruction:
+    """What :meth:`VAEWithLDPC.reconstruct_with_info` returns: the reconstructions ``x_hat`` (CPU), per word
+    whether belief propagation converged to a valid codeword (``converged``, ``(N,)`` bool array), and the
+    fraction of the VAE's latent bits decoded wrongly (``bit_errors``)."""
+
+    x_hat: torch.Tensor
+    converged: np.ndarray
+    bit_errors: float
+
+
 class VAEWithLDPC:
     """Separation baseline: discrete VAE with m/2 latent bits, rate-1/2 LDPC code to m bits, BSC, 50 BP iterations,
-    decoded bits (valid codeword or not) to the VAE decoder."""
+    decoded bits (valid codeword or not) to the VAE decoder.
+
+    A communication system (:mod:`repro.systems`) without a default noise level: ``eps`` is required, since BP
+    needs it for its channel log-likelihood ratios. The code and BP run on the CPU (numpy, the ``ldpc`` package),
+    the VAE on its own device."""
 
     def __init__(self, vae: NECST, code_seed: int = 0, max_iter: int = 50):
         self.vae = vae
         k = vae.encoder.net[-1].out_features
         self.code = LDPCCode(2 * k, rate=0.5, seed=code_seed)
         self.max_iter = max_iter
+        self.channel = BinarySymmetricChannel()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.vae.parameters()).device
+
+    def _latent_bits(self, x: torch.Tensor, generator: torch.Generator | None, mode: str) -> torch.Tensor:
+        return self.vae.encode(x.to(self.device), generator=generator, mode=mode).cpu()
+
+    def _codewords(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.code.encode(z.numpy().astype(np.uint8)))
 
     @torch.no_grad()
-    def transmit(self, x: torch.Tensor, eps: float, *, mode: str = "sample", seed: int = 0) -> dict:
-        from .channels import BinarySymmetricChannel
+    def encode(self, x: torch.Tensor, *, generator: torch.Generator | None, mode: str = "sample") -> torch.Tensor:
+        """``(N, m)`` uint8 codewords (CPU) of the VAE's ``m/2`` latent bits (sampled or thresholded, ``mode``)."""
+        return self._codewords(self._latent_bits(x, generator, mode))
 
-        gen = torch.Generator().manual_seed(seed)
-        device = next(self.vae.parameters()).device
-        z = self.vae.encode_bits(x.to(device), mode, gen if device.type == "cpu" else None).cpu()
-        words = torch.from_numpy(self.code.encode(z.numpy().astype(np.uint8)))
-        received = BinarySymmetricChannel(eps)(words, gen)
-        info = self.code.decode_with_info(received.numpy(), eps, max_iter=self.max_iter)
-        z_hat = torch.from_numpy(info.msg.astype(np.float32)).to(device)
-        return {"x_hat": self.vae.decode_bits(z_hat).cpu(), "converged": info.converged,
-                "bit_errors": float((z_hat.cpu() != z).float().mean())}
+    @torch.no_grad()
+    def send(self, words: torch.Tensor, *, generator: torch.Generator | None, eps: float) -> torch.Tensor:
+        """The BSC at ``eps``."""
+        return self.channel(words, generator=generator, eps=eps)
+
+    def _bp(self, received: torch.Tensor, eps: float):
+        info = self.code.decode_with_info(received.cpu().numpy(), eps, max_iter=self.max_iter)
+        return torch.from_numpy(info.msg.astype(np.float32)), info
+
+    @torch.no_grad()
+    def decode(self, received: torch.Tensor, *, eps: float, generator: torch.Generator | None = None) -> torch.Tensor:
+        """BP at ``eps`` (``max_iter`` iterations), then the VAE decoder on the decoded latent bits."""
+        z_hat, _ = self._bp(received, eps)
+        return self.vae.decode(z_hat.to(self.device))
+
+    @torch.no_grad()
+    def reconstruct_with_info(self, x: torch.Tensor, *, generator: torch.Generator | None, eps: float,
+                              mode: str = "sample") -> LDPCReconstruction:
+        """:meth:`reconstruct` with BP's diagnostics (:class:`LDPCReconstruction`)."""
+        z = self._latent_bits(x, generator, mode)
+        z_hat, info = self._bp(self.send(self._codewords(z), generator=generator, eps=eps), eps)
+        return LDPCReconstruction(x_hat=self.vae.decode(z_hat.to(self.device)).cpu(), converged=info.converged,
+                                  bit_errors=float((z_hat != z).float().mean()))
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, *, generator: torch.Generator | None, eps: float,
+                    mode: str = "sample") -> torch.Tensor:
+        """``decode(send(encode(x)))`` at ``eps``; the reconstructions are on the VAE's device."""
+        return self.decode(self.send(self.encode(x, generator=generator, mode=mode), generator=generator, eps=eps),
+                           eps=eps)
 
 
 @torch.no_grad()
@@ -242,7 +282,7 @@ def markov_chain(model: NECST, x0: torch.Tensor, steps: int, eps: float, seed: i
     chain = [x0]
     x = x0
     for t in range(steps):
-        x = reconstruct(model, x, eps, mode="sample", seed=seed * 100_003 + t)
+        x = reconstruct_all(model, x, seed=seed * 100_003 + t, batch=EVAL_BATCH, eps=eps)
         chain.append(x)
     return torch.stack(chain)
 
@@ -252,8 +292,8 @@ def bit_flip_interpolation(model: NECST, x_start: torch.Tensor, x_end: torch.Ten
     """Decode codes on a path from ``x_start`` 's thresholded code to ``x_end`` 's, one more differing bit flipped
     per step in a seeded random order; returns ``(images (D + 1, *x_shape), D)`` with D differing bits."""
     device = next(model.parameters()).device
-    a = model.encode_bits(x_start[None].to(device), "threshold")[0].cpu()
-    b = model.encode_bits(x_end[None].to(device), "threshold")[0].cpu()
+    a = model.encode(x_start[None].to(device), generator=None, mode="threshold")[0].cpu()
+    b = model.encode(x_end[None].to(device), generator=None, mode="threshold")[0].cpu()
     diff = torch.nonzero(a != b).flatten()
     order = diff[torch.randperm(len(diff), generator=torch.Generator().manual_seed(seed))]
     codes = [a.clone()]
@@ -261,13 +301,14 @@ def bit_flip_interpolation(model: NECST, x_start: torch.Tensor, x_end: torch.Ten
         nxt = codes[-1].clone()
         nxt[i] = b[i]
         codes.append(nxt)
-    return model.decode_bits(torch.stack(codes).to(device)).cpu(), len(diff)
+    return model.decode(torch.stack(codes).to(device)).cpu(), len(diff)
 
 
 def code_features(model: NECST, data: ImageData, mode: str = "threshold") -> np.ndarray:
     """``(N, m)`` code bits of ``data`` as classifier features (Table 1)."""
     device = next(model.parameters()).device
-    return torch.cat([model.encode_bits(xb.to(device), mode).cpu() for xb in data.x.split(4096)]).numpy()
+    return torch.cat([model.encode(xb.to(device), generator=None, mode=mode).cpu()
+                      for xb in data.x.split(4096)]).numpy()
 
 
 @torch.no_grad()
@@ -288,10 +329,10 @@ def time_decoder(model: NECST, batch: int, repeats: int = 3, *, batched: bool = 
 
     def run_once():
         if batched:
-            model.decode_bits(y)
+            model.decode(y)
         else:
             for i in range(batch):
-                model.decode_bits(y[i:i + 1])
+                model.decode(y[i:i + 1])
         sync()
 
     seconds, _, _ = median_seconds(run_once, repeats)

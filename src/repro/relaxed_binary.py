@@ -20,12 +20,12 @@ import torch
 from torch import nn
 
 from .checks import check_range
+from .runtime import draw
 
 
 def sample_logistic(shape, generator: torch.Generator | None = None, device=None, eps: float = 1e-7) -> torch.Tensor:
     """Standard logistic draws ``log u - log(1 - u)``, ``u ~ U(eps, 1 - eps)``."""
-    gen_device = generator.device if generator is not None else device
-    u = torch.rand(shape, generator=generator, device=gen_device).to(device).clamp(eps, 1 - eps)
+    u = draw(torch.rand, shape, generator=generator, device=device).clamp(eps, 1 - eps)
     return torch.log(u) - torch.log1p(-u)
 
 
@@ -47,21 +47,33 @@ class RelaxedBinarySymmetricChannel(nn.Module):
 
     Input: ``(N, m)`` relaxed bits in (0, 1). Output: ``(N, m)`` relaxed received bits in (0, 1),
     ``z = ((2w - 1)(2y - 1) + 1) / 2`` with ``w ~ B_T((1 - eps) / eps)`` (``w`` near 1 keeps the bit).
-    At ``T -> 0`` with hard inputs this is the binary symmetric channel of :mod:`repro.channels`.
+    At ``T -> 0`` with hard inputs this is the binary symmetric channel of :mod:`repro.channels`. ``eps`` given at
+    call time overrides the constructor's.
     """
 
     def __init__(self, eps: float, temperature: float = 0.5):
         super().__init__()
-        check_range("relaxed BSC flip probability eps", eps, 1e-6, 0.5)
+        self.eps = self.check(eps)
         check_range("temperature T", temperature, 1e-3, 10.0)
-        self.eps, self.temperature = float(eps), float(temperature)
+        self.temperature = float(temperature)
 
-    @property
-    def keep_log_alpha(self) -> float:
-        return math.log((1 - self.eps) / self.eps)
+    @staticmethod
+    def check(eps: float) -> float:
+        check_range("relaxed BSC flip probability eps", eps, 1e-6, 0.5)
+        return float(eps)
 
-    def forward(self, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        log_alpha = torch.full_like(y, self.keep_log_alpha)
+    def level(self, eps: float | None = None) -> float:
+        """The flip probability in force: ``eps`` checked to lie in [1e-6, 0.5], or the channel's own when None."""
+        return self.eps if eps is None else self.check(eps)
+
+    def keep_log_alpha(self, eps: float | None = None) -> float:
+        """``log((1 - eps) / eps)``: the log-odds of keeping a bit."""
+        eps = self.level(eps)
+        return math.log((1 - eps) / eps)
+
+    def forward(self, y: torch.Tensor, *, generator: torch.Generator | None = None,
+                eps: float | None = None) -> torch.Tensor:
+        log_alpha = torch.full_like(y, self.keep_log_alpha(eps))
         w = torch.sigmoid(concrete_logit_sample(log_alpha, self.temperature, generator))
         return ((2 * w - 1) * (2 * y - 1) + 1) / 2
 

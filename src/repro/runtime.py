@@ -1,4 +1,4 @@
-"""Seeding, device choice and the progress bar used by long loops."""
+"""Seeding, device choice, seeded random draws on any device, and the progress bar used by long loops."""
 
 from __future__ import annotations
 
@@ -21,6 +21,18 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def draw(sample, *args, generator: torch.Generator | None = None, device=None, **kwargs) -> torch.Tensor:
+    """``sample(*args, **kwargs)`` (``torch.rand``, ``torch.randn``, ``torch.randint``, ...) drawn from ``generator``
+    and placed on ``device``.
+
+    A ``torch.Generator`` draws only on its own device, so the draw is made there and then moved: a CPU generator
+    gives the same numbers whether the tensors it perturbs live on the CPU or a GPU. Without a generator the draw
+    comes from torch's global generator of ``device``. ``draw(torch.rand, (n, m), generator=g, device=x.device)``
+    is ``torch.rand((n, m), generator=g, device=g.device).to(x.device)``."""
+    where = generator.device if generator is not None else device
+    return sample(*args, generator=generator, device=where, **kwargs).to(device)
 
 
 def pick_device(device: str = "auto") -> torch.device:

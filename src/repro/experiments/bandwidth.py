@@ -20,9 +20,11 @@ from scipy import stats
 from .. import bandwidth_pipeline as bp
 from ..checks import ConfigError, check_choice, check_range
 from ..jobs.spec import Job
-from ..models.jscc import sse
+from ..metrics import l2_per_image
+from ..models.jscc import SeparateSystem
 from ..profiles import for_dataset, resolve
 from ..sanity import CLEARLY_BELOW
+from ..systems import distortions, reconstruct_all
 from .common import SECONDS_PER_IMAGE, split_params
 
 NOTEBOOK = "04_bandwidth_awgn"
@@ -276,7 +278,7 @@ def histories(models: dict, kinds: tuple[str, ...]) -> pd.DataFrame:
 
 def mean_image_l2(train_x: torch.Tensor, x: torch.Tensor) -> float:
     """Per-image squared L2 of always outputting the training-set mean image."""
-    return float(sse(x, train_x.mean(0, keepdim=True).expand_as(x)).mean())
+    return float(l2_per_image(x, train_x.mean(0, keepdim=True).expand_as(x)).mean())
 
 
 def derangement(n: int, seed: int = 0) -> torch.Tensor:
@@ -298,13 +300,13 @@ def sweep(P: dict, models: dict, val, test, *, device) -> pd.DataFrame:
     rows = []
     for seed in P["seeds"]:
         for snr in P["snrs_db"]:
-            systems = [("joint", b, bp.joint_reconstructor(by[("joint", snr, b, seed)])) for b in P["joint_betas"]]
-            systems += [("separate", b, bp.separate_reconstructor(by[("source_vae", None, b, seed)],
-                                                                  by[("channel_ae", snr, None, seed)]))
+            systems = [("joint", b, by[("joint", snr, b, seed)]) for b in P["joint_betas"]]
+            systems += [("separate", b, SeparateSystem(by[("source_vae", None, b, seed)],
+                                                       by[("channel_ae", snr, None, seed)]))
                         for b in P["separate_betas"]]
-            for system, beta, rec in systems:
+            for system, beta, model in systems:
                 for split, data in (("val", val), ("test", test)):
-                    d = bp.mean_distortion(rec, data.x, seed=EVAL_SEED + seed, device=device)
+                    d = float(distortions(model, data.x, seed=EVAL_SEED + seed, device=device).mean())
                     rows.append(dict(dataset=P["dataset"], system=system, beta=beta, snr_db=snr, split=split,
                                      metric="l2_per_image", value=d, seed=seed))
     return pd.DataFrame(rows)
@@ -394,10 +396,9 @@ def bandwidth_eval(P: dict, models: dict, test, train_x: torch.Tensor, features,
                 if fill is not None and b == nb:
                     continue  # nothing is filled at full bandwidth: identical to the own-prior row
                 gen_seed = EVAL_SEED + 10 * seed + b
-                x_hat = bp.reconstruct_all(lambda xb, g: model.reconstruct(xb, g, b, fill), test.x, seed=gen_seed,
-                                           device=device)
-                values = {"l2_per_image": float(sse(test.x, x_hat).mean()),
-                          "l2_to_other": float(sse(test.x[perm], x_hat).mean())}
+                x_hat = reconstruct_all(model, test.x, seed=gen_seed, device=device, bandwidth=b, fill_prior=fill)
+                values = {"l2_per_image": float(l2_per_image(test.x, x_hat).mean()),
+                          "l2_to_other": float(l2_per_image(test.x[perm], x_hat).mean())}
                 if fill is None:
                     values["fid"] = fid.fid_from_features(reference_features, features(x_hat))
                 rows += [dict(dataset=P["dataset"], variant=label, fill=fill_name, bandwidth=b, snr_db=P["bl_snr_db"],
@@ -526,7 +527,7 @@ def channel_check(snrs_db=(-10.0, -5.0, 0.0, 5.0, 10.0), n: int = 20_000, k: int
         g = torch.Generator().manual_seed(0)
         y = 3.0 * torch.randn(n, k, generator=g, dtype=torch.float64)
         sent = channel.transmit(y)
-        received = channel(y, g)
+        received = channel(y, generator=g)
         noise = received - sent
         rho = torch.corrcoef(torch.stack([sent.flatten(), received.flatten()]))[0, 1].item()
         ps, pn = sent.pow(2).mean().item(), noise.pow(2).mean().item()
@@ -634,7 +635,7 @@ def binary_table(P: dict, models: dict, test, *, device) -> pd.DataFrame:
     out = []
     for job, model, history in models.values():
         if job.meta.get("model") == "binary":
-            test_l2 = bp.mean_distortion(bp.hard_bsc_reconstructor(model), test.x, seed=EVAL_SEED, device=device)
+            test_l2 = float(distortions(model, test.x, seed=EVAL_SEED, device=device).mean())
             out.append(pd.DataFrame(history).assign(dataset=P["dataset"], eps=P["binary_eps"], seed=job.meta["seed"],
                                                     temperature=P["binary_temperature"],
                                                     test_l2_hard_bsc_final=test_l2))

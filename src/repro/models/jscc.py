@@ -18,6 +18,10 @@ fixed standard deviation ``obs_std`` on [0, 1] pixels. Losses are negative ELBOs
   its prior.
 * :class:`BinaryJointSystem` (Appendix C): Binary Concrete code bits through the relaxed binary symmetric
   channel.
+
+:class:`JointSystem`, :class:`SeparateSystem`, :class:`ChannelAutoencoder` and :class:`BinaryJointSystem` are
+communication systems in the sense of :mod:`repro.systems`: ``encode(x, *, generator)``, ``send(code, *,
+generator, <level>)``, ``decode(received, *, generator=None)`` and ``reconstruct(x, *, generator, <level>)``.
 """
 
 from __future__ import annotations
@@ -27,9 +31,12 @@ import math
 import torch
 from torch import nn
 
+from ..channels import BinarySymmetricChannel
 from ..channels_continuous import AWGNChannel, BandwidthLimitedChannel
 from ..checks import check_choice, check_range
+from ..metrics import l2_per_image
 from ..relaxed_binary import RelaxedBinarySymmetricChannel, concrete_logit_log_density, concrete_logit_sample
+from ..runtime import draw
 from .resnet_coder import ResidualDecoder, ResidualEncoder
 
 LOG_SIGMA_RANGE = (-7.0, 2.0)
@@ -41,7 +48,7 @@ ALV_PRIORS = ("conditional", "standard")
 def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, obs_std: float) -> torch.Tensor:
     """``(N,)`` ``-log N(x; x_hat, obs_std^2 I)`` in nats, summed over all pixels of an item."""
     d = x[0].numel()
-    sse = (x - x_hat).pow(2).flatten(1).sum(1)
+    sse = l2_per_image(x, x_hat)
     return 0.5 * sse / obs_std**2 + d * (math.log(obs_std) + 0.5 * math.log(2 * math.pi))
 
 
@@ -61,14 +68,7 @@ def kl_gaussians(mu_q: torch.Tensor, log_sigma_q: torch.Tensor, mu_p: torch.Tens
 def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     """A draw ``mu + sigma * eps`` with ``eps ~ N(0, I)`` (from ``generator`` when given)."""
-    gen_device = generator.device if generator is not None else mu.device
-    eps = torch.randn(mu.shape, generator=generator, device=gen_device).to(mu.device)
-    return mu + log_sigma.exp() * eps
-
-
-def sse(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
-    """``(N,)`` per-image squared L2 distortion (sum over pixels)."""
-    return (x - x_hat).pow(2).flatten(1).sum(1)
+    return mu + log_sigma.exp() * draw(torch.randn, mu.shape, generator=generator, device=mu.device)
 
 
 class GaussianEncoder(nn.Module):
@@ -110,7 +110,7 @@ class SourceVAE(nn.Module):
         mu, log_sigma = self.encoder(x)
         x_hat = self.decoder(reparameterize(mu, log_sigma))
         return {"distortion": gaussian_nll(x, x_hat, self.obs_std), "rate": kl_to_standard_normal(mu, log_sigma),
-                "l2": sse(x, x_hat)}
+                "l2": l2_per_image(x, x_hat)}
 
     def loss(self, x: torch.Tensor):
         t = self.terms(x)
@@ -121,9 +121,10 @@ class SourceVAE(nn.Module):
 class ChannelAutoencoder(nn.Module):
     """Neural channel code for ``latent_dim`` real numbers over ``latent_dim`` uses of an AWGN channel.
 
-    ``forward(y_src)``: ``(N, latent_dim)`` source symbols -> ``(N, latent_dim)`` estimates after the channel.
-    Encoder ``latent -> hidden -> latent`` (then power-normalized by the channel), decoder
-    ``latent -> hidden -> hidden -> latent``, ReLU.
+    ``forward(y_src, *, generator=None, snr=None)``: ``(N, latent_dim)`` source symbols -> ``(N, latent_dim)``
+    estimates after the channel (``snr``: linear, default the training SNR). Encoder ``latent -> hidden -> latent``
+    (then power-normalized by the channel), decoder ``latent -> hidden -> hidden -> latent``, ReLU. As a
+    communication system (:mod:`repro.systems`) its source is the code vector ``y_src``.
     """
 
     def __init__(self, latent_dim: int, snr: float, hidden: int = 512):
@@ -134,28 +135,61 @@ class ChannelAutoencoder(nn.Module):
         self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
                                      nn.ReLU(), nn.Linear(hidden, latent_dim))
 
-    def forward(self, y_src: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def encode(self, y_src: torch.Tensor, *, generator: torch.Generator | None) -> torch.Tensor:
+        """``(N, latent_dim)`` source symbols -> channel input (before the channel's power normalization);
+        deterministic."""
         if y_src.dim() != 2 or y_src.shape[1] != self.latent_dim:
             raise ValueError(f"expected source codes (N, {self.latent_dim}), got {tuple(y_src.shape)}")
-        return self.decoder(self.channel(self.encoder(y_src), generator))
+        return self.encoder(y_src)
+
+    def send(self, code: torch.Tensor, *, generator: torch.Generator | None,
+             snr: float | None = None) -> torch.Tensor:
+        return self.channel(code, generator=generator, snr=snr)
+
+    def decode(self, received: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.decoder(received)
+
+    def forward(self, y_src: torch.Tensor, *, generator: torch.Generator | None = None,
+                snr: float | None = None) -> torch.Tensor:
+        return self.decode(self.send(self.encode(y_src, generator=generator), generator=generator, snr=snr))
+
+    @torch.no_grad()
+    def reconstruct(self, y_src: torch.Tensor, *, generator: torch.Generator | None,
+                    snr: float | None = None) -> torch.Tensor:
+        return self(y_src, generator=generator, snr=snr)
 
     def loss(self, y_src: torch.Tensor):
-        err = (self(y_src) - y_src).pow(2).sum(1)
+        err = l2_per_image(y_src, self(y_src))
         return err.mean(), {"mse_per_dim": float(err.detach().mean()) / self.latent_dim}
 
 
 class SeparateSystem(nn.Module):
-    """Source VAE + channel autoencoder, each trained alone: ``x -> y' ~ q(y'|x) -> channel AE -> decoder``."""
+    """Source VAE + channel autoencoder, each trained alone: ``x -> y' ~ q(y'|x) -> channel AE -> decoder``.
+
+    ``encode``: the posterior sample ``y'`` through the channel autoencoder's encoder; ``send``: its AWGN channel
+    at ``snr`` (linear; default the one it was trained at); ``decode``: its decoder, then the VAE's decoder."""
 
     def __init__(self, vae: SourceVAE, channel_ae: ChannelAutoencoder):
         super().__init__()
         self.vae, self.channel_ae = vae, channel_ae
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, *, generator: torch.Generator | None) -> torch.Tensor:
+        return self.channel_ae.encode(reparameterize(*self.vae.encoder(x), generator), generator=generator)
+
+    @torch.no_grad()
+    def send(self, code: torch.Tensor, *, generator: torch.Generator | None, snr: float | None = None) -> torch.Tensor:
+        return self.channel_ae.send(code, generator=generator, snr=snr)
+
+    @torch.no_grad()
+    def decode(self, received: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.vae.decoder(self.channel_ae.decode(received))
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, *, generator: torch.Generator | None,
+                    snr: float | None = None) -> torch.Tensor:
         """``(N, C, 32, 32)`` -> reconstructions after the channel (code sampled from the posterior)."""
-        y_src = reparameterize(*self.vae.encoder(x), generator)
-        return self.vae.decoder(self.channel_ae(y_src, generator))
+        return self.decode(self.send(self.encode(x, generator=generator), generator=generator, snr=snr))
 
 
 # ---- joint system ----------------------------------------------------------------------------------------------
@@ -178,7 +212,8 @@ class JointSystem(nn.Module):
             limit the information ``v`` carries).
 
     ``loss(x)``: ``(N, C, 32, 32)`` -> scalar ``mean(D + beta R + KL_v) + prior fit`` and metrics.
-    ``reconstruct(x, generator, bandwidth)``: -> ``(N, C, 32, 32)`` as the receiver sees it (``v`` from its prior).
+    ``reconstruct(x, *, generator, bandwidth=None, fill_prior=None, snr=None)``: -> ``(N, C, 32, 32)`` as the
+    receiver sees it (``v`` from its prior): ``decode(send(encode(x)))`` (:mod:`repro.systems`).
     """
 
     def __init__(self, in_channels: int, latent_dim: int, width: int, channel: nn.Module, beta: float,
@@ -225,13 +260,16 @@ class JointSystem(nn.Module):
     def learned_prior(self) -> bool:
         return self.prior is not None and any(True for _ in self.prior.parameters())
 
-    def send(self, y: torch.Tensor, bandwidth=None, generator: torch.Generator | None = None):
-        """Code ``y`` through the channel: ``(z, received, bandwidth)``; ``received`` before any band is lost."""
+    def _transmit(self, y: torch.Tensor, bandwidth=None, generator: torch.Generator | None = None,
+                  prior: nn.Module | None = None, snr: float | None = None):
+        """Code ``y`` through the channel: ``(z, received, bandwidth)``; ``received`` before any band is lost, lost
+        bands filled by ``prior`` (default: the model's own)."""
         if not self.bandwidth_limited:
-            z = self.channel(y, generator)
+            z = self.channel(y, generator=generator, snr=snr)
             return z, z, None
-        received = self.channel.awgn(y, generator)
-        z, bw = self.channel.fill(received, bandwidth, self.prior, generator)
+        received = self.channel.awgn(y, generator=generator, snr=snr)
+        z, bw = self.channel.fill(received, prior=self.prior if prior is None else prior, bandwidth=bandwidth,
+                                  generator=generator)
         return z, received, bw
 
     def v_prior(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -242,7 +280,8 @@ class JointSystem(nn.Module):
         mu, log_sigma = self.alv_prior_net(z).chunk(2, 1)
         return mu, log_sigma.clamp(*LOG_SIGMA_RANGE)
 
-    def decode(self, z: torch.Tensor, v: torch.Tensor | None = None) -> torch.Tensor:
+    def decode_latents(self, z: torch.Tensor, v: torch.Tensor | None = None) -> torch.Tensor:
+        """The decoder's output for received ``z`` and, with an ALV decoder, auxiliary latents ``v``."""
         if self.alv_dim:
             if v is None:
                 raise ValueError("an ALV decoder needs auxiliary latents v")
@@ -269,13 +308,13 @@ class JointSystem(nn.Module):
                 out["kl_v"] = kl_to_standard_normal(v_mu, v_log_sigma)
             else:
                 out["kl_v"] = kl_gaussians(v_mu, v_log_sigma, *self.v_prior(z))
-        x_hat = self.decode(z, v)
+        x_hat = self.decode_latents(z, v)
         out["distortion"] = gaussian_nll(x, x_hat, self.obs_std)
-        out["l2"] = sse(x, x_hat)
+        out["l2"] = l2_per_image(x, x_hat)
         if self.alv_skip:
             base = self.decoder(z)
             out["distortion_base"] = gaussian_nll(x, base, self.obs_std)
-            out["l2_base"] = sse(x, base)
+            out["l2_base"] = l2_per_image(x, base)
         return out
 
     def terms(self, x: torch.Tensor, bandwidth=None) -> dict[str, torch.Tensor]:
@@ -290,11 +329,11 @@ class JointSystem(nn.Module):
                 raise ValueError(f"bandwidth={bandwidth!r}: the only string accepted is 'all', and only over the "
                                  "bandwidth-limited channel")
             received = self.channel.awgn(y)
-            per_b = [self._decoder_terms(x, y, self.channel.fill(received, b, self.prior)[0])
+            per_b = [self._decoder_terms(x, y, self.channel.fill(received, prior=self.prior, bandwidth=b)[0])
                      for b in range(1, self.channel.n_bands + 1)]
             out.update({k: torch.stack([p[k] for p in per_b]).mean(0) for k in per_b[0]})
         else:
-            z, received, _ = self.send(y, bandwidth)
+            z, received, _ = self._transmit(y, bandwidth)
             out.update(self._decoder_terms(x, y, z))
         if self.bandwidth_limited and self.learned_prior:
             out["prior_nll"] = self.prior.nll(self._sent(y).detach(), received.detach())
@@ -307,22 +346,37 @@ class JointSystem(nn.Module):
         loss = elbo.mean() + (t["prior_nll"].mean() if "prior_nll" in t else 0.0)
         return loss, {k: float(v.detach().mean()) for k, v in t.items()}
 
+    # -- the communication-system protocol (repro.systems) ---------------------------------------------------
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None, bandwidth=None,
-                    fill_prior: nn.Module | None = None) -> torch.Tensor:
-        """``fill_prior`` (bandwidth-limited channel only) replaces the model's own prior for filling the lost
-        bands, e.g. to score the same coder with ``N(0, I)`` fills and with learned fills."""
-        y = reparameterize(*self.encoder(x), generator)
-        if fill_prior is not None:
-            if not self.bandwidth_limited:
-                raise ValueError("fill_prior only applies over the bandwidth-limited channel")
-            z, _ = self.channel.fill(self.channel.awgn(y, generator), bandwidth, fill_prior, generator)
-        else:
-            z, _, _ = self.send(y, bandwidth, generator)
-        v = None
-        if self.alv_dim:
-            v = reparameterize(*self.v_prior(z), generator)
-        return self.decode(z, v)
+    def encode(self, x: torch.Tensor, *, generator: torch.Generator | None) -> torch.Tensor:
+        """``(N, latent_dim)`` code ``y ~ q(y | x)`` (before the channel's power normalization)."""
+        return reparameterize(*self.encoder(x), generator)
+
+    @torch.no_grad()
+    def send(self, y: torch.Tensor, *, generator: torch.Generator | None, bandwidth=None,
+             fill_prior: nn.Module | None = None, snr: float | None = None) -> torch.Tensor:
+        """What the decoder sees: ``y`` through the AWGN channel at ``snr`` (linear; default the training SNR); over
+        the bandwidth-limited channel only the first ``bandwidth`` bands arrive (an int, an ``(N,)`` tensor, or
+        ``None``: one uniform draw per row) and the rest are filled by the model's prior, or by ``fill_prior``
+        (e.g. ``N(0, I)`` fills for the same coder)."""
+        if not self.bandwidth_limited and (bandwidth is not None or fill_prior is not None):
+            raise ValueError(f"bandwidth={bandwidth!r} and fill_prior only apply over the bandwidth-limited channel")
+        return self._transmit(y, bandwidth, generator, fill_prior, snr)[0]
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The receiver's reconstruction from ``z``; an ALV decoder draws ``v ~ p(v | z)`` from ``generator``."""
+        v = reparameterize(*self.v_prior(z), generator) if self.alv_dim else None
+        return self.decode_latents(z, v)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, *, generator: torch.Generator | None, bandwidth=None,
+                    fill_prior: nn.Module | None = None, snr: float | None = None) -> torch.Tensor:
+        """``decode(send(encode(x)))``; ``fill_prior`` (bandwidth-limited channel only) replaces the model's own
+        prior for filling the lost bands, e.g. to score the same coder with ``N(0, I)`` fills and learned fills."""
+        y = self.encode(x, generator=generator)
+        z = self.send(y, generator=generator, bandwidth=bandwidth, fill_prior=fill_prior, snr=snr)
+        return self.decode(z, generator=generator)
 
     @torch.no_grad()
     def band_rates(self, x: torch.Tensor) -> torch.Tensor:
@@ -342,7 +396,8 @@ class BinaryJointSystem(nn.Module):
     Training: logits ``log alpha(x)`` -> relaxed bits ``y = sigmoid(Y)``, ``Y = (log alpha + L) / T`` -> relaxed
     BSC -> decoder of ``2 z - 1``. Loss: ``D + beta R`` with the Monte Carlo rate
     ``R = log g_{alpha,T}(Y) - log g_{1,T}(Y)`` (paper eq. 20; prior: fair relaxed coin at the same T).
-    ``reconstruct_hard``: Bernoulli bits through the real BSC, the system as it would be deployed.
+    ``reconstruct(x, *, generator, eps=None)``: hard Bernoulli bits through the real BSC (at ``eps``, default the
+    relaxed channel's), the system as it would be deployed.
     """
 
     def __init__(self, in_channels: int, n_bits: int, width: int, eps: float, temperature: float, beta: float,
@@ -351,6 +406,7 @@ class BinaryJointSystem(nn.Module):
         _check_common(n_bits, beta, obs_std)
         self.n_bits, self.beta, self.obs_std = n_bits, float(beta), float(obs_std)
         self.channel = RelaxedBinarySymmetricChannel(eps, temperature)
+        self.hard_channel = BinarySymmetricChannel(eps)  # the deployed channel (no parameters, no state)
         self.encoder = ResidualEncoder(in_channels, n_bits, width)
         self.decoder = ResidualDecoder(n_bits, in_channels, width)
 
@@ -362,18 +418,29 @@ class BinaryJointSystem(nn.Module):
                 - concrete_logit_log_density(logit, torch.zeros_like(log_alpha), t)).sum(1)
         z = self.channel(torch.sigmoid(logit))
         x_hat = self.decoder(2 * z - 1)
-        return {"distortion": gaussian_nll(x, x_hat, self.obs_std), "rate": rate, "l2": sse(x, x_hat)}
+        return {"distortion": gaussian_nll(x, x_hat, self.obs_std), "rate": rate, "l2": l2_per_image(x, x_hat)}
 
     def loss(self, x: torch.Tensor):
         t = self.terms(x)
         return (t["distortion"] + self.beta * t["rate"]).mean(), {k: float(v.detach().mean()) for k, v in t.items()}
 
+    # -- the communication-system protocol (repro.systems): hard bits, real BSC ----------------------------------
     @torch.no_grad()
-    def reconstruct_hard(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        from ..channels import BinarySymmetricChannel
-
+    def encode(self, x: torch.Tensor, *, generator: torch.Generator | None) -> torch.Tensor:
+        """``(N, n_bits)`` hard bits, each 1 with probability ``sigmoid(log alpha(x))`` (one uniform draw per bit)."""
         probs = torch.sigmoid(self.encoder(x))
-        gen_device = generator.device if generator is not None else x.device
-        bits = (torch.rand(probs.shape, generator=generator, device=gen_device).to(x.device) < probs).float()
-        received = BinarySymmetricChannel(self.channel.eps)(bits, generator)
+        return (draw(torch.rand, probs.shape, generator=generator, device=x.device) < probs).float()
+
+    @torch.no_grad()
+    def send(self, bits: torch.Tensor, *, generator: torch.Generator | None, eps: float | None = None) -> torch.Tensor:
+        """The real BSC at ``eps`` (default: the relaxed channel's flip probability)."""
+        return self.hard_channel(bits, generator=generator, eps=eps)
+
+    @torch.no_grad()
+    def decode(self, received: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.decoder(2 * received - 1)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, *, generator: torch.Generator | None,
+                    eps: float | None = None) -> torch.Tensor:
+        return self.decode(self.send(self.encode(x, generator=generator), generator=generator, eps=eps))

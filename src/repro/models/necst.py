@@ -24,6 +24,8 @@ from torch import nn
 
 from ..channels import ERASED, make_channel
 from ..checks import ConfigError, check_choice, check_range
+from ..metrics import l2_per_image
+from ..runtime import draw
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -108,6 +110,10 @@ class NECST(nn.Module):
             discriminator is trained in :func:`repro.training.fit`'s hook after each optimizer step, not here.
         prob_recon_weight: weight of ``-log p_dec(x | 2 sigma(f(x)) - 1)``, the decoder fed the code
             probabilities; 0 here, 0.1 in the official IABF code (kept only to reproduce its behaviour).
+
+    At test time it is a communication system (:mod:`repro.systems`): ``encode(x, *, generator, mode)`` (code
+    bits), ``send(bits, *, generator, eps)`` (the channel at ``eps``, default the training eps),
+    ``decode(received)`` and ``reconstruct(x, *, generator, eps=None, mode="sample")``.
     """
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, *, likelihood: str, channel: str = "bsc",
@@ -140,7 +146,7 @@ class NECST(nn.Module):
         if self.likelihood == "bernoulli":
             return -nn.functional.binary_cross_entropy_with_logits(logits, x.expand_as(logits),
                                                                   reduction="none").sum(dims)
-        return -(torch.sigmoid(logits) - x).pow(2).sum(dims)
+        return -l2_per_image(x, torch.sigmoid(logits))
 
     def mean(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(logits)
@@ -195,29 +201,33 @@ class NECST(nn.Module):
             p = torch.sigmoid(logits)
             loss = loss - self.prob_recon_weight * self.log_likelihood(x, self.decoder(2 * p - 1)).mean()
         with torch.no_grad():
-            sq = (self.mean(out) - x).pow(2).flatten(2).sum(-1).mean()
+            sq = l2_per_image(x, self.mean(out)).mean()
         return loss, {"bound": bound.mean().item(), "l2_per_image": sq.item(), **logs}
 
-    # -- test time -----------------------------------------------------------------------------------------
+    # -- test time: the communication-system protocol (repro.systems) ---------------------------------------
     @torch.no_grad()
-    def encode_bits(self, x: torch.Tensor, mode: str = "sample", generator: torch.Generator | None = None):
-        """``(N, m)`` transmitted bits: sampled from the encoder's Bernoulli (``sample``) or thresholded at 1/2."""
+    def encode(self, x: torch.Tensor, *, generator: torch.Generator | None, mode: str = "sample") -> torch.Tensor:
+        """``(N, m)`` transmitted bits: sampled from the encoder's Bernoulli (``sample``: one uniform draw per bit,
+        ``u < p``) or thresholded at 1/2 (``threshold``: no draw)."""
         check_choice("code mode", mode, ["sample", "threshold"])
         p = self.code_probs(x)
         if mode == "threshold":
             return (p > 0.5).float()
-        return (torch.rand(p.shape, generator=generator, device=generator.device if generator else p.device)
-                .to(p.device) < p).float()
+        return (draw(torch.rand, p.shape, generator=generator, device=p.device) < p).float()
 
     @torch.no_grad()
-    def decode_bits(self, y: torch.Tensor) -> torch.Tensor:
-        """Received codes (``{0, 1, ERASED}``) -> reconstructions (the likelihood's mean)."""
-        return self.mean(self.decoder(2 * y - 1))
+    def send(self, bits: torch.Tensor, *, generator: torch.Generator | None, eps: float | None = None) -> torch.Tensor:
+        """The channel (BSC or BEC) at ``eps`` (default: the training eps)."""
+        return self.channel(bits, generator=generator, eps=eps)
 
     @torch.no_grad()
-    def transmit(self, x: torch.Tensor, eps: float | None = None, mode: str = "sample",
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+    def decode(self, received: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Received codes (``{0, 1, ERASED}``) -> reconstructions (the likelihood's mean); deterministic."""
+        return self.mean(self.decoder(2 * received - 1))
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, *, generator: torch.Generator | None, eps: float | None = None,
+                    mode: str = "sample") -> torch.Tensor:
         """Encode, pass through the channel at ``eps`` (default: the training eps), decode."""
-        bits = self.encode_bits(x, mode, generator)
-        channel = self.channel if eps is None else make_channel(self.channel_name, eps)
-        return self.decode_bits(channel(bits.cpu(), generator).to(bits.device))
+        bits = self.encode(x, generator=generator, mode=mode)
+        return self.decode(self.send(bits, generator=generator, eps=eps))

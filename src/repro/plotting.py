@@ -1,0 +1,110 @@
+"""The figures the notebooks draw the same way: image grids and paper-vs-ours error bars.
+
+* :func:`image_grid` / :func:`show_image_grid`: rows of images tiled into one picture by
+  ``torchvision.utils.make_grid`` (grey images become RGB, values are clipped to [0, 1], tiles are separated by
+  white padding), drawn on one matplotlib axes with a label per row (left) and, optionally, per column (below).
+  Tiles can be marked, e.g. the JPEG/PNG files that failed to decode.
+* :func:`paper_vs_ours`: per group (method, system, ...), our values as mean and standard deviation over seeds
+  at each x (error bars), and the paper's points as a dashed line in the same colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torchvision.utils import make_grid
+
+FAILED_FACE = "#fde0dd"
+
+
+def _rows_tensor(rows) -> torch.Tensor:
+    """``(R, K, C, H, W)`` from a tensor of that shape or a sequence of ``R`` tensors ``(K, C, H, W)``."""
+    if isinstance(rows, torch.Tensor):
+        t = rows
+    else:
+        rows = [torch.as_tensor(r) for r in rows]
+        if not rows:
+            raise ValueError("an image grid needs at least one row")
+        shapes = {tuple(r.shape) for r in rows}
+        if len(shapes) != 1:
+            raise ValueError(f"every row of an image grid needs the same shape (K, C, H, W); got {sorted(shapes)}")
+        t = torch.stack(rows)
+    if t.dim() != 5 or t.shape[2] not in (1, 3):
+        raise ValueError(f"expected rows of images (R, K, C, H, W) with C = 1 or 3, got shape {tuple(t.shape)}")
+    return t.detach().cpu().float()
+
+
+def image_grid(rows, *, padding: int = 2, pad_value: float = 1.0) -> torch.Tensor:
+    """``(3, R (H + p) + p, K (W + p) + p)`` picture of ``R`` rows of ``K`` images (``(R, K, C, H, W)`` or a list
+    of ``(K, C, H, W)``), pixel values clipped to [0, 1], ``padding`` pixels of ``pad_value`` between tiles."""
+    t = _rows_tensor(rows)
+    r, k = t.shape[:2]
+    return make_grid(t.flatten(0, 1).clamp(0, 1), nrow=k, padding=padding, pad_value=pad_value)
+
+
+def show_image_grid(ax, rows, *, row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None,
+                    marked=None, mark_text: str = "decode\nfailed", title: str | None = None, padding: int = 2,
+                    fontsize: float = 7):
+    """Draw :func:`image_grid` on ``ax``: ``row_labels`` at the left of each row, ``col_labels`` under each column,
+    and every tile where the ``(R, K)`` boolean ``marked`` is True covered by a hatched red box with
+    ``mark_text``. Returns ``ax``."""
+    t = _rows_tensor(rows)
+    r, k, _, h, w = t.shape
+    for name, labels, n in (("row_labels", row_labels, r), ("col_labels", col_labels, k)):
+        if labels is not None and len(labels) != n:
+            raise ValueError(f"{name} has {len(labels)} entries for {n} {name.split('_')[0]}s")
+    ax.imshow(image_grid(t, padding=padding).permute(1, 2, 0).numpy(), interpolation="nearest")
+
+    def centre(i, size):
+        return padding + i * (size + padding) + (size - 1) / 2
+
+    ax.set_yticks([centre(i, h) for i in range(r)] if row_labels is not None else [],
+                  list(row_labels) if row_labels is not None else [])
+    ax.set_xticks([centre(j, w) for j in range(k)] if col_labels is not None else [],
+                  list(col_labels) if col_labels is not None else [])
+    ax.tick_params(length=0, labelsize=fontsize)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    if marked is not None:
+        marked = np.asarray(marked, dtype=bool)
+        if marked.shape != (r, k):
+            raise ValueError(f"marked must be a ({r}, {k}) boolean array, got shape {marked.shape}")
+        import matplotlib.pyplot as plt
+
+        for i, j in zip(*np.nonzero(marked)):
+            x0, y0 = padding + j * (w + padding) - 0.5, padding + i * (h + padding) - 0.5
+            ax.add_patch(plt.Rectangle((x0, y0), w, h, facecolor=FAILED_FACE, edgecolor="tab:red", hatch="xxx",
+                                       lw=0.8))
+            ax.text(x0 + w / 2, y0 + h / 2, mark_text, ha="center", va="center", fontsize=max(fontsize - 2, 4),
+                    color="darkred", fontweight="bold", bbox=dict(facecolor=FAILED_FACE, edgecolor="none", pad=0.5))
+    if title is not None:
+        ax.set_title(title, fontsize=fontsize + 1, loc="left")
+    return ax
+
+
+def paper_vs_ours(ax, ours: pd.DataFrame, paper: pd.DataFrame, *, x: str, group: str, colors: dict,
+                  value: str = "value", capsize: float = 3) -> pd.DataFrame:
+    """Ours against the paper, one colour per ``group`` value (in ``colors``' order): error bars at the mean of
+    ``ours[value]`` over seeds per ``x`` with one standard deviation (0 with one seed), labelled "(ours)", and the
+    paper's ``value`` per ``x`` as a dashed line with crosses, labelled "(paper)". Returns our mean, std and
+    number of seeds per group and ``x``."""
+    for name, frame in (("ours", ours), ("paper", paper)):
+        missing = {x, group, value} - set(frame.columns)
+        if missing:
+            raise ValueError(f"{name} lacks the columns {sorted(missing)}; it has {sorted(frame.columns)}")
+    summary = []
+    for g, color in colors.items():
+        stats = ours[ours[group] == g].groupby(x)[value].agg(["mean", "std", "count"]).sort_index()
+        if len(stats):
+            ax.errorbar(stats.index, stats["mean"], yerr=stats["std"].fillna(0), marker="o", capsize=capsize,
+                        color=color, label=f"{g} (ours)")
+            summary.append(stats.reset_index().assign(**{group: g}))
+        ref = paper[paper[group] == g].sort_values(x)
+        if len(ref):
+            ax.plot(ref[x], ref[value], ls="--", marker="x", color=color, alpha=0.6, label=f"{g} (paper)")
+    if not summary:
+        return pd.DataFrame(columns=[group, x, "mean", "std", "count"])
+    return pd.concat(summary, ignore_index=True)[[group, x, "mean", "std", "count"]]

@@ -5,7 +5,7 @@
 
 Prints one JSON line per measured point; every row carries ``method`` (``LDPC-BP50`` for 50 iterations of BP from
 the ``ldpc`` package), ``mode`` (``batched``: one call for ``--batch`` words; ``unbatched``: one call per word),
-``bits`` and ``seconds_per_word``. The LDPC rows come from :func:`repro.ldpc_code.time_ldpc`, which notebook 02
+``bits`` and ``seconds_per_word``. The LDPC rows come from :func:`repro.coding.ldpc.time_ldpc`, which notebook 02
 imports too. With --out the rows are also written to a JSON file.
 
 BP stops early once a word satisfies every parity check, so the LDPC time is that of *up to* ``--max-iter``
@@ -18,9 +18,9 @@ import json
 
 import torch
 
-from repro.ldpc_code import time_ldpc
-from repro.necst_pipeline import SETTINGS, build_model, time_decoder
-from repro.runtime import pick_device
+from repro.coding.ldpc import time_ldpc
+from repro.systems.necst import SETTINGS, build_model, time_decoder
+from repro.core.runtime import pick_device
 
 
 def ldpc_rows(bits, batch, unbatched_words, repeats, eps_values, max_iter):

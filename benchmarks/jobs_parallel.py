@@ -32,13 +32,13 @@ OUT = Path(__file__).resolve().parent / "results" / "jobs_parallel.json"
 def make_jobs(n: int, epochs: int, n_train: int):
     from repro.jobs import Job
 
-    return [Job("benchmark", f"bench-necst-mnist-seed{s}", "repro.necst_pipeline:train",
+    return [Job("benchmark", f"bench-necst-mnist-seed{s}", "repro.systems.necst:train",
                 dict(dataset="mnist", eps=0.1, seed=100 + s, epochs=epochs, n_train=n_train, batch_size=100, lr=1e-3),
                 cost=1.0) for s in range(n)]
 
 
 def sequential(jobs, threads: int | None) -> float:
-    from repro.cache import CheckpointCache
+    from repro.core.cache import CheckpointCache
 
     before = torch.get_num_threads()
     if threads:

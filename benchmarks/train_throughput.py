@@ -26,13 +26,13 @@ from pathlib import Path
 
 import torch
 
-from repro import necst_pipeline as necst
-from repro.bandwidth_pipeline import Arch, build_joint
+from repro.systems import necst
+from repro.systems.bandwidth import Arch, build_joint
 from repro.data import load_dataset
 from repro.jobs import Job
 from repro.jobs.local import run_local
 from repro.models.vae import ConvVAE, negative_elbo
-from repro.runtime import pin_threads
+from repro.core.runtime import pin_threads
 
 OUT = Path(__file__).resolve().parent / "results" / "train_throughput.json"
 
@@ -85,7 +85,7 @@ def parity_jobs(family: str, seeds) -> list[Job]:
         for seed in seeds:
             kwargs = dict(dataset=s["dataset"], eps=s["eps"], seed=seed, epochs=s["epochs"], n_train=s["n_train"],
                           batch_size=100, lr=1e-3, precision=precision)
-            out.append(Job("benchmark", f"parity-{family}-{precision}-seed{seed}", "repro.necst_pipeline:train",
+            out.append(Job("benchmark", f"parity-{family}-{precision}-seed{seed}", "repro.systems.necst:train",
                            kwargs, cost=1.0, meta={"family": family, "precision": precision, "seed": seed}))
     return out
 

@@ -78,20 +78,20 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from repro import classic_codecs
-from repro.cache import CheckpointCache
-from repro.channels import BinarySymmetricChannel, flip_bytes
-from repro.checks import check_choice, check_range
-from repro.compare import paper_numbers, side_by_side
+from repro.coding import classic as classic_codecs
+from repro.core.cache import CheckpointCache
+from repro.channels.discrete import BinarySymmetricChannel, flip_bytes
+from repro.core.checks import check_choice, check_range
+from repro.bundle.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
 from repro.models.vae import ConvVAE, layer_table
-from repro.plotting import show_image_grid
-from repro.profiles import resolve
-from repro.quantize import GaussianQuantizer, UniformQuantizer
-from repro.results import Run
+from repro.bundle.plotting import show_image_grid
+from repro.bundle.profiles import resolve
+from repro.coding.quantize import GaussianQuantizer, UniformQuantizer
+from repro.bundle.results import Run
 from repro.experiments import generative_dna as gdna
-from repro.runtime import pick_device, pin_threads
-from repro import vae_storage as vs
+from repro.core.runtime import pick_device, pin_threads
+from repro.systems import vae_storage as vs
 
 P = resolve("01_vae_compression", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds,
             n_bits_sweep=n_bits_sweep, n_bits_table=n_bits_table, bsc_eps=bsc_eps,
@@ -383,7 +383,7 @@ codecs_bsc.round(3)
 #   brings our numbers closest to the paper's. Absolute values depend on details the paper leaves open: $N_{bit}$,
 #   whether $\log\sigma$ is stored (we store it, as the paper's "2K" implies, but only $\mu$ drives the decoder),
 #   the bit order (we send the most significant bit first, so a flip can move a value by half the range), and the
-#   MS-SSIM variant on 28x28 images (ours: 3 scales, 5-tap window, see `repro.metrics`).
+#   MS-SSIM variant on 28x28 images (ours: 3 scales, 5-tap window, see `repro.metrics.image`).
 # * **Training length.** The `cpu` profile trains fewer epochs than the paper's 100 (see the parameters cell);
 #   the spread over seeds is shown in every table.
 # * **JPEG/PNG.** The failure count above measures the paper's qualitative sentence directly.

@@ -66,7 +66,7 @@
 #
 # each sample's learning signal is how much the objective drops when that sample is replaced by the geometric
 # mean of the others. $\hat L_{-k}$ does not depend on $\hat y_k$, so the estimator stays unbiased, and it removes
-# most of the variance of the plain score-function estimator. `repro.vimco` builds a surrogate whose gradient is
+# most of the variance of the plain score-function estimator. `repro.coding.vimco` builds a surrogate whose gradient is
 # exactly this pair.
 #
 # The separation baseline is a discrete VAE with $m/2$ Bernoulli latents and a uniform prior (the best
@@ -108,15 +108,15 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from repro import necst_pipeline as necst
-from repro.cache import CheckpointCache
-from repro.compare import paper_numbers, side_by_side
+from repro.systems import necst
+from repro.core.cache import CheckpointCache
+from repro.bundle.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
-from repro.ldpc_code import time_ldpc
+from repro.coding.ldpc import time_ldpc
 from repro.experiments import necst as necst_exp
-from repro.plotting import paper_vs_ours, show_image_grid
-from repro.results import Run, point_to_executed
-from repro.runtime import pick_device, pin_threads
+from repro.bundle.plotting import paper_vs_ours, show_image_grid
+from repro.bundle.results import Run, point_to_executed
+from repro.core.runtime import pick_device, pin_threads
 
 # The role of this dataset's run, its eps sweep and every other setting: repro.experiments.necst.settings.
 P = necst_exp.settings(profile, dict(
@@ -310,7 +310,7 @@ else:
 
 # %%
 if role == "figure2":
-    from repro.webp_matching import summarize_webp_matching, webp_bits_to_match
+    from repro.coding.webp import summarize_webp_matching, webp_bits_to_match
 
     images = test.subset(P["webp_images"])
     frames = []
@@ -468,14 +468,14 @@ else:
 #
 # * **VIMCO.** The official TensorFlow code applies its log-mean-exp to the per-sample *loss* (a negative
 #   log-likelihood), which gives the largest weight to the worst sample; we use the standard VIMCO objective
-#   $\log\frac1K\sum_k p(x\mid y_k)$ with leave-one-out baselines (`repro.vimco`, tested against exact
+#   $\log\frac1K\sum_k p(x\mid y_k)$ with leave-one-out baselines (`repro.coding.vimco`, tested against exact
 #   enumeration).
 # * **Architectures.** MLPs as in the official code. For 32x32 colour images we use a cleaner equivalent of the
 #   official conv coder (its BatchNorm is always in inference mode, i.e. a fixed affine map, which we omit).
 #   Decoders see the signed code $2y - 1$ (erasures as 0) instead of $\{0, 1\}$.
 # * **Data.** Binary MNIST is thresholded at 0.5 (not Larochelle's fixed binarization); Omniglot is resized from
 #   105x105 (not Burda's 28x28 split); CelebA is a 10k subset at 32x32. The CelebA code length (500) is our choice.
-# * **LDPC.** A (3, 6)-regular code built by progressive edge growth (`repro.ldpc_code`); the paper does not say
+# * **LDPC.** A (3, 6)-regular code built by progressive edge growth (`repro.coding.ldpc`); the paper does not say
 #   which LDPC code it used. Sum-product BP, 50 iterations.
 # * **Budget.** The paper trains 200 epochs. The `cpu` profile trains full training sets with three seeds for
 #   Figure 3 left and Table 1, at 4 (binary MNIST), 8 (Omniglot, MNIST) and 15 (random bits) epochs, each model
@@ -485,19 +485,19 @@ else:
 #   short of convergence, and the training histories show by how much. The 32x32 coders (CIFAR-10 on 10,000
 #   images, CelebA) get 3-4 epochs, one seed. The `paper` profile is the paper's budget, for a GPU or a Ray
 #   cluster: `python -m repro.jobs run --notebook 02_necst --profile paper --ray auto`, then
-#   `python -m repro.runner --profile paper --only 02_necst --no-jobs`.
+#   `python -m repro.bundle.runner --profile paper --only 02_necst --no-jobs`.
 
 # %% [markdown]
 # ## Verdicts
 #
-# The claims ledger (`repro.claims`; `python -m repro.report` writes `figures/claims.csv`) decides each claim of
+# The claims ledger (`repro.bundle.claims`; `python -m repro.bundle.report` writes `figures/claims.csv`) decides each claim of
 # this paper from the results files, with a 95 % interval over seeds (or a paired bootstrap over test images for
 # one seed), the mean-image baseline and the convergence check. The rows below are its verdicts on the files in
 # this run's output folder; claims whose evidence comes from another dataset's run count it as missing until
 # that run is there.
 
 # %%
-from repro import claims
+from repro.bundle import claims
 
 display(claims.rows_for("02_necst", run.folder)[["claim_id", "verdict", "ours", "ours_ci_low", "ours_ci_high",
                                                  "n_seeds", "sanity_ok", "compute_fraction", "why"]])

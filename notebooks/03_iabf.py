@@ -108,14 +108,14 @@ import torch
 from IPython.display import display
 from matplotlib.ticker import MaxNLocator
 
-from repro import necst_pipeline as necst
-from repro.cache import CheckpointCache
-from repro.compare import paper_numbers, side_by_side
+from repro.systems import necst
+from repro.core.cache import CheckpointCache
+from repro.bundle.compare import paper_numbers, side_by_side
 from repro.data import load_dataset
 from repro.experiments import iabf as iabf_exp
-from repro.plotting import paper_vs_ours, show_image_grid
-from repro.results import Run, point_to_executed
-from repro.runtime import pick_device, pin_threads
+from repro.bundle.plotting import paper_vs_ours, show_image_grid
+from repro.bundle.results import Run, point_to_executed
+from repro.core.runtime import pick_device, pin_threads
 
 # Every setting of this dataset's run: repro.experiments.iabf.settings.
 P = iabf_exp.settings(profile, dict(
@@ -135,7 +135,7 @@ print(P)
 # %% [markdown]
 # ## Data and models
 #
-# The datasets and networks are notebook 02's (`repro.necst_pipeline.SETTINGS`): MLP coders for the 28x28
+# The datasets and networks are notebook 02's (`repro.systems.necst.SETTINGS`): MLP coders for the 28x28
 # datasets (Bernoulli decoder for binary MNIST and Omniglot, squared error for MNIST), a small conv coder for
 # CIFAR-10, and 100 / 100 / 200 / 500 bits. The validation split (10,000 held-out training images; CIFAR-10:
 # part of batches 1-4) picks the test checkpoint: after every epoch the validation distortion through the
@@ -235,8 +235,8 @@ run.write_table(ordering, f"table1_{dataset}_ordering", reproduces="IABF Table 1
 display(ordering.round(4))
 
 # %% [markdown]
-# Whether the paper's ordering holds is not decided here by eye: the claims ledger (`repro.claims`, written to
-# `figures/claims.csv` by `python -m repro.report`) computes each verdict from the results files of every dataset
+# Whether the paper's ordering holds is not decided here by eye: the claims ledger (`repro.bundle.claims`, written to
+# `figures/claims.csv` by `python -m repro.bundle.report`) computes each verdict from the results files of every dataset
 # run, with a 95 % interval over seeds (a paired bootstrap over test images where there is one seed), the
 # mean-image and convergence sanity checks, and the fraction of the paper's training the models had. A claim is
 # `holds` or `fails` only when the interval excludes zero and every model passes its sanity baselines; an effect
@@ -244,7 +244,7 @@ display(ordering.round(4))
 # in this run's output folder (datasets not yet run count as missing evidence).
 
 # %%
-from repro import claims
+from repro.bundle import claims
 
 display(claims.rows_for("03_iabf", run.folder)[["claim_id", "verdict", "ours", "ours_ci_low", "ours_ci_high",
                                                 "n_seeds", "sanity_ok", "compute_fraction", "why"]])

@@ -144,13 +144,13 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from repro import bandwidth_pipeline as bp
-from repro import fid
-from repro.cache import CheckpointCache
+from repro.systems import bandwidth as bp
+from repro.metrics import fid
+from repro.core.cache import CheckpointCache
 from repro.experiments import bandwidth as bw
-from repro.plotting import show_image_grid
-from repro.results import Run
-from repro.runtime import pick_device
+from repro.bundle.plotting import show_image_grid
+from repro.bundle.results import Run
+from repro.core.runtime import pick_device
 
 _given = dict(dataset=dataset, device=device, epochs=epochs, bl_epochs=bl_epochs, binary_epochs=binary_epochs,
               binary_seeds=binary_seeds,
@@ -522,7 +522,7 @@ print(f"test distortion, hard bits through BSC({P['binary_eps']}): {binary_histo
 # The paper reports results only as plots, so each claim is tested on our numbers: an effect "holds" when its
 # 95 % interval over seeds lies on the claimed side of zero, "fails" when it lies on the other side,
 # "inconclusive" otherwise, and "untested" without an interval or when a model fails its sanity baseline. The
-# bundle-wide ledger (`figures/claims.csv`, `python -m repro.report`) applies the same rules.
+# bundle-wide ledger (`figures/claims.csv`, `python -m repro.bundle.report`) applies the same rules.
 
 # %%
 claims = bw.claims_table(P, figure4, gaps, lin_summary, prior_gap, alv, mean_l2)

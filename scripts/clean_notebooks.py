@@ -4,7 +4,7 @@
     python scripts/clean_notebooks.py notebooks/05_dna_storage.ipynb
     python scripts/clean_notebooks.py --check             # exit 1 if any would change (nothing is written)
 
-The same cleaning (:mod:`repro.nbclean`) runs on every write-back of ``python -m repro.runner``; this script
+The same cleaning (:mod:`repro.bundle.nbclean`) runs on every write-back of ``python -m repro.bundle.runner``; this script
 applies it to notebooks written before, and is idempotent (a second run changes nothing).
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from repro.nbclean import clean_file  # noqa: E402
-from repro.paths import repo_root  # noqa: E402
+from repro.bundle.nbclean import clean_file  # noqa: E402
+from repro.core.paths import repo_root  # noqa: E402
 
 
 def default_targets() -> list[Path]:

@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from repro.fsio import write_text  # noqa: E402
-from repro.runner import RUNS  # noqa: E402
+from repro.core.fsio import write_text  # noqa: E402
+from repro.bundle.runner import RUNS  # noqa: E402
 
 SMOKE = ROOT / "benchmarks" / "smoke_timing.json"
 README = ROOT / "README.md"
@@ -62,7 +62,7 @@ def measure_smoke(venv: Path, data_dir: str | None) -> dict:
                "PYTHONPATH": str(ROOT / "src")}
         if data_dir:
             env["REPRO_DATA_DIR"] = data_dir
-        cmd = [sys.executable, "-m", "repro.runner", "--profile", "smoke", "--no-write-back", "--build-dir",
+        cmd = [sys.executable, "-m", "repro.bundle.runner", "--profile", "smoke", "--no-write-back", "--build-dir",
                str(Path(build) / "executed")]
         load_before = os.getloadavg()
         thread = threading.Thread(target=sample, daemon=True)
@@ -85,7 +85,7 @@ def measure_smoke(venv: Path, data_dir: str | None) -> dict:
                     if meta.get("text_overlaps") and path.endswith(".png")}
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
-    return {"command": "python -m repro.runner --profile smoke (empty checkpoint cache, as on a fresh clone)",
+    return {"command": "python -m repro.bundle.runner --profile smoke (empty checkpoint cache, as on a fresh clone)",
             "exit_status": proc.returncode, "total_seconds": round(total, 1), "runs": runs,
             "cpu_count": os.cpu_count(), "load_average_before": [round(x, 2) for x in load_before],
             "load_average_mean_during": round(sum(loads) / len(loads), 2) if loads else None,
@@ -150,7 +150,7 @@ def render() -> str:
              f"`.venv/` to the end of the install, {gib:.1f} GiB on disk (torch's CUDA build is most of it). "
              if smoke.get("setup_seconds") and gib else "")
     body = [
-        setup + f"The `smoke` column is one measured run of `python -m repro.runner --profile smoke` with an empty "
+        setup + f"The `smoke` column is one measured run of `python -m repro.bundle.runner --profile smoke` with an empty "
         f"checkpoint cache and the full datasets, as a fresh clone does it: {smoke['total_seconds'] / 60:.1f} min "
         f"in all for {len(smoke['runs'])} notebook runs (exit status {smoke['exit_status']}), on "
         f"{smoke['cpu_count']} CPU cores with a mean load average of {load} while it ran (other jobs shared the "

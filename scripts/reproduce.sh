@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
 if [ -z "${REPRO_DATA_DIR:-}" ] && [ -d ../shared/data ]; then export REPRO_DATA_DIR="$(cd ../shared/data && pwd)"; fi
-exec .venv/bin/python -m repro.runner "$@"
+exec .venv/bin/python -m repro.bundle.runner "$@"

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 import torch
 
-from repro import fsio
-from repro.cache import CheckpointCache, CorruptCheckpointError
+from repro.core import fsio
+from repro.core.cache import CheckpointCache, CorruptCheckpointError
 
 CONFIG = {"model": "tiny", "epochs": 1, "seed": 0}
 

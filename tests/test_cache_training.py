@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from repro.cache import CheckpointCache, CorruptCheckpointError, config_key
-from repro.training import fit
+from repro.core.cache import CheckpointCache, CorruptCheckpointError, config_key
+from repro.core.training import fit
 
 
 def mse_loss(model, x, _y):

@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from repro.channels import BinarySymmetricChannel, binary_entropy, flip_bytes
-from repro.checks import ConfigError
+from repro.channels.discrete import BinarySymmetricChannel, binary_entropy, flip_bytes
+from repro.core.checks import ConfigError
 
 
 @pytest.mark.parametrize("eps", [0.01, 0.05, 0.2, 0.5])

@@ -5,11 +5,11 @@ import math
 import pytest
 import torch
 
-from repro.channels_continuous import (AWGNChannel, BandwidthLimitedChannel, awgn_capacity, db_to_linear,
+from repro.channels.gaussian import (AWGNChannel, BandwidthLimitedChannel, awgn_capacity, db_to_linear,
                                        normalize_power)
-from repro.checks import ConfigError
-from repro.code_priors import BandAutoregressivePrior, StandardGaussianPrior, make_prior
-from repro.relaxed_binary import (RelaxedBinarySymmetricChannel, concrete_logit_log_density,
+from repro.core.checks import ConfigError
+from repro.channels.priors import BandAutoregressivePrior, StandardGaussianPrior, make_prior
+from repro.channels.relaxed import (RelaxedBinarySymmetricChannel, concrete_logit_log_density,
                                   concrete_logit_sample)
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from repro import claims as C
-from repro import sanity as S
-from repro.checks import ConfigError
+from repro.bundle import claims as C
+from repro.bundle import sanity as S
+from repro.core.checks import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ROOT / "figures"

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from repro import classic_codecs as cc
-from repro.channels import flip_bytes
-from repro.checks import ConfigError
+from repro.coding import classic as cc
+from repro.channels.discrete import flip_bytes
+from repro.core.checks import ConfigError
 from repro.data import load_dataset
 
 

@@ -3,7 +3,7 @@ import shutil
 import pytest
 import torch
 
-from repro.checks import ConfigError
+from repro.core.checks import ConfigError
 from repro.data import ChecksumError, DatasetNotFoundError, load_dataset
 from repro.data.datasets import _celeba_array, _cifar_arrays, _mnist_arrays, _omniglot_arrays
 

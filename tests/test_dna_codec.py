@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from repro.checks import ConfigError
+from repro.core.checks import ConfigError
 from repro.dna import codec
 from repro.dna.reads import read_fasta
 
@@ -113,7 +113,7 @@ def test_six_trit_codewords_sit_on_the_bytes_rare_in_images():
     # PNG and JPEG files of the committed MNIST sample get shorter, uniform bytes do not change
     import torch
 
-    from repro import classic_codecs
+    from repro.coding import classic as classic_codecs
     from repro.data import load_dataset
 
     images = load_dataset("mnist", "test").x[:50]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from repro.checks import ConfigError
+from repro.core.checks import ConfigError
 from repro.dna import codec
 from repro.dna.consensus import EXACT, ORPHAN_CLUSTER, recover_oligos
 from repro.dna.decoder import decode_reads

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from repro.checks import ConfigError
+from repro.core.checks import ConfigError
 from repro.dna import codec
 from repro.dna.errorstats import error_profile
 from repro.dna.simulator import ErrorModel, draw_read_counts, simulate_reads

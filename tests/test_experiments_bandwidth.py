@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from repro.checks import ConfigError
+from repro.core.checks import ConfigError
 from repro.experiments import bandwidth as bw
 from repro.experiments import plan
 from repro.jobs.spec import Job
@@ -54,7 +54,7 @@ def test_plan_lists_every_model_once_with_importable_targets():
 
 
 def test_smoke_jobs_train_through_the_job_layer(tmp_path):
-    from repro.cache import CheckpointCache
+    from repro.core.cache import CheckpointCache
 
     P = bw.settings("smoke", {"n_train": 16, "n_test": 8})
     cache = CheckpointCache(tmp_path)

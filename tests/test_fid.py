@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from repro import fid
-from repro.cache import CheckpointCache
-from repro.classifier import SmallCNN
+from repro.metrics import fid
+from repro.core.cache import CheckpointCache
+from repro.models.classifier import SmallCNN
 from repro.data import load_dataset
 
 

@@ -114,7 +114,7 @@ LDPC_WORDS, LDPC_EPS = 64, 0.05
 
 
 def ldpc_summary(n: int, rate: float, seed: int, column_weight: int) -> dict:
-    from repro.ldpc_code import LDPCCode
+    from repro.coding.ldpc import LDPCCode
 
     code = LDPCCode(n, rate=rate, seed=seed, column_weight=column_weight)
     label = f"golden-ldpc-{n}-{rate:.6f}-{seed}-{column_weight}"
@@ -262,7 +262,7 @@ def test_the_recovery_read_set_exercises_every_stage():
 # -- smoke trainings on the committed data sample ------------------------------------------------------------
 
 def training_summary(method: str) -> dict:
-    from repro import necst_pipeline
+    from repro.systems import necst as necst_pipeline
 
     torch.set_num_threads(1)
     model, hist = necst_pipeline.train("mnist", eps=0.1, seed=0, epochs=1, n_train=300, n_val=100,

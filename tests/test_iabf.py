@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from repro import necst_pipeline as npl
-from repro.checks import ConfigError
-from repro.iabf import (AdversarialBitFlip, Infomax, TCDiscriminator, allocate_noise, bit_entropies,
+from repro.systems import necst as npl
+from repro.core.checks import ConfigError
+from repro.models.iabf import (AdversarialBitFlip, Infomax, TCDiscriminator, allocate_noise, bit_entropies,
                         discriminator_loss, estimate_tc, flip_mask, permute_dims)
 
 
@@ -165,7 +165,7 @@ def test_in_eval_mode_the_term_keeps_no_codes():
 
 def test_the_models_loss_never_steps_the_discriminator_and_fit_steps_it_once_per_batch():
     """Fails if NECST's loss (through Infomax.term) trains the discriminator itself."""
-    from repro.training import fit, step_hooks
+    from repro.core.training import fit, step_hooks
 
     torch.manual_seed(0)
     model = npl.build_model("binary_mnist", eps=0.1, method="IABF", x_shape=(1, 28, 28)).train()

@@ -8,16 +8,16 @@ import time
 import pytest
 import torch
 
-from repro import vae_storage as vs
-from repro.cache import CheckpointCache, config_key
+from repro.systems import vae_storage as vs
+from repro.core.cache import CheckpointCache, config_key
 from repro.experiments import generative_dna as gdna
 from repro.experiments import iabf as iabf_exp
 from repro.experiments import necst as necst_exp
 from repro.jobs import Job, JobBusy, status
 from repro.jobs.cli import collect, main
 from repro.jobs.local import run_local
-from repro.paths import cache_root
-from repro.training import fit
+from repro.core.paths import cache_root
+from repro.core.training import fit
 
 from .conftest import ROOT
 
@@ -26,7 +26,7 @@ SMOKE_VAE = dict(dataset="mnist", seed=0, epochs=1, latent_dim=16, batch_size=64
 
 
 def vae_job(seed=0, **kw):
-    return Job("01_vae_compression", f"vae-test-seed{seed}", "repro.vae_storage:train_vae",
+    return Job("01_vae_compression", f"vae-test-seed{seed}", "repro.systems.vae_storage:train_vae",
                {**SMOKE_VAE, "seed": seed, **kw}, cost=1.0, meta={"seed": seed})
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import ldpc.mod2
-from repro.checks import ConfigError
-from repro.ldpc_code import BPResult, LDPCCode, time_ldpc
+from repro.core.checks import ConfigError
+from repro.coding.ldpc import BPResult, LDPCCode, time_ldpc
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def _gf2_solve_columns(Hp: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_systematic_form_gives_an_invertible_parity_part_and_the_exact_parity_map(seed):
-    from repro.ldpc_code import _systematic_form
+    from repro.coding.ldpc import _systematic_form
 
     rng = np.random.default_rng(seed)
     m, n = 12, 30
@@ -221,7 +221,7 @@ def test_systematic_form_gives_an_invertible_parity_part_and_the_exact_parity_ma
 
 
 def test_systematic_form_of_a_rank_deficient_matrix_is_none():
-    from repro.ldpc_code import _systematic_form
+    from repro.coding.ldpc import _systematic_form
 
     H = np.array([[1, 1, 0, 1], [0, 1, 1, 0], [1, 0, 1, 1]], dtype=np.uint8)  # row 3 = row 1 + row 2
     assert _systematic_form(H) is None
@@ -237,7 +237,7 @@ def test_systematic_form_of_a_rank_deficient_matrix_is_none():
 def test_girth_of_small_tanner_graphs(rows, girth):
     import scipy.sparse as sp
 
-    from repro.ldpc_code import _girth
+    from repro.coding.ldpc import _girth
 
     assert _girth(sp.csr_matrix(np.array(rows, dtype=np.uint8))) == girth
 
@@ -246,7 +246,7 @@ def test_girth_of_small_tanner_graphs(rows, girth):
                                                    (500, 0.5, 0, 3), (90, 1 / 3, 1, 3), (100, 0.5, 2, 5),
                                                    (20, 0.5, 0, 3)])
 def test_generator_is_orthogonal_to_h_and_noiseless_round_trips_are_exact(n, rate, seed, weight):
-    from repro.ldpc_code import _has_4_cycle
+    from repro.coding.ldpc import _has_4_cycle
 
     code = LDPCCode(n, rate=rate, seed=seed, column_weight=weight)
     H = code.H.toarray().astype(int)

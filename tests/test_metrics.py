@@ -4,7 +4,7 @@ import pytest
 import torch
 from pytorch_msssim import ms_ssim as library_ms_ssim
 
-from repro.metrics import classifier_accuracy, l2_per_image, l2_per_pixel, ms_ssim, psnr
+from repro.metrics.image import classifier_accuracy, l2_per_image, l2_per_pixel, ms_ssim, psnr
 
 
 def test_psnr_known_values():

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from repro import necst_pipeline as necst
-from repro.checks import ConfigError
-from repro.profiles import for_dataset, resolve
+from repro.systems import necst
+from repro.core.checks import ConfigError
+from repro.bundle.profiles import for_dataset, resolve
 
 
 def test_models_have_the_paper_code_lengths_and_shapes():

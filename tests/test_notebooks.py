@@ -9,9 +9,9 @@ import sys
 import jupytext
 import pytest
 
-from repro import runner
-from repro.checks import ConfigError
-from repro.results import read_manifest
+from repro.bundle import runner
+from repro.core.checks import ConfigError
+from repro.bundle.results import read_manifest
 
 from .conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""repro.plotting: image grids (tile positions, clipping, labels, marked tiles) and the paper-vs-ours error bars."""
+"""repro.bundle.plotting: image grids (tile positions, clipping, labels, marked tiles) and the paper-vs-ours error bars."""
 
 import matplotlib
 
@@ -10,7 +10,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from repro.plotting import image_grid, paper_vs_ours, show_image_grid  # noqa: E402
+from repro.bundle.plotting import image_grid, paper_vs_ours, show_image_grid  # noqa: E402
 
 
 def rows(r=2, k=3, c=1, side=4):

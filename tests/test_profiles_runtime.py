@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from repro.checks import ConfigError
-from repro.profiles import PROFILE_NAMES, PROFILES, resolve
-from repro.runtime import draw, pick_device, seed_everything
+from repro.core.checks import ConfigError
+from repro.bundle.profiles import PROFILE_NAMES, PROFILES, resolve
+from repro.core.runtime import draw, pick_device, seed_everything
 
 
 def test_every_notebook_has_all_three_profiles_with_the_same_keys():

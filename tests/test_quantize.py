@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from repro.checks import ConfigError
-from repro.quantize import (GaussianQuantizer, UniformQuantizer, bits_to_indices, index_to_unit, indices_to_bits,
+from repro.core.checks import ConfigError
+from repro.coding.quantize import (GaussianQuantizer, UniformQuantizer, bits_to_indices, index_to_unit, indices_to_bits,
                             unit_to_index)
 
 

@@ -1,13 +1,13 @@
-"""python -m repro.report writes the ledger files and REPORT.md; the README's results section is the ledger's."""
+"""python -m repro.bundle.report writes the ledger files and REPORT.md; the README's results section is the ledger's."""
 
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from repro import claims as C
-from repro import report
-from repro.checks import ConfigError
+from repro.bundle import claims as C
+from repro.bundle import report
+from repro.core.checks import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,7 +17,7 @@ def test_readme_results_section_is_generated_and_fresh():
     assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
     current = text[text.index(report.BEGIN): text.index(report.END) + len(report.END)]
     expected = report.readme_section(C.ledger(ROOT / "figures"))
-    assert current == expected, "README results section is stale: run `python -m repro.report`"
+    assert current == expected, "README results section is stale: run `python -m repro.bundle.report`"
 
 
 def test_replace_readme_section_needs_one_pair_of_markers():

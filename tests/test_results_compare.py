@@ -7,9 +7,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from repro.compare import paper_numbers, side_by_side
-from repro.report import build_report
-from repro.results import Run
+from repro.bundle.compare import paper_numbers, side_by_side
+from repro.bundle.report import build_report
+from repro.bundle.results import Run
 
 
 def test_paper_numbers_hold_the_spec_values():

@@ -11,9 +11,9 @@ import time
 import nbformat
 import pytest
 
-from repro import runner
-from repro.checks import ConfigError
-from repro.nbclean import clean_notebook, clean_stderr, strip_paths
+from repro.bundle import runner
+from repro.core.checks import ConfigError
+from repro.bundle.nbclean import clean_notebook, clean_stderr, strip_paths
 
 from .conftest import ROOT
 
@@ -21,7 +21,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1", "M
 
 
 def run_cli(*args, timeout=60, env=None):
-    return subprocess.run([sys.executable, "-m", "repro.runner", *args], cwd="/", capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "repro.bundle.runner", *args], cwd="/", capture_output=True, text=True,
                           timeout=timeout, env=env or ENV)
 
 
@@ -128,7 +128,7 @@ def test_a_cpu_run_with_p_leaves_git_status_clean(tmp_path, monkeypatch):
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     env = {**ENV, "REPRO_DATA_DIR": str(ROOT / "data" / "sample"), "REPRO_CACHE_DIR": str(tmp_path / "cache"),
            "REPRO_OUTPUT_DIR": str(tmp_path / "out")}
-    proc = subprocess.Popen([sys.executable, "-m", "repro.runner", "--only", "01_vae_compression", "--profile",
+    proc = subprocess.Popen([sys.executable, "-m", "repro.bundle.runner", "--only", "01_vae_compression", "--profile",
                              "smoke", "--no-write-back", "--build-dir", str(tmp_path / "build")],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

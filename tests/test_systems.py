@@ -1,4 +1,4 @@
-"""The communication-system protocol (repro.systems): every system class satisfies it, reconstruct is its three
+"""The communication-system protocol (repro.systems.protocol): every system class satisfies it, reconstruct is its three
 halves in a row, seeded and stochastic where it should be; channels take their level at call time; and the new
 APIs give the numbers the old ones gave: tests/data/system_outputs.pt was recorded by
 tests/data/record_system_outputs.py at commit c1d410b with the APIs before the one-protocol change (the script
@@ -12,17 +12,17 @@ import numpy as np
 import pytest
 import torch
 
-from repro import bandwidth_pipeline as bp
-from repro import necst_pipeline as necst
-from repro.channels import BinaryErasureChannel, BinarySymmetricChannel, flip_bytes
-from repro.channels_continuous import AWGNChannel, BandwidthLimitedChannel
-from repro.checks import ConfigError
-from repro.code_priors import StandardGaussianPrior, make_prior
+from repro.systems import bandwidth as bp
+from repro.systems import necst
+from repro.channels.discrete import BinaryErasureChannel, BinarySymmetricChannel, flip_bytes
+from repro.channels.gaussian import AWGNChannel, BandwidthLimitedChannel
+from repro.core.checks import ConfigError
+from repro.channels.priors import StandardGaussianPrior, make_prior
 from repro.experiments import bandwidth as bw
-from repro.metrics import l2_per_image
+from repro.metrics.image import l2_per_image
 from repro.models.jscc import BinaryJointSystem, ChannelAutoencoder, JointSystem, SeparateSystem, SourceVAE
-from repro.relaxed_binary import RelaxedBinarySymmetricChannel
-from repro.systems import CommunicationSystem, distortions, reconstruct_all
+from repro.channels.relaxed import RelaxedBinarySymmetricChannel
+from repro.systems.protocol import CommunicationSystem, distortions, reconstruct_all
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from repro.checks import ConfigError
-from repro.timing import median_seconds
+from repro.core.checks import ConfigError
+from repro.core.timing import median_seconds
 
 
 def test_median_of_repeats_after_a_warm_up():

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from repro.checks import ConfigError
+from repro.core.checks import ConfigError
 from repro.models.vae import ConvVAE, layer_table, negative_elbo
-from repro import vae_storage as vs
+from repro.systems import vae_storage as vs
 
 
 def test_vae_shapes_and_elbo():

@@ -7,10 +7,10 @@ import pytest
 import torch
 from PIL import Image
 
-from repro import webp_matching as wm
-from repro.channels import binary_entropy
-from repro.checks import ConfigError
-from repro.classic_codecs import to_uint8
+from repro.coding import webp as wm
+from repro.channels.discrete import binary_entropy
+from repro.core.checks import ConfigError
+from repro.coding.classic import to_uint8
 from repro.data import load_dataset
 
 

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_choice
-from .files import DatasetNotFoundError, find_files
+from repro.core.checks import check_choice
+from repro.data.files import DatasetNotFoundError, find_files
 
 DATASETS = ("mnist", "binary_mnist", "omniglot", "cifar10", "celeba32", "random_bits")
 SPLITS = ("train", "val", "test")
@@ -111,7 +111,7 @@ def _allow_download(download: bool | None) -> bool:
 
 
 def _download_root(root) -> Path:
-    from ..paths import env_path, repo_root
+    from repro.core.paths import env_path, repo_root
 
     return Path(root) if root else (env_path("REPRO_DATA_DIR") or repo_root() / "data")
 

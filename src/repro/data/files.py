@@ -14,8 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from ..checks import ReproError
-from ..paths import env_path, repo_root
+from repro.core.checks import ReproError
+from repro.core.paths import env_path, repo_root
 
 
 class DatasetNotFoundError(ReproError, FileNotFoundError):

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import ReproError, check_range
-from .codec import write_fasta
-from .reads import Reads, read_fastq
-from .simulator import ErrorModel, SimulatedReads, draw_read_counts
+from repro.core.checks import ReproError, check_range
+from repro.dna.codec import write_fasta
+from repro.dna.reads import Reads, read_fastq
+from repro.dna.simulator import ErrorModel, SimulatedReads, draw_read_counts
 
 DEBIAN_PATH = "/usr/share/bbmap/randomreads.sh"
 

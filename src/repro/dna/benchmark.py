@@ -11,10 +11,10 @@ import time
 
 import numpy as np
 
-from .bbmap import bbmap_available, simulate_reads_bbmap
-from .codec import OligoFormat, decode_pool_exact, encode_files
-from .decoder import decode_reads
-from .simulator import ErrorModel, simulate_reads
+from repro.dna.bbmap import bbmap_available, simulate_reads_bbmap
+from repro.dna.codec import OligoFormat, decode_pool_exact, encode_files
+from repro.dna.decoder import decode_reads
+from repro.dna.simulator import ErrorModel, simulate_reads
 
 
 def random_files(n_files: int, file_bytes: int, seed: int = 0) -> list[bytes]:

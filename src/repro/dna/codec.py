@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import ConfigError, check_range
+from repro.core.checks import ConfigError, check_range
 
 BASES = "ACGT"
 N_CODE = 4  # any base call that is not A, C, G or T (N, lower-case junk, ...) decodes to this code

@@ -46,10 +46,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..checks import ConfigError, check_choice, check_range
-from .codec import (N_CODE, OligoFormat, ParsedOligos, exact_dot, parse_headers, parse_oligos, reverse_complement,
+from repro.core.checks import ConfigError, check_choice, check_range
+from repro.dna.codec import (N_CODE, OligoFormat, ParsedOligos, exact_dot, parse_headers, parse_oligos, reverse_complement,
                     to_codes, to_string)
-from .reads import Reads
+from repro.dna.reads import Reads
 
 CONSENSUS_METHODS = ("spoa", "majority")
 EXACT, CONSENSUS, ORPHAN_CLUSTER = 0, 1, 2
@@ -330,8 +330,8 @@ def _payload_hash(payload: np.ndarray) -> np.ndarray:
 
 
 def progress(iterable, *, disable: bool = False, **kwargs):
-    """A tqdm bar over ``iterable`` (nothing when ``disable``), with :func:`repro.runtime.progress`'s settings:
-    sparse updates in logs and CI. Imported from tqdm directly, because :mod:`repro.runtime` loads torch (about
+    """A tqdm bar over ``iterable`` (nothing when ``disable``), with :func:`repro.core.runtime.progress`'s settings:
+    sparse updates in logs and CI. Imported from tqdm directly, because :mod:`repro.core.runtime` loads torch (about
     0.7 GB of resident memory), which the read decoder does not need."""
     if disable:
         return iterable

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .codec import OligoFormat, payload_bytes
-from .consensus import RecoveredOligos, RecoveryReport, recover_oligos
-from .reads import Reads
+from repro.dna.codec import OligoFormat, payload_bytes
+from repro.dna.consensus import RecoveredOligos, RecoveryReport, recover_oligos
+from repro.dna.reads import Reads
 
 
 @dataclass

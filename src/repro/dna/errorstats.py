@@ -13,8 +13,8 @@ import re
 
 import numpy as np
 
-from .codec import reverse_complement, to_string
-from .simulator import SimulatedReads
+from repro.dna.codec import reverse_complement, to_string
+from repro.dna.simulator import SimulatedReads
 
 _CIGAR = re.compile(r"(\d+)([=XIDM])")
 

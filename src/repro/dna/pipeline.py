@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks import check_choice, check_range
-from .bbmap import simulate_reads_bbmap
-from .codec import OligoFormat, Pool, encode_files
-from .consensus import CONSENSUS_METHODS, RecoveryReport
-from .decoder import RecoveredFile, decode_reads
-from .simulator import ErrorModel, SimulatedReads, check_coverage, simulate_reads
-from .storage import MethodPayload
+from repro.core.checks import check_choice, check_range
+from repro.dna.bbmap import simulate_reads_bbmap
+from repro.dna.codec import OligoFormat, Pool, encode_files
+from repro.dna.consensus import CONSENSUS_METHODS, RecoveryReport
+from repro.dna.decoder import RecoveredFile, decode_reads
+from repro.dna.simulator import ErrorModel, SimulatedReads, check_coverage, simulate_reads
+from repro.dna.storage import MethodPayload
 
 BACKENDS = ("numpy", "bbmap")
 

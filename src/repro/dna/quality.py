@@ -3,14 +3,14 @@
 A lossless reconstruction (PNG, or JPEG read back exactly, compared with its own decoded self) has infinite
 PSNR, which would make every average infinite. Each image's PSNR is therefore capped at ``PSNR_CAP_DB`` (60 dB,
 an MSE of 1e-6 on [0, 1] pixels, far below one 8-bit step) before averaging. MS-SSIM is the small-image
-adaptation of :mod:`repro.metrics`; ACC is the fixed classifier's accuracy on the reconstructions.
+adaptation of :mod:`repro.metrics.image`; ACC is the fixed classifier's accuracy on the reconstructions.
 """
 
 from __future__ import annotations
 
 import torch
 
-from ..metrics import classifier_accuracy, ms_ssim, psnr
+from repro.metrics.image import classifier_accuracy, ms_ssim, psnr
 
 PSNR_CAP_DB = 60.0
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import ReproError, check_choice
-from .codec import COMPLEMENT, N_CODE, _TO_CODE, reverse_complement, to_string
+from repro.core.checks import ReproError, check_choice
+from repro.dna.codec import COMPLEMENT, N_CODE, _TO_CODE, reverse_complement, to_string
 
 
 @dataclass

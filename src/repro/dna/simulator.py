@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..checks import check_range
-from ..runtime import progress
-from .codec import reverse_complement
-from .reads import Reads
+from repro.core.checks import check_range
+from repro.core.runtime import progress
+from repro.dna.codec import reverse_complement
+from repro.dna.reads import Reads
 
 READ_CHUNK = 100_000  # reads built per vectorized block (memory about 40 bytes per base of a block)
 

@@ -1,12 +1,12 @@
 """What each method stores, and how a method rebuilds its images from recovered (possibly partial) files.
 
-- **VAEU / VAEN** store the quantized latents of notebook 01 (:func:`repro.vae_storage.gamma_to_bits`: all
+- **VAEU / VAEN** store the quantized latents of notebook 01 (:func:`repro.systems.vae_storage.gamma_to_bits`: all
   ``2K`` values of ``gamma``, ``N_bit`` bits each, most significant bit first), packed into bytes, one record of
   ``2K N_bit / 8`` bytes per image. Layout ``packed`` (default) writes all records back to back in one file, as
   the paper stores "the latent representation as a binary file"; ``per_image`` writes one file per image. A
   value any of whose bits is unknown after decoding is an *erasure* and becomes the quantizer's value for the
   mean: the fitted mean ``m_i`` for VAEN, 0 (the prior mean) for VAEU.
-- **JPEG / PNG** store one file per image (:mod:`repro.classic_codecs`). A recovered file is decoded as it is,
+- **JPEG / PNG** store one file per image (:mod:`repro.coding.classic`). A recovered file is decoded as it is,
   unknown bytes being zeros and a file whose end was lost being cut after its last recovered byte; a file that
   Pillow cannot decode is a *failure* and its image is shown and scored as blank (all zeros).
 
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .. import classic_codecs
-from ..checks import check_choice
-from ..vae_storage import bits_to_gamma, gamma_to_bits
-from .decoder import RecoveredFile
+from repro.coding import classic as classic_codecs
+from repro.core.checks import check_choice
+from repro.systems.vae_storage import bits_to_gamma, gamma_to_bits
+from repro.dna.decoder import RecoveredFile
 
 FAMILIES = ("VAEU", "VAEN", "JPEG", "PNG")
 VAE_LAYOUTS = ("packed", "per_image")

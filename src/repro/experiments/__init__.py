@@ -21,7 +21,7 @@ PLANNERS = {
 
 def plan(notebook: str, profile: str, params: dict | None = None) -> list:
     """The training jobs of one run of ``notebook`` at ``profile`` with papermill-style ``params``."""
-    from ..checks import check_choice
+    from repro.core.checks import check_choice
 
     check_choice("notebook", notebook, sorted(PLANNERS))
     module, attr = PLANNERS[notebook]

@@ -17,15 +17,15 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from .. import bandwidth_pipeline as bp
-from ..checks import ConfigError, check_choice, check_range
-from ..jobs.spec import Job
-from ..metrics import l2_per_image
-from ..models.jscc import SeparateSystem
-from ..profiles import for_dataset, resolve
-from ..sanity import CLEARLY_BELOW
-from ..systems import distortions, reconstruct_all
-from .common import SECONDS_PER_IMAGE, split_params
+from repro.systems import bandwidth as bp
+from repro.core.checks import ConfigError, check_choice, check_range
+from repro.jobs.spec import Job
+from repro.metrics.image import l2_per_image
+from repro.models.jscc import SeparateSystem
+from repro.bundle.profiles import for_dataset, resolve
+from repro.bundle.sanity import CLEARLY_BELOW
+from repro.systems.protocol import distortions, reconstruct_all
+from repro.experiments.common import SECONDS_PER_IMAGE, split_params
 
 NOTEBOOK = "04_bandwidth_awgn"
 EVAL_SEED = 1_000  # evaluation draws (posterior samples, noise, bandwidths, prior samples, v) come from here
@@ -70,7 +70,7 @@ def settings(profile: str, params: dict) -> dict:
     check_choice("alv_variant", P["alv_variant"], sorted(ALV_VARIANTS))
     for name in P["alv_alternatives"]:
         check_choice("alv_alternatives entry", name, sorted(ALV_VARIANTS))
-    from ..fid import FEATURES
+    from repro.metrics.fid import FEATURES
 
     check_choice("fid_features", P["fid_features"], FEATURES)
     if not P["seeds"]:
@@ -134,7 +134,7 @@ def train_binary(*, dataset, n_train, n_val, latent_dim, width, obs_std, eps, te
 # ---- jobs ----------------------------------------------------------------------------------------------------
 
 def _n_train(P: dict) -> int:
-    from .common import n_images
+    from repro.experiments.common import n_images
 
     return n_images(P["dataset"], P["n_train"])
 
@@ -205,18 +205,18 @@ def binary_job(P: dict, seed: int) -> Job:
 
 def fid_job(P: dict) -> Job | None:
     """The FID feature network's training job (``None`` when Inception weights are used)."""
-    from .. import fid
+    from repro.metrics import fid
 
     kind = P["fid_features"]
     if kind == "inception" or (kind == "auto" and fid.inception_weights_path() is not None):
         return None
     n = P["fid_classifier_n_train"]
     if kind == "classifier":
-        return Job(NOTEBOOK, "fid-classifier-cifar10", "repro.classifier:train_classifier",
+        return Job(NOTEBOOK, "fid-classifier-cifar10", "repro.models.classifier:train_classifier",
                    dict(dataset="cifar10", epochs=int(P["fid_classifier_epochs"]), n_train=n),
                    cost=P["fid_classifier_epochs"] * (n or 36_000) * SECONDS_PER_IMAGE["classifier"],
                    meta={"model": "fid_features"})
-    return Job(NOTEBOOK, f"fid-rotation-{fid.ROTATION_DATASET}", "repro.fid:train_rotation_net",
+    return Job(NOTEBOOK, f"fid-rotation-{fid.ROTATION_DATASET}", "repro.metrics.fid:train_rotation_net",
                dict(dataset=fid.ROTATION_DATASET, epochs=int(P["fid_classifier_epochs"]), n_train=n),
                cost=P["fid_classifier_epochs"] * 4 * (n or 8_100) * SECONDS_PER_IMAGE["classifier"],
                meta={"model": "fid_features"})
@@ -377,8 +377,8 @@ def bandwidth_eval(P: dict, models: dict, test, train_x: torch.Tensor, features,
     dependence) and FID; the coders trained with the learned prior are also scored with ``N(0, I)`` fills (the
     same coder, both priors). Returns the tidy table and the first seed's reconstructions of the first
     ``figure_images`` test images, keyed ``(variant label, B)``."""
-    from .. import fid
-    from ..code_priors import StandardGaussianPrior
+    from repro.metrics import fid
+    from repro.channels.priors import StandardGaussianPrior
 
     perm = derangement(len(test.x))
     rows, recon = [], {}
@@ -519,7 +519,7 @@ def alv_table(bl: pd.DataFrame, alv_factor: float) -> pd.DataFrame:
 def channel_check(snrs_db=(-10.0, -5.0, 0.0, 5.0, 10.0), n: int = 20_000, k: int = 100) -> pd.DataFrame:
     """Random codes of arbitrary scale through the AWGN module: measured signal and noise power, SNR, and the
     information passed by Gaussian inputs, ``-1/2 log2(1 - rho^2)``, beside the capacity ``1/2 log2(1 + s)``."""
-    from ..channels_continuous import AWGNChannel
+    from repro.channels.gaussian import AWGNChannel
 
     rows = []
     for snr_db in snrs_db:

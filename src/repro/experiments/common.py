@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..checks import ConfigError
+from repro.core.checks import ConfigError
 
 # Notebook parameters that are not part of a profile (runtime and selection parameters).
 RUNTIME_PARAMS = ("dataset", "device", "data_dir", "output_dir", "channel")

@@ -32,15 +32,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import vae_storage as vs
-from ..dna import codec, pipeline, storage
-from ..dna.bbmap import bbmap_available, simulate_reads_bbmap
-from ..dna.benchmark import throughput
-from ..dna.decoder import RecoveredFile
-from ..dna.errorstats import error_profile
-from ..dna.quality import image_quality
-from ..dna.simulator import simulate_reads
-from ..runtime import progress
+from repro.systems import vae_storage as vs
+from repro.dna import codec, pipeline, storage
+from repro.dna.bbmap import bbmap_available, simulate_reads_bbmap
+from repro.dna.benchmark import throughput
+from repro.dna.decoder import RecoveredFile
+from repro.dna.errorstats import error_profile
+from repro.dna.quality import image_quality
+from repro.dna.simulator import simulate_reads
+from repro.core.runtime import progress
 
 REPEAT_REPORT_NT = 16  # oligos with a tandem repeat at least this long are counted in the pool table
 
@@ -137,8 +137,8 @@ def image_byte_table(n_images: int = 2000, dataset: str = "mnist", data_dir=None
     rarest bytes (mean share over the four formats; the derivation of :data:`repro.dna.codec.IMAGE_RARE_BYTES`),
     each format's share of bytes 0x00-0x13 and of the rare bytes, and trits per byte with both Huffman tables, on
     the training images and on as many test images (``test_*``, held out from the derivation)."""
-    from .. import classic_codecs
-    from ..data import load_dataset
+    from repro.coding import classic as classic_codecs
+    from repro.data import load_dataset
 
     train = load_dataset(dataset, "train", data_dir).subset(n_images, seed)
     shares, per_format = {}, {}

@@ -3,9 +3,9 @@ the ACC classifier). Notebook 05's evaluation lives in :mod:`repro.experiments.d
 
 from __future__ import annotations
 
-from ..jobs.spec import Job
-from ..profiles import resolve
-from .common import cost, n_images, split_params
+from repro.jobs.spec import Job
+from repro.bundle.profiles import resolve
+from repro.experiments.common import cost, n_images, split_params
 
 DNA_NOTEBOOK = "05_dna_storage"
 
@@ -24,14 +24,14 @@ def vae_job(notebook: str, P: dict, seed: int) -> Job:
                   batch_size=int(P["batch_size"]), lr=float(P["lr"]), n_train=P["n_train"],
                   precision=P.get("precision", "fp32"))
     images = n_images(dataset, P["n_train"])
-    return Job(notebook, f"vae-{dataset}-seed{seed}", "repro.vae_storage:train_vae", kwargs,
+    return Job(notebook, f"vae-{dataset}-seed{seed}", "repro.systems.vae_storage:train_vae", kwargs,
                cost=cost("vae", P["epochs"], images), meta={"seed": int(seed)}, family="small")
 
 
 def classifier_job(notebook: str, P: dict) -> Job:
     dataset = P["dataset"]
     kwargs = dict(dataset=dataset, epochs=int(P["classifier_epochs"]), n_train=P["classifier_n_train"])
-    return Job(notebook, f"classifier-{dataset}", "repro.classifier:train_classifier", kwargs,
+    return Job(notebook, f"classifier-{dataset}", "repro.models.classifier:train_classifier", kwargs,
                cost=cost("classifier", P["classifier_epochs"], n_images(dataset, P["classifier_n_train"])),
                meta={"role": "acc_classifier"}, family="small")
 

@@ -3,12 +3,12 @@ seed, the official-code variants, the chain classifier)."""
 
 from __future__ import annotations
 
-from .. import necst_pipeline as necst
-from ..checks import check_choice, check_range
-from ..jobs.spec import Job
-from ..profiles import for_dataset, resolve
-from .common import cost, n_images, split_params
-from .necst import mnist_classifier_job, selected_model_kwargs
+from repro.systems import necst
+from repro.core.checks import check_choice, check_range
+from repro.jobs.spec import Job
+from repro.bundle.profiles import for_dataset, resolve
+from repro.experiments.common import cost, n_images, split_params
+from repro.experiments.necst import mnist_classifier_job, selected_model_kwargs
 
 NOTEBOOK = "03_iabf"
 DATASETS = ("binary_mnist", "mnist", "omniglot", "cifar10")
@@ -42,7 +42,7 @@ def epochs_at(P: dict, eps: float, seed: int) -> int:
 def model_job(P: dict, method: str, eps: float, seed: int, official: bool = False,
               infomax_weight: float | None = None, abf_spend: str = "all") -> Job:
     """One NECST / ABF / IABF model (``official``: the official code's behaviour; ``infomax_weight``: lambda,
-    default the profile's; ``abf_spend``: see :class:`repro.iabf.AdversarialBitFlip`)."""
+    default the profile's; ``abf_spend``: see :class:`repro.models.iabf.AdversarialBitFlip`)."""
     d = P["dataset"]
     lam = float(P["infomax_weight"] if infomax_weight is None else infomax_weight)
     epochs = epochs_at(P, eps, seed)
@@ -53,7 +53,7 @@ def model_job(P: dict, method: str, eps: float, seed: int, official: bool = Fals
     variant = ("-official" if official else "") + ("-masked" if abf_spend != "all" else "")
     variant += f"-lambda{lam:g}" if method == "IABF" and lam != P["infomax_weight"] else ""
     name = f"{method.lower()}{variant}-{d}-eps{eps:g}-seed{seed}"
-    return Job(NOTEBOOK, name, "repro.necst_pipeline:train", kwargs,
+    return Job(NOTEBOOK, name, "repro.systems.necst:train", kwargs,
                cost=cost(family, epochs, n_images(d, P["n_train"]), METHOD_COST[method], kwargs["precision"]),
                meta={"method": method, "eps": eps, "seed": seed, "official": official, "infomax_weight": lam,
                      "abf_spend": abf_spend, "epochs": epochs},

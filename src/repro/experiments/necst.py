@@ -6,11 +6,11 @@ features for classifiers, interpolation and Markov chains)."""
 
 from __future__ import annotations
 
-from .. import necst_pipeline as necst
-from ..checks import ConfigError, check_choice, check_range
-from ..jobs.spec import Job
-from ..profiles import for_dataset, resolve
-from .common import cost, n_images, split_params
+from repro.systems import necst
+from repro.core.checks import ConfigError, check_choice, check_range
+from repro.jobs.spec import Job
+from repro.bundle.profiles import for_dataset, resolve
+from repro.experiments.common import cost, n_images, split_params
 
 NOTEBOOK = "02_necst"
 ROLES = {"binary_mnist": "figure3", "omniglot": "figure3", "random_bits": "figure3", "cifar10": "figure2",
@@ -50,7 +50,7 @@ N_VAL = 10_000
 def selected_model_kwargs(P: dict, *, method: str, eps: float, seed: int, epochs: int, channel: str = "bsc",
                           infomax_weight: float | None = None, official: bool = False,
                           abf_spend: str = "all") -> dict:
-    """Arguments of :func:`repro.necst_pipeline.train` for a model whose test checkpoint is the epoch with the
+    """Arguments of :func:`repro.systems.necst.train` for a model whose test checkpoint is the epoch with the
     lowest validation distortion (the papers' protocol). Notebooks 02 and 03 both build their NECST jobs with
     this function, so the same (dataset, eps, seed, budget) is one job, trained once and shared: arguments at
     their defaults (``bsc``, the infomax weight of a model without the infomax term, ``spend='all'``) are left
@@ -81,7 +81,7 @@ def necst_job(P: dict, eps: float, seed: int) -> Job:
         kwargs = selected_model_kwargs(P, method="NECST", eps=eps, seed=seed, epochs=P["epochs"],
                                        channel=P["channel"])
     family = _family(d)
-    return Job(NOTEBOOK, f"necst-{d}-{P['channel']}{eps:g}-seed{seed}", "repro.necst_pipeline:train", kwargs,
+    return Job(NOTEBOOK, f"necst-{d}-{P['channel']}{eps:g}-seed{seed}", "repro.systems.necst:train", kwargs,
                cost=cost(family, P["epochs"], n_images(d, P["n_train"]), precision=kwargs["precision"]), meta={"eps": eps, "seed": seed},
                family="conv" if family == "necst_conv" else "mlp")
 
@@ -91,18 +91,18 @@ def discrete_vae_job(P: dict, seed: int) -> Job:
     kwargs = dict(dataset=d, eps=0.0, seed=int(seed), epochs=int(P["vae_epochs"]), bits=P["bits"] // 2,
                   prior="uniform", n_train=P["n_train"], batch_size=int(P["batch_size"]), lr=float(P["lr"]),
                   precision=P.get("precision") or "fp32")
-    return Job(NOTEBOOK, f"dvae-{d}-seed{seed}", "repro.necst_pipeline:train", kwargs,
+    return Job(NOTEBOOK, f"dvae-{d}-seed{seed}", "repro.systems.necst:train", kwargs,
                cost=cost(_family(d), P["vae_epochs"], n_images(d, P["n_train"]), precision=kwargs["precision"]), meta={"seed": seed},
                family="mlp")
 
 
 def mnist_classifier_job(notebook: str, profile: str) -> Job:
     """The MNIST digit classifier that judges Markov-chain samples (shared with notebooks 01 and 03)."""
-    from ..classifier import ACC_CLASSIFIER_EPOCHS
+    from repro.models.classifier import ACC_CLASSIFIER_EPOCHS
 
     epochs = ACC_CLASSIFIER_EPOCHS if profile != "smoke" else 1
     n_train = None if profile != "smoke" else 1024
-    return Job(notebook, "classifier-mnist", "repro.classifier:train_classifier",
+    return Job(notebook, "classifier-mnist", "repro.models.classifier:train_classifier",
                dict(dataset="mnist", epochs=epochs, n_train=n_train),
                cost=cost("classifier", epochs, n_images("mnist", n_train)), meta={"role": "chain_classifier"})
 

@@ -6,6 +6,6 @@
 * :mod:`repro.jobs.cli`: the command line (``plan`` lists jobs with their estimated cost, ``run`` trains them).
 """
 
-from .spec import Job, JobBusy, status
+from repro.jobs.spec import Job, JobBusy, status
 
 __all__ = ["Job", "JobBusy", "status"]

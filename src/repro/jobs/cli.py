@@ -17,28 +17,28 @@ import os
 import sys
 from pathlib import Path
 
-from ..checks import ConfigError, ReproError, check_choice
-from ..profiles import PROFILE_NAMES
-from ..runtime import format_seconds
-from .spec import Job, JobBusy, status
+from repro.core.checks import ConfigError, ReproError, check_choice
+from repro.bundle.profiles import PROFILE_NAMES
+from repro.core.runtime import format_seconds
+from repro.jobs.spec import Job, JobBusy, status
 
 
 def notebook_runs() -> dict[str, list[dict]]:
-    from ..runner import RUNS
+    from repro.bundle.runner import RUNS
 
     return RUNS
 
 
 def parse_value(text: str):
     """``-p`` values, parsed as the notebook runner parses them."""
-    from ..runner import parse_value as runner_parse_value
+    from repro.bundle.runner import parse_value as runner_parse_value
 
     return runner_parse_value(text)
 
 
 def collect(notebooks: list[str], profile: str, params: dict) -> list[Job]:
     """Every job of the selected notebooks' runs, deduplicated by key (first occurrence kept)."""
-    from ..experiments import plan
+    from repro.experiments import plan
 
     runs = notebook_runs()
     check_choice("profile", profile, PROFILE_NAMES)
@@ -91,12 +91,12 @@ def cmd_run(args) -> int:
     check_choice("device", args.device, ("auto", "cpu", "cuda"))
     jobs = collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p})
     if args.ray:
-        from .ray_backend import run_ray
+        from repro.jobs.ray_backend import run_ray
 
         outcomes = run_ray(jobs, args.ray, threads=threads, device=args.device, workers=workers,
                            gpus_per_job=args.gpus_per_job)
     else:
-        from .local import run_local
+        from repro.jobs.local import run_local
 
         outcomes = run_local(jobs, workers=workers, threads=threads, device=args.device,
                              log_dir=Path(args.log_dir) if args.log_dir else None)
@@ -112,7 +112,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from ..runtime import pin_threads
+    from repro.core.runtime import pin_threads
 
     pin_threads(args.threads)
     job = Job.from_dict(json.loads(Path(args.job_file).read_text()))
@@ -121,7 +121,7 @@ def cmd_worker(args) -> int:
         job.train(device=args.device, wait=False)
     except JobBusy as err:
         print(f"[jobs] {err}", flush=True)
-        from .local import BUSY_EXIT
+        from repro.jobs.local import BUSY_EXIT
 
         return BUSY_EXIT
     return 0
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except RuntimeError as err:
-        from .ray_backend import RayUnavailable
+        from repro.jobs.ray_backend import RayUnavailable
 
         if isinstance(err, RayUnavailable):
             print(f"error: {err}", file=sys.stderr)

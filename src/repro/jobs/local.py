@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import cache_root
-from ..runtime import format_seconds
-from .spec import Job
+from repro.core.paths import cache_root
+from repro.core.runtime import format_seconds
+from repro.jobs.spec import Job
 
 BUSY_EXIT = 75  # a worker found the job's lock held by someone else
 

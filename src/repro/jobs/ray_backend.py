@@ -13,10 +13,10 @@ import os
 import socket
 import time
 
-from ..paths import cache_root
-from ..runtime import format_seconds
-from .local import Outcome, pending
-from .spec import Job, JobBusy
+from repro.core.paths import cache_root
+from repro.core.runtime import format_seconds
+from repro.jobs.local import Outcome, pending
+from repro.jobs.spec import Job, JobBusy
 
 GPU_SHARE = {"mlp": 0.25, "small": 0.25, "conv": 0.5, "resnet": 0.5}
 
@@ -26,7 +26,7 @@ class RayUnavailable(RuntimeError):
 
 
 def _train_task(job_dict: dict, threads: int, device: str) -> dict:
-    from ..runtime import pin_threads
+    from repro.core.runtime import pin_threads
 
     pin_threads(threads)
     job = Job.from_dict(job_dict)

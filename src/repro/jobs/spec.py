@@ -24,7 +24,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..paths import cache_root
+from repro.core.paths import cache_root
 
 
 class JobBusy(RuntimeError):
@@ -122,8 +122,8 @@ class Job:
         Used both by notebooks (a missing checkpoint is trained on the spot) and by the workers."""
         import torch
 
-        from ..cache import CheckpointCache
-        from ..runtime import pick_device, seed_everything
+        from repro.core.cache import CheckpointCache
+        from repro.core.runtime import pick_device, seed_everything
 
         cache = cache or CheckpointCache()
         dev = device if isinstance(device, torch.device) else pick_device(device)

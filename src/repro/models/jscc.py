@@ -20,7 +20,7 @@ fixed standard deviation ``obs_std`` on [0, 1] pixels. Losses are negative ELBOs
   channel.
 
 :class:`JointSystem`, :class:`SeparateSystem`, :class:`ChannelAutoencoder` and :class:`BinaryJointSystem` are
-communication systems in the sense of :mod:`repro.systems`: ``encode(x, *, generator)``, ``send(code, *,
+communication systems in the sense of :mod:`repro.systems.protocol`: ``encode(x, *, generator)``, ``send(code, *,
 generator, <level>)``, ``decode(received, *, generator=None)`` and ``reconstruct(x, *, generator, <level>)``.
 """
 
@@ -31,13 +31,13 @@ import math
 import torch
 from torch import nn
 
-from ..channels import BinarySymmetricChannel
-from ..channels_continuous import AWGNChannel, BandwidthLimitedChannel
-from ..checks import check_choice, check_range
-from ..metrics import l2_per_image
-from ..relaxed_binary import RelaxedBinarySymmetricChannel, concrete_logit_log_density, concrete_logit_sample
-from ..runtime import draw
-from .resnet_coder import ResidualDecoder, ResidualEncoder
+from repro.channels.discrete import BinarySymmetricChannel
+from repro.channels.gaussian import AWGNChannel, BandwidthLimitedChannel
+from repro.core.checks import check_choice, check_range
+from repro.metrics.image import l2_per_image
+from repro.channels.relaxed import RelaxedBinarySymmetricChannel, concrete_logit_log_density, concrete_logit_sample
+from repro.core.runtime import draw
+from repro.models.resnet_coder import ResidualDecoder, ResidualEncoder
 
 LOG_SIGMA_RANGE = (-7.0, 2.0)
 ALV_PRIORS = ("conditional", "standard")
@@ -124,7 +124,7 @@ class ChannelAutoencoder(nn.Module):
     ``forward(y_src, *, generator=None, snr=None)``: ``(N, latent_dim)`` source symbols -> ``(N, latent_dim)``
     estimates after the channel (``snr``: linear, default the training SNR). Encoder ``latent -> hidden -> latent``
     (then power-normalized by the channel), decoder ``latent -> hidden -> hidden -> latent``, ReLU. As a
-    communication system (:mod:`repro.systems`) its source is the code vector ``y_src``.
+    communication system (:mod:`repro.systems.protocol`) its source is the code vector ``y_src``.
     """
 
     def __init__(self, latent_dim: int, snr: float, hidden: int = 512):
@@ -199,7 +199,7 @@ class JointSystem(nn.Module):
 
     Args:
         channel: an :class:`AWGNChannel` or a :class:`BandwidthLimitedChannel` (then ``prior`` is required).
-        prior: code prior filling lost bands (:mod:`repro.code_priors`); a learned one is trained alongside.
+        prior: code prior filling lost bands (:mod:`repro.channels.priors`); a learned one is trained alongside.
         alv_dim: number of auxiliary latent variables ``v`` (0: a plain decoder ``p(x | z)``).
         alv_prior: ``conditional`` (``p(v | z)``, a diagonal Gaussian computed from the received code by a small
             MLP, as the prior of a conditional ConvDRAW decoder depends on its conditioning) or ``standard``
@@ -213,7 +213,7 @@ class JointSystem(nn.Module):
 
     ``loss(x)``: ``(N, C, 32, 32)`` -> scalar ``mean(D + beta R + KL_v) + prior fit`` and metrics.
     ``reconstruct(x, *, generator, bandwidth=None, fill_prior=None, snr=None)``: -> ``(N, C, 32, 32)`` as the
-    receiver sees it (``v`` from its prior): ``decode(send(encode(x)))`` (:mod:`repro.systems`).
+    receiver sees it (``v`` from its prior): ``decode(send(encode(x)))`` (:mod:`repro.systems.protocol`).
     """
 
     def __init__(self, in_channels: int, latent_dim: int, width: int, channel: nn.Module, beta: float,
@@ -346,7 +346,7 @@ class JointSystem(nn.Module):
         loss = elbo.mean() + (t["prior_nll"].mean() if "prior_nll" in t else 0.0)
         return loss, {k: float(v.detach().mean()) for k, v in t.items()}
 
-    # -- the communication-system protocol (repro.systems) ---------------------------------------------------
+    # -- the communication-system protocol (repro.systems.protocol) ---------------------------------------------------
     @torch.no_grad()
     def encode(self, x: torch.Tensor, *, generator: torch.Generator | None) -> torch.Tensor:
         """``(N, latent_dim)`` code ``y ~ q(y | x)`` (before the channel's power normalization)."""
@@ -424,7 +424,7 @@ class BinaryJointSystem(nn.Module):
         t = self.terms(x)
         return (t["distortion"] + self.beta * t["rate"]).mean(), {k: float(v.detach().mean()) for k, v in t.items()}
 
-    # -- the communication-system protocol (repro.systems): hard bits, real BSC ----------------------------------
+    # -- the communication-system protocol (repro.systems.protocol): hard bits, real BSC ----------------------------------
     @torch.no_grad()
     def encode(self, x: torch.Tensor, *, generator: torch.Generator | None) -> torch.Tensor:
         """``(N, n_bits)`` hard bits, each 1 with probability ``sigmoid(log alpha(x))`` (one uniform draw per bit)."""

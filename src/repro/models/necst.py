@@ -9,7 +9,7 @@ and for the binary erasure channel each bit is erased with probability eps and o
 The decoder sees the received code in signed form ``s = 2 y - 1`` (-1, +1, and 0 for an erasure) and outputs
 logits of a Bernoulli likelihood (binary data) or the sigmoid mean of a Gaussian with fixed variance (real data,
 ``log p = -||x - mean||^2 / (2 sigma^2)``, ``sigma^2 = 1/2`` so that it is the negative squared error). Training
-maximizes ``E log p_dec(x | y)`` with the K-sample VIMCO objective (``repro.vimco``).
+maximizes ``E log p_dec(x | y)`` with the K-sample VIMCO objective (``repro.coding.vimco``).
 
 With ``prior='uniform'`` the same module is the discrete VAE of the VAE+LDPC baseline: no channel in training,
 log-weights ``log p(x | z) + log p(z) - log q(z | x)`` with ``p(z)`` uniform over the ``m`` bits.
@@ -22,10 +22,10 @@ import math
 import torch
 from torch import nn
 
-from ..channels import ERASED, make_channel
-from ..checks import ConfigError, check_choice, check_range
-from ..metrics import l2_per_image
-from ..runtime import draw
+from repro.channels.discrete import ERASED, make_channel
+from repro.core.checks import ConfigError, check_choice, check_range
+from repro.metrics.image import l2_per_image
+from repro.core.runtime import draw
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -105,13 +105,13 @@ class NECST(nn.Module):
         channel: ``bsc`` or ``bec``; eps: its noise level (BSC [0, 0.5], BEC [0, 1]).
         prior: ``None`` for NECST, ``'uniform'`` for the discrete VAE (no channel in training).
         samples: K of VIMCO; encoder_l2: L2 weight on the encoder's weights (official: 1e-4).
-        adversary: a :class:`repro.iabf.AdversarialBitFlip` (ABF) that reshapes the training code distribution.
-        infomax: a :class:`repro.iabf.Infomax` whose ``-lambda L_info`` joins the loss (IABF = ABF + infomax); its
-            discriminator is trained in :func:`repro.training.fit`'s hook after each optimizer step, not here.
+        adversary: a :class:`repro.models.iabf.AdversarialBitFlip` (ABF) that reshapes the training code distribution.
+        infomax: a :class:`repro.models.iabf.Infomax` whose ``-lambda L_info`` joins the loss (IABF = ABF + infomax); its
+            discriminator is trained in :func:`repro.core.training.fit`'s hook after each optimizer step, not here.
         prob_recon_weight: weight of ``-log p_dec(x | 2 sigma(f(x)) - 1)``, the decoder fed the code
             probabilities; 0 here, 0.1 in the official IABF code (kept only to reproduce its behaviour).
 
-    At test time it is a communication system (:mod:`repro.systems`): ``encode(x, *, generator, mode)`` (code
+    At test time it is a communication system (:mod:`repro.systems.protocol`): ``encode(x, *, generator, mode)`` (code
     bits), ``send(bits, *, generator, eps)`` (the channel at ``eps``, default the training eps),
     ``decode(received)`` and ``reconstruct(x, *, generator, eps=None, mode="sample")``.
     """
@@ -181,7 +181,7 @@ class NECST(nn.Module):
     # -- training ------------------------------------------------------------------------------------------
     def loss(self, x: torch.Tensor, _y=None) -> tuple[torch.Tensor, dict]:
         """Negative VIMCO surrogate (to minimize) plus the encoder's L2 penalty; logs the bound and distortion."""
-        from ..vimco import vimco_objective
+        from repro.coding.vimco import vimco_objective
 
         k = self.samples
         logits = self.encoder(x)
@@ -204,7 +204,7 @@ class NECST(nn.Module):
             sq = l2_per_image(x, self.mean(out)).mean()
         return loss, {"bound": bound.mean().item(), "l2_per_image": sq.item(), **logs}
 
-    # -- test time: the communication-system protocol (repro.systems) ---------------------------------------
+    # -- test time: the communication-system protocol (repro.systems.protocol) ---------------------------------------
     @torch.no_grad()
     def encode(self, x: torch.Tensor, *, generator: torch.Generator | None, mode: str = "sample") -> torch.Tensor:
         """``(N, m)`` transmitted bits: sampled from the encoder's Bernoulli (``sample``: one uniform draw per bit,

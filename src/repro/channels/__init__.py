@@ -1,0 +1,1 @@
+"""Noisy channels: discrete (BSC, BEC), Gaussian and bandwidth-limited AWGN, relaxed binary, and learned code priors."""

@@ -1,0 +1,1 @@
+"""Image metrics (squared error, PSNR, MS-SSIM, ...) and FID."""

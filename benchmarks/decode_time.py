@@ -19,8 +19,8 @@ import json
 import torch
 
 from repro.coding.ldpc import time_ldpc
-from repro.systems.necst import SETTINGS, build_model, time_decoder
 from repro.core.runtime import pick_device
+from repro.systems.necst import SETTINGS, build_model, time_decoder
 
 
 def ldpc_rows(bits, batch, unbatched_words, repeats, eps_values, max_iter):

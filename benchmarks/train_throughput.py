@@ -26,13 +26,13 @@ from pathlib import Path
 
 import torch
 
-from repro.systems import necst
-from repro.systems.bandwidth import Arch, build_joint
+from repro.core.runtime import pin_threads
 from repro.data import load_dataset
 from repro.jobs import Job
 from repro.jobs.local import run_local
 from repro.models.vae import ConvVAE, negative_elbo
-from repro.core.runtime import pin_threads
+from repro.systems import necst
+from repro.systems.bandwidth import Arch, build_joint
 
 OUT = Path(__file__).resolve().parent / "results" / "train_throughput.json"
 

@@ -69,28 +69,26 @@ threads = None  # torch CPU threads per process (smoke/cpu: 1, the fastest on a 
 precision = None  # fp32 | bf16 (autocast in training; part of the checkpoint key)
 
 # %%
-import os
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import Markdown, display
 
-from repro.coding import classic as classic_codecs
-from repro.core.cache import CheckpointCache
-from repro.channels.discrete import BinarySymmetricChannel, flip_bytes
-from repro.core.checks import check_choice, check_range
 from repro.bundle.compare import paper_numbers, side_by_side
-from repro.data import load_dataset
-from repro.models.vae import ConvVAE, layer_table
 from repro.bundle.plotting import show_image_grid
 from repro.bundle.profiles import resolve
-from repro.coding.quantize import GaussianQuantizer, UniformQuantizer
 from repro.bundle.results import Run
-from repro.experiments import generative_dna as gdna
+from repro.channels.discrete import BinarySymmetricChannel, flip_bytes
+from repro.coding import classic as classic_codecs
+from repro.coding.quantize import GaussianQuantizer, UniformQuantizer
+from repro.core.cache import CheckpointCache
+from repro.core.checks import check_choice, check_range
 from repro.core.runtime import pick_device, pin_threads
+from repro.data import load_dataset
+from repro.experiments import generative_dna as gdna
+from repro.models.vae import ConvVAE, layer_table
 from repro.systems import vae_storage as vs
 
 P = resolve("01_vae_compression", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds,

@@ -108,15 +108,15 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from repro.systems import necst
-from repro.core.cache import CheckpointCache
 from repro.bundle.compare import paper_numbers, side_by_side
-from repro.data import load_dataset
-from repro.coding.ldpc import time_ldpc
-from repro.experiments import necst as necst_exp
 from repro.bundle.plotting import paper_vs_ours, show_image_grid
 from repro.bundle.results import Run, point_to_executed
+from repro.coding.ldpc import time_ldpc
+from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device, pin_threads
+from repro.data import load_dataset
+from repro.experiments import necst as necst_exp
+from repro.systems import necst
 
 # The role of this dataset's run, its eps sweep and every other setting: repro.experiments.necst.settings.
 P = necst_exp.settings(profile, dict(

@@ -108,14 +108,14 @@ import torch
 from IPython.display import display
 from matplotlib.ticker import MaxNLocator
 
-from repro.systems import necst
-from repro.core.cache import CheckpointCache
 from repro.bundle.compare import paper_numbers, side_by_side
-from repro.data import load_dataset
-from repro.experiments import iabf as iabf_exp
 from repro.bundle.plotting import paper_vs_ours, show_image_grid
 from repro.bundle.results import Run, point_to_executed
+from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device, pin_threads
+from repro.data import load_dataset
+from repro.experiments import iabf as iabf_exp
+from repro.systems import necst
 
 # Every setting of this dataset's run: repro.experiments.iabf.settings.
 P = iabf_exp.settings(profile, dict(

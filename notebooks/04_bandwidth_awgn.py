@@ -144,13 +144,13 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from repro.systems import bandwidth as bp
-from repro.metrics import fid
-from repro.core.cache import CheckpointCache
-from repro.experiments import bandwidth as bw
 from repro.bundle.plotting import show_image_grid
 from repro.bundle.results import Run
+from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device
+from repro.experiments import bandwidth as bw
+from repro.metrics import fid
+from repro.systems import bandwidth as bp
 
 _given = dict(dataset=dataset, device=device, epochs=epochs, bl_epochs=bl_epochs, binary_epochs=binary_epochs,
               binary_seeds=binary_seeds,

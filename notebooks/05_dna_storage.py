@@ -100,24 +100,23 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import torch
 
-from repro.systems import vae_storage as vs
+from repro.bundle.compare import paper_numbers
+from repro.bundle.plotting import show_image_grid
+from repro.bundle.profiles import resolve
+from repro.bundle.results import Run
 from repro.core.cache import CheckpointCache
 from repro.core.checks import check_choice, check_range
-from repro.models.classifier import train_classifier
-from repro.bundle.compare import paper_numbers
+from repro.core.runtime import pick_device, seed_everything
 from repro.data import load_dataset
 from repro.dna import codec, pipeline, storage
 from repro.dna.bbmap import bbmap_available, missing_reason
 from repro.dna.quality import PSNR_CAP_DB
 from repro.dna.simulator import ErrorModel
 from repro.experiments import dna_storage as ex
-from repro.bundle.plotting import show_image_grid
-from repro.bundle.profiles import resolve
-from repro.bundle.results import Run
-from repro.core.runtime import pick_device, seed_everything
+from repro.models.classifier import train_classifier
+from repro.systems import vae_storage as vs
 
 P = resolve("05_dna_storage", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds, n_bits=n_bits,
             jpeg_qualities=jpeg_qualities, coverages=coverages, figure_coverages=figure_coverages,

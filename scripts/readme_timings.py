@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from repro.core.fsio import write_text  # noqa: E402
 from repro.bundle.runner import RUNS  # noqa: E402
+from repro.core.fsio import write_text  # noqa: E402
 
 SMOKE = ROOT / "benchmarks" / "smoke_timing.json"
 README = ROOT / "README.md"
@@ -91,7 +91,7 @@ def measure_smoke(venv: Path, data_dir: str | None) -> dict:
             "load_average_mean_during": round(sum(loads) / len(loads), 2) if loads else None,
             "data_dir": "full datasets" if data_dir else "default", "commit": commit,
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "figures_with_text_overlaps": overlaps,
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **_venv_facts(venv)}
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **_venv_facts(venv)}
 
 
 def cpu_runs() -> dict[str, list[tuple[str, float]]]:

@@ -1,6 +1,5 @@
 """Hermetic test environment: the committed data sample, temporary caches and outputs, no downloads."""
 
-import os
 from pathlib import Path
 
 import pytest

@@ -6,17 +6,23 @@ import math
 import pytest
 import torch
 
-from repro.systems import bandwidth as bp
-from repro.core.cache import CheckpointCache
 from repro.channels.gaussian import AWGNChannel, BandwidthLimitedChannel
-from repro.core.checks import ConfigError
 from repro.channels.priors import StandardGaussianPrior
-from repro.models.jscc import (BinaryJointSystem, ChannelAutoencoder, JointSystem, SourceVAE, gaussian_nll,
-                               kl_gaussians, kl_to_standard_normal)
-from repro.models.resnet_coder import ResidualDecoder, ResidualEncoder
 from repro.channels.relaxed import concrete_logit_log_density
+from repro.core.cache import CheckpointCache
+from repro.core.checks import ConfigError
+from repro.models.jscc import (
+    BinaryJointSystem,
+    ChannelAutoencoder,
+    JointSystem,
+    SourceVAE,
+    gaussian_nll,
+    kl_gaussians,
+    kl_to_standard_normal,
+)
+from repro.models.resnet_coder import ResidualDecoder, ResidualEncoder
+from repro.systems import bandwidth as bp
 from repro.systems.protocol import distortions
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

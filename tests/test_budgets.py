@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from repro.systems import necst as npl
 from repro.experiments import iabf as iabf_exp
 from repro.experiments import necst as necst_exp
-from repro.models.iabf import AdversarialBitFlip, flip_mask
+from repro.models.iabf import AdversarialBitFlip
+from repro.systems import necst as npl
 
 
 def _attack(spend, eps=0.2):

@@ -5,13 +5,10 @@ import math
 import pytest
 import torch
 
-from repro.channels.gaussian import (AWGNChannel, BandwidthLimitedChannel, awgn_capacity, db_to_linear,
-                                       normalize_power)
-from repro.core.checks import ConfigError
+from repro.channels.gaussian import AWGNChannel, BandwidthLimitedChannel, awgn_capacity, db_to_linear, normalize_power
 from repro.channels.priors import BandAutoregressivePrior, StandardGaussianPrior, make_prior
-from repro.channels.relaxed import (RelaxedBinarySymmetricChannel, concrete_logit_log_density,
-                                  concrete_logit_sample)
-
+from repro.channels.relaxed import RelaxedBinarySymmetricChannel, concrete_logit_log_density, concrete_logit_sample
+from repro.core.checks import ConfigError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from repro.coding import classic as cc
 from repro.channels.discrete import flip_bytes
+from repro.coding import classic as cc
 from repro.core.checks import ConfigError
 from repro.data import load_dataset
 

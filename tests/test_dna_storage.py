@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from repro.coding.quantize import GaussianQuantizer, UniformQuantizer
 from repro.core.checks import ConfigError
 from repro.data import load_dataset
 from repro.dna import pipeline, storage
 from repro.dna.decoder import RecoveredFile
-from repro.coding.quantize import GaussianQuantizer, UniformQuantizer
 
 
 def _exact(files):

@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from repro.metrics import fid
 from repro.core.cache import CheckpointCache
-from repro.models.classifier import SmallCNN
 from repro.data import load_dataset
-
+from repro.metrics import fid
+from repro.models.classifier import SmallCNN
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

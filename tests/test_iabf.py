@@ -6,10 +6,19 @@ import pytest
 import torch
 from torch import nn
 
-from repro.systems import necst as npl
 from repro.core.checks import ConfigError
-from repro.models.iabf import (AdversarialBitFlip, Infomax, TCDiscriminator, allocate_noise, bit_entropies,
-                        discriminator_loss, estimate_tc, flip_mask, permute_dims)
+from repro.models.iabf import (
+    AdversarialBitFlip,
+    Infomax,
+    TCDiscriminator,
+    allocate_noise,
+    bit_entropies,
+    discriminator_loss,
+    estimate_tc,
+    flip_mask,
+    permute_dims,
+)
+from repro.systems import necst as npl
 
 
 def test_flip_mask_flips_bits_in_the_direction_that_raises_the_loss():

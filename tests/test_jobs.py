@@ -8,16 +8,16 @@ import time
 import pytest
 import torch
 
-from repro.systems import vae_storage as vs
 from repro.core.cache import CheckpointCache, config_key
+from repro.core.paths import cache_root
+from repro.core.training import fit
 from repro.experiments import generative_dna as gdna
 from repro.experiments import iabf as iabf_exp
 from repro.experiments import necst as necst_exp
 from repro.jobs import Job, JobBusy, status
 from repro.jobs.cli import collect, main
 from repro.jobs.local import run_local
-from repro.core.paths import cache_root
-from repro.core.training import fit
+from repro.systems import vae_storage as vs
 
 from .conftest import ROOT
 

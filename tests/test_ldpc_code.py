@@ -2,13 +2,13 @@
 
 import json
 
+import ldpc.mod2
 import numpy as np
 import pytest
 import torch
 
-import ldpc.mod2
-from repro.core.checks import ConfigError
 from repro.coding.ldpc import BPResult, LDPCCode, time_ldpc
+from repro.core.checks import ConfigError
 
 
 @pytest.fixture(scope="module")

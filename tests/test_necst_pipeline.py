@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from repro.systems import necst
-from repro.core.checks import ConfigError
 from repro.bundle.profiles import for_dataset, resolve
+from repro.core.checks import ConfigError
+from repro.systems import necst
 
 
 def test_models_have_the_paper_code_lengths_and_shapes():

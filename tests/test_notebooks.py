@@ -10,8 +10,8 @@ import jupytext
 import pytest
 
 from repro.bundle import runner
-from repro.core.checks import ConfigError
 from repro.bundle.results import read_manifest
+from repro.core.checks import ConfigError
 
 from .conftest import ROOT
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from repro.core.checks import ConfigError
 from repro.bundle.profiles import PROFILE_NAMES, PROFILES, resolve
+from repro.core.checks import ConfigError
 from repro.core.runtime import draw, pick_device, seed_everything
 
 

@@ -3,9 +3,15 @@ import math
 import pytest
 import torch
 
+from repro.coding.quantize import (
+    GaussianQuantizer,
+    UniformQuantizer,
+    bits_to_indices,
+    index_to_unit,
+    indices_to_bits,
+    unit_to_index,
+)
 from repro.core.checks import ConfigError
-from repro.coding.quantize import (GaussianQuantizer, UniformQuantizer, bits_to_indices, index_to_unit, indices_to_bits,
-                            unit_to_index)
 
 
 @pytest.mark.parametrize("n_bits", [1, 2, 5, 8, 12, 16])

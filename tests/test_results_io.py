@@ -14,8 +14,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from repro import fsio  # noqa: E402
-from repro.core.paths import output_root, repo_root  # noqa: E402
 from repro.bundle.results import FOOTER_GID, Run, add_footer, overlapping_texts, read_manifest  # noqa: E402
+from repro.core.paths import output_root, repo_root  # noqa: E402
 
 
 def _writer(root: str, worker: int, n: int) -> None:

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 
 from repro.bundle import runner
-from repro.core.checks import ConfigError
 from repro.bundle.nbclean import clean_notebook, clean_stderr, strip_paths
+from repro.core.checks import ConfigError
 
 from .conftest import ROOT
 

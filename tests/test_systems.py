@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 import torch
 
-from repro.systems import bandwidth as bp
-from repro.systems import necst
 from repro.channels.discrete import BinaryErasureChannel, BinarySymmetricChannel, flip_bytes
 from repro.channels.gaussian import AWGNChannel, BandwidthLimitedChannel
-from repro.core.checks import ConfigError
 from repro.channels.priors import StandardGaussianPrior, make_prior
+from repro.channels.relaxed import RelaxedBinarySymmetricChannel
+from repro.core.checks import ConfigError
 from repro.experiments import bandwidth as bw
 from repro.metrics.image import l2_per_image
 from repro.models.jscc import BinaryJointSystem, ChannelAutoencoder, JointSystem, SeparateSystem, SourceVAE
-from repro.channels.relaxed import RelaxedBinarySymmetricChannel
+from repro.systems import bandwidth as bp
+from repro.systems import necst
 from repro.systems.protocol import CommunicationSystem, distortions, reconstruct_all
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

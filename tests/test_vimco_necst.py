@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from repro.channels.discrete import ERASED, BinaryErasureChannel
+from repro.coding.vimco import leave_one_out_baselines, vimco_objective
 from repro.core.checks import ConfigError
 from repro.models.necst import NECST, MLPDecoder, MLPEncoder
-from repro.coding.vimco import leave_one_out_baselines, vimco_objective
 
 TABLE = torch.tensor([-1.0, -3.0, -0.5, -2.0])  # log p(x | y) for the 4 codes of 2 bits (index 2*y0 + y1)
 

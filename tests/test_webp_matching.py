@@ -7,10 +7,10 @@ import pytest
 import torch
 from PIL import Image
 
-from repro.coding import webp as wm
 from repro.channels.discrete import binary_entropy
-from repro.core.checks import ConfigError
+from repro.coding import webp as wm
 from repro.coding.classic import to_uint8
+from repro.core.checks import ConfigError
 from repro.data import load_dataset
 
 

@@ -35,8 +35,8 @@ import pandas as pd
 from scipy import stats
 
 from repro.bundle import sanity as S
-from repro.core.checks import ConfigError, check_choice
 from repro.bundle.compare import paper_numbers
+from repro.core.checks import ConfigError, check_choice
 from repro.core.paths import repo_root
 
 VERDICTS = ("holds", "fails", "inconclusive", "untested")

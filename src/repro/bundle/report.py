@@ -22,9 +22,9 @@ from pathlib import Path
 import pandas as pd
 
 from repro.bundle import claims as C
+from repro.bundle.results import git_commit, read_manifest
 from repro.core.checks import ConfigError
 from repro.core.paths import output_root, repo_root
-from repro.bundle.results import git_commit, read_manifest
 
 BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
 BASELINE_DATASETS = ("mnist", "binary_mnist", "omniglot", "cifar10", "celeba32", "random_bits")

@@ -138,7 +138,7 @@ class Run:
     seeds: list[int]
     output_dir: str | None = None
     commit: str = field(default_factory=git_commit)
-    date: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    date: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
 
     def __post_init__(self):
         self.root = output_root(self.profile, self.output_dir)

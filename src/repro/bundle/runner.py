@@ -39,9 +39,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from repro.bundle.profiles import PROFILE_NAMES, check_override
 from repro.core.checks import ConfigError, check_choice
 from repro.core.paths import env_path, output_root, repo_root, resolve_path
-from repro.bundle.profiles import PROFILE_NAMES, check_override
 
 # Parameter combinations per notebook; the first one is the canonical run written back to the paired notebook.
 RUNS: dict[str, list[dict]] = {

@@ -78,7 +78,7 @@ class AWGNChannel(nn.Module):
         return self.snr if snr is None else self.check(snr)
 
     @classmethod
-    def from_db(cls, snr_db: float) -> "AWGNChannel":
+    def from_db(cls, snr_db: float) -> AWGNChannel:
         return cls(db_to_linear(snr_db))
 
     def noise_std(self, snr: float | None = None) -> float:

@@ -79,7 +79,7 @@ class GaussianQuantizer:
             raise ValueError("GaussianQuantizer needs a strictly positive std in every dimension")
 
     @classmethod
-    def fit(cls, n_bits: int, latents: torch.Tensor) -> "GaussianQuantizer":
+    def fit(cls, n_bits: int, latents: torch.Tensor) -> GaussianQuantizer:
         """Per-dimension mean and std of ``latents`` ``(N, D)`` (the training-set encodings)."""
         latents = latents.double()
         return cls(n_bits, latents.mean(0), latents.std(0).clamp_min(1e-8))

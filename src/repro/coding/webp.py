@@ -44,8 +44,8 @@ import pandas as pd
 from PIL import Image
 
 from repro.channels.discrete import BinarySymmetricChannel
-from repro.core.checks import ConfigError, ReproError, check_choice, check_range
 from repro.coding.classic import to_uint8
+from repro.core.checks import ConfigError, ReproError, check_choice, check_range
 
 QUALITIES = tuple(range(101))
 METRICS = ("l2_per_image", "l2_per_pixel")

@@ -83,7 +83,7 @@ class ImageData:
         """Shape of one item."""
         return tuple(self.x.shape[1:])
 
-    def subset(self, n: int | None, seed: int = 0) -> "ImageData":
+    def subset(self, n: int | None, seed: int = 0) -> ImageData:
         """The first ``n`` items in a fixed, seeded random order (``None`` keeps everything)."""
         if n is None or n >= len(self):
             return self

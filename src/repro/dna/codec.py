@@ -383,7 +383,7 @@ class OligoFormat:
 
     @classmethod
     def for_files(cls, sizes, *, payload: int | None = None, oligo_length: int | None = None,
-                  header_check_trits: int = 4, check_trits: int = 12, pool_id: int = 0) -> "OligoFormat":
+                  header_check_trits: int = 4, check_trits: int = 12, pool_id: int = 0) -> OligoFormat:
         """The narrowest fields for files of ``sizes`` bytes; give ``payload`` or the total ``oligo_length``."""
         sizes = [int(s) for s in sizes]
         file_trits = _trits_for(len(sizes))

@@ -47,8 +47,17 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from repro.core.checks import ConfigError, check_choice, check_range
-from repro.dna.codec import (N_CODE, OligoFormat, ParsedOligos, exact_dot, parse_headers, parse_oligos, reverse_complement,
-                    to_codes, to_string)
+from repro.dna.codec import (
+    N_CODE,
+    OligoFormat,
+    ParsedOligos,
+    exact_dot,
+    parse_headers,
+    parse_oligos,
+    reverse_complement,
+    to_codes,
+    to_string,
+)
 from repro.dna.reads import Reads
 
 CONSENSUS_METHODS = ("spoa", "majority")

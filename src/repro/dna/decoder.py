@@ -26,7 +26,7 @@ class RecoveredFile:
     length_known: bool
 
     @classmethod
-    def exact(cls, data: bytes) -> "RecoveredFile":
+    def exact(cls, data: bytes) -> RecoveredFile:
         """A file read back without loss (the error-free reference)."""
         return cls(bytes(data), np.ones(len(data), dtype=bool), True)
 

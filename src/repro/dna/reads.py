@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from repro.core.checks import ReproError, check_choice
-from repro.dna.codec import COMPLEMENT, N_CODE, _TO_CODE, reverse_complement, to_string
+from repro.dna.codec import _TO_CODE, COMPLEMENT, N_CODE, reverse_complement, to_string
 
 
 @dataclass
@@ -33,11 +33,11 @@ class Reads:
             raise ValueError("offsets must start at 0, never decrease and end at len(flat)")
 
     @classmethod
-    def empty(cls) -> "Reads":
+    def empty(cls) -> Reads:
         return cls(np.zeros(0, np.uint8), np.zeros(1, np.int64))
 
     @classmethod
-    def from_strings(cls, seqs) -> "Reads":
+    def from_strings(cls, seqs) -> Reads:
         """From DNA strings (any characters; non-ACGT become code 4)."""
         seqs = list(seqs)
         raw = "".join(seqs).encode("ascii", "replace")
@@ -45,7 +45,7 @@ class Reads:
         return cls(_TO_CODE[np.frombuffer(raw, dtype=np.uint8)], np.concatenate([[0], np.cumsum(lengths)]))
 
     @classmethod
-    def from_rows(cls, rows: np.ndarray, lengths: np.ndarray | None = None) -> "Reads":
+    def from_rows(cls, rows: np.ndarray, lengths: np.ndarray | None = None) -> Reads:
         """From ``(n, W)`` base codes, row ``i`` truncated to ``lengths[i]`` (default ``W``)."""
         rows = np.atleast_2d(rows)
         if lengths is None:
@@ -54,7 +54,7 @@ class Reads:
         return cls(rows[mask], np.concatenate([[0], np.cumsum(lengths)]))
 
     @classmethod
-    def concat(cls, parts: list["Reads"]) -> "Reads":
+    def concat(cls, parts: list[Reads]) -> Reads:
         parts = [p for p in parts if len(p)]
         if not parts:
             return cls.empty()
@@ -75,7 +75,7 @@ class Reads:
     def strings(self) -> list[str]:
         return [to_string(self[i]) for i in range(len(self))]
 
-    def take(self, index) -> "Reads":
+    def take(self, index) -> Reads:
         """The reads at ``index`` (int array or boolean mask), in that order."""
         index = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index, dtype=np.int64)
         lengths = self.lengths[index]
@@ -101,7 +101,7 @@ class Reads:
             return np.full((len(index), width), N_CODE, dtype=np.uint8)
         return np.where(ok, self.flat[np.where(ok, pos, 0)], np.uint8(N_CODE))
 
-    def reverse_complement(self) -> "Reads":
+    def reverse_complement(self) -> Reads:
         """Every read reverse-complemented (same order)."""
         lengths = self.lengths
         starts = np.repeat(self.offsets[:-1], lengths)

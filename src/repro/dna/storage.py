@@ -22,8 +22,8 @@ import torch
 
 from repro.coding import classic as classic_codecs
 from repro.core.checks import check_choice
-from repro.systems.vae_storage import bits_to_gamma, gamma_to_bits
 from repro.dna.decoder import RecoveredFile
+from repro.systems.vae_storage import bits_to_gamma, gamma_to_bits
 
 FAMILIES = ("VAEU", "VAEN", "JPEG", "PNG")
 VAE_LAYOUTS = ("packed", "per_image")

@@ -17,15 +17,15 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from repro.systems import bandwidth as bp
+from repro.bundle.profiles import for_dataset, resolve
+from repro.bundle.sanity import CLEARLY_BELOW
 from repro.core.checks import ConfigError, check_choice, check_range
+from repro.experiments.common import SECONDS_PER_IMAGE, split_params
 from repro.jobs.spec import Job
 from repro.metrics.image import l2_per_image
 from repro.models.jscc import SeparateSystem
-from repro.bundle.profiles import for_dataset, resolve
-from repro.bundle.sanity import CLEARLY_BELOW
+from repro.systems import bandwidth as bp
 from repro.systems.protocol import distortions, reconstruct_all
-from repro.experiments.common import SECONDS_PER_IMAGE, split_params
 
 NOTEBOOK = "04_bandwidth_awgn"
 EVAL_SEED = 1_000  # evaluation draws (posterior samples, noise, bandwidths, prior samples, v) come from here
@@ -377,8 +377,8 @@ def bandwidth_eval(P: dict, models: dict, test, train_x: torch.Tensor, features,
     dependence) and FID; the coders trained with the learned prior are also scored with ``N(0, I)`` fills (the
     same coder, both priors). Returns the tidy table and the first seed's reconstructions of the first
     ``figure_images`` test images, keyed ``(variant label, B)``."""
-    from repro.metrics import fid
     from repro.channels.priors import StandardGaussianPrior
+    from repro.metrics import fid
 
     perm = derangement(len(test.x))
     rows, recon = [], {}

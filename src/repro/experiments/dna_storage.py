@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from repro.systems import vae_storage as vs
+from repro.core.runtime import progress
 from repro.dna import codec, pipeline, storage
 from repro.dna.bbmap import bbmap_available, simulate_reads_bbmap
 from repro.dna.benchmark import throughput
@@ -40,7 +40,7 @@ from repro.dna.decoder import RecoveredFile
 from repro.dna.errorstats import error_profile
 from repro.dna.quality import image_quality
 from repro.dna.simulator import simulate_reads
-from repro.core.runtime import progress
+from repro.systems import vae_storage as vs
 
 REPEAT_REPORT_NT = 16  # oligos with a tandem repeat at least this long are counted in the pool table
 

@@ -3,9 +3,9 @@ the ACC classifier). Notebook 05's evaluation lives in :mod:`repro.experiments.d
 
 from __future__ import annotations
 
-from repro.jobs.spec import Job
 from repro.bundle.profiles import resolve
 from repro.experiments.common import cost, n_images, split_params
+from repro.jobs.spec import Job
 
 DNA_NOTEBOOK = "05_dna_storage"
 

@@ -3,12 +3,12 @@ seed, the official-code variants, the chain classifier)."""
 
 from __future__ import annotations
 
-from repro.systems import necst
-from repro.core.checks import check_choice, check_range
-from repro.jobs.spec import Job
 from repro.bundle.profiles import for_dataset, resolve
+from repro.core.checks import check_choice, check_range
 from repro.experiments.common import cost, n_images, split_params
 from repro.experiments.necst import mnist_classifier_job, selected_model_kwargs
+from repro.jobs.spec import Job
+from repro.systems import necst
 
 NOTEBOOK = "03_iabf"
 DATASETS = ("binary_mnist", "mnist", "omniglot", "cifar10")

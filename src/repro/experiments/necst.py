@@ -6,11 +6,11 @@ features for classifiers, interpolation and Markov chains)."""
 
 from __future__ import annotations
 
-from repro.systems import necst
-from repro.core.checks import ConfigError, check_choice, check_range
-from repro.jobs.spec import Job
 from repro.bundle.profiles import for_dataset, resolve
+from repro.core.checks import ConfigError, check_choice, check_range
 from repro.experiments.common import cost, n_images, split_params
+from repro.jobs.spec import Job
+from repro.systems import necst
 
 NOTEBOOK = "02_necst"
 ROLES = {"binary_mnist": "figure3", "omniglot": "figure3", "random_bits": "figure3", "cifar10": "figure2",

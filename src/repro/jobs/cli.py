@@ -17,8 +17,8 @@ import os
 import sys
 from pathlib import Path
 
-from repro.core.checks import ConfigError, ReproError, check_choice
 from repro.bundle.profiles import PROFILE_NAMES
+from repro.core.checks import ConfigError, ReproError, check_choice
 from repro.core.runtime import format_seconds
 from repro.jobs.spec import Job, JobBusy, status
 

@@ -134,9 +134,9 @@ def train_rotation_net(dataset: str = ROTATION_DATASET, *, epochs: int, device, 
     image of ``dataset`` was given; returns it and ``{'test_accuracy', 'epochs', 'train_images', 'history'}``
     (accuracy over all four rotations of the test split)."""
     from repro.core.cache import CheckpointCache
-    from repro.models.classifier import SmallCNN, _xent, classifier_accuracy
-    from repro.data import load_dataset
     from repro.core.training import fit
+    from repro.data import load_dataset
+    from repro.models.classifier import SmallCNN, _xent, classifier_accuracy
 
     check_choice("rotation-net dataset", dataset, ("celeba32", "cifar10"))
     train = load_dataset(dataset, "train", data_root).subset(n_train, seed)

@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from repro.core.cache import CheckpointCache
+from repro.core.training import fit
 from repro.data import load_dataset
 from repro.metrics.image import classifier_accuracy
-from repro.core.training import fit
 
 ACC_CLASSIFIER_EPOCHS = 10  # the cpu/paper setting: 99.2 % on the MNIST test set; notebooks share the cached model
 

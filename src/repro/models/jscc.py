@@ -33,10 +33,10 @@ from torch import nn
 
 from repro.channels.discrete import BinarySymmetricChannel
 from repro.channels.gaussian import AWGNChannel, BandwidthLimitedChannel
-from repro.core.checks import check_choice, check_range
-from repro.metrics.image import l2_per_image
 from repro.channels.relaxed import RelaxedBinarySymmetricChannel, concrete_logit_log_density, concrete_logit_sample
+from repro.core.checks import check_choice, check_range
 from repro.core.runtime import draw
+from repro.metrics.image import l2_per_image
 from repro.models.resnet_coder import ResidualDecoder, ResidualEncoder
 
 LOG_SIGMA_RANGE = (-7.0, 2.0)

@@ -24,8 +24,8 @@ from torch import nn
 
 from repro.channels.discrete import ERASED, make_channel
 from repro.core.checks import ConfigError, check_choice, check_range
-from repro.metrics.image import l2_per_image
 from repro.core.runtime import draw
+from repro.metrics.image import l2_per_image
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 

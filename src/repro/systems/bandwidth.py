@@ -14,14 +14,14 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from repro.core.cache import CheckpointCache
 from repro.channels.gaussian import AWGNChannel, BandwidthLimitedChannel, db_to_linear
-from repro.core.checks import check_choice, check_range
 from repro.channels.priors import StandardGaussianPrior, make_prior
+from repro.core.cache import CheckpointCache
+from repro.core.checks import check_choice, check_range
+from repro.core.training import fit
 from repro.data import ImageData, load_dataset
 from repro.models.jscc import BinaryJointSystem, ChannelAutoencoder, JointSystem, SourceVAE, reparameterize
 from repro.systems.protocol import distortions
-from repro.core.training import fit
 
 DATASETS = ("celeba32", "cifar10", "mnist")
 PRIOR_KINDS = ("gaussian", "learned")

@@ -21,15 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from repro.core.cache import CheckpointCache
 from repro.channels.discrete import BinarySymmetricChannel
-from repro.core.checks import ConfigError, check_choice, check_range
-from repro.data import ImageData, load_dataset
 from repro.coding.ldpc import LDPCCode
+from repro.core.cache import CheckpointCache
+from repro.core.checks import ConfigError, check_choice, check_range
+from repro.core.training import fit
+from repro.data import ImageData, load_dataset
 from repro.metrics.image import l2_per_image
 from repro.models.necst import NECST, ConvDecoder32, ConvEncoder32, MLPDecoder, MLPEncoder
 from repro.systems.protocol import reconstruct_all
-from repro.core.training import fit
 
 SETTINGS = {
     "binary_mnist": dict(bits=100, arch="mlp", likelihood="bernoulli"),

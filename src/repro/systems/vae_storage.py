@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import torch
 
+from repro.coding.quantize import GaussianQuantizer, UniformQuantizer, bits_to_indices, indices_to_bits
 from repro.core.cache import CheckpointCache
 from repro.core.checks import check_choice
+from repro.core.training import fit
 from repro.data import load_dataset
 from repro.metrics.image import classifier_accuracy, ms_ssim, psnr
 from repro.models.vae import ConvVAE, decode_all, encode_all, negative_elbo
-from repro.coding.quantize import GaussianQuantizer, UniformQuantizer, bits_to_indices, indices_to_bits
-from repro.core.training import fit
 
 METHODS = ("VAEU", "VAEN")
 VAE_DATASETS = ("mnist", "binary_mnist")

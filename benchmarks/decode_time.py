@@ -1,7 +1,7 @@
 """Decoding time per word for NECST's Figure 3 (right): LDPC belief propagation vs the NECST decoder.
 
-    .venv/bin/python benchmarks/decode_time.py [--dataset binary_mnist] [--batch 1000] [--unbatched-words 200] [--repeats 3]
-                                               [--eps 0.2] [--max-iter 50] [--out rows.json]
+    .venv/bin/python benchmarks/decode_time.py [--dataset binary_mnist] [--batch 1000] [--unbatched-words 200]
+                                               [--repeats 3] [--eps 0.2] [--max-iter 50] [--out rows.json]
 
 Prints one JSON line per measured point; every row carries ``method`` (``LDPC-BP50`` for 50 iterations of BP from
 the ``ldpc`` package), ``mode`` (``batched``: one call for ``--batch`` words; ``unbatched``: one call per word),

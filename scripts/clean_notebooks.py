@@ -4,8 +4,8 @@
     python scripts/clean_notebooks.py notebooks/05_dna_storage.ipynb
     python scripts/clean_notebooks.py --check             # exit 1 if any would change (nothing is written)
 
-The same cleaning (:mod:`repro.bundle.nbclean`) runs on every write-back of ``python -m repro.bundle.runner``; this script
-applies it to notebooks written before, and is idempotent (a second run changes nothing).
+The same cleaning (:mod:`repro.bundle.nbclean`) runs on every write-back of ``python -m repro.bundle.runner``; this
+script applies it to notebooks written before, and is idempotent (a second run changes nothing).
 """
 
 from __future__ import annotations

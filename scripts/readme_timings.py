@@ -150,8 +150,9 @@ def render() -> str:
              f"`.venv/` to the end of the install, {gib:.1f} GiB on disk (torch's CUDA build is most of it). "
              if smoke.get("setup_seconds") and gib else "")
     body = [
-        setup + f"The `smoke` column is one measured run of `python -m repro.bundle.runner --profile smoke` with an empty "
-        f"checkpoint cache and the full datasets, as a fresh clone does it: {smoke['total_seconds'] / 60:.1f} min "
+        setup + "The `smoke` column is one measured run of `python -m repro.bundle.runner --profile smoke` with an "
+        "empty checkpoint cache and the full datasets, as a fresh clone does it: "
+        f"{smoke['total_seconds'] / 60:.1f} min "
         f"in all for {len(smoke['runs'])} notebook runs (exit status {smoke['exit_status']}), on "
         f"{smoke['cpu_count']} CPU cores with a mean load average of {load} while it ran (other jobs shared the "
         f"machine), commit `{smoke['commit']}`, {smoke['date'][:10]}. The first `cpu` column adds the wall times the "

@@ -16,7 +16,10 @@ from repro.systems import necst as npl
 def _attack(spend, eps=0.2):
     torch.manual_seed(0)
     dec = nn.Linear(20, 5)
-    ll = lambda x, logits: -(torch.sigmoid(logits) - x).pow(2).sum(-1)
+
+    def ll(x, logits):
+        return -(torch.sigmoid(logits) - x).pow(2).sum(-1)
+
     x, p = torch.rand(64, 5), torch.full((64, 20), 0.5)
     torch.manual_seed(1)
     return AdversarialBitFlip(spend=spend).noise_levels(x, p, eps, dec, ll)

@@ -89,7 +89,8 @@ def test_best_beta_bracketing_figure4_and_the_gap_intervals():
     for snr, sep_offset in ((-10.0, 5.0), (0.0, 40.0), (10.0, 5.0)):
         values.update({("joint", snr, 0.01): [51, 52, 53], ("joint", snr, 0.1): [50, 51, 52],
                        ("joint", snr, 1.0): [60, 61, 62]})
-        values.update({("separate", snr, 1.0): [90, 91, 92], ("separate", snr, 10.0): [50 + sep_offset + i for i in range(3)],
+        values.update({("separate", snr, 1.0): [90, 91, 92],
+                       ("separate", snr, 10.0): [50 + sep_offset + i for i in range(3)],
                        ("separate", snr, 100.0): [49, 50, 51] if snr == 10.0 else [95, 96, 97]})
     df = _sweep(values)
     best = bw.best_betas(P, df)
@@ -143,7 +144,8 @@ def test_linearity_fits_and_the_same_coder_prior_gap():
     bl = _bl(rows)
     per_seed, summary = bw.linear_fits(bl)
     g = per_seed[per_seed.variant == "gaussian prior"]
-    assert np.allclose(g.r2_linear, 1.0) and np.allclose(g.slope_per_band, -20) and np.allclose(g.curvature, 0, atol=1e-9)
+    assert np.allclose(g.r2_linear, 1.0) and np.allclose(g.slope_per_band, -20)
+    assert np.allclose(g.curvature, 0, atol=1e-9)
     lp = per_seed[per_seed.variant == "learned prior"]
     assert np.allclose(lp.curvature, 4.0) and (lp.r2_linear < 0.1).all()
     gaps = bw.prior_gaps(bl)

@@ -34,7 +34,10 @@ def test_flipping_the_masked_bits_raises_a_fixed_decoders_loss():
     decoder = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 10))
     x = torch.rand(64, 10)
     y = torch.randint(0, 2, (64, 16)).float().requires_grad_(True)
-    loss = lambda code: (torch.sigmoid(decoder(2 * code - 1)) - x).pow(2).sum(1)
+
+    def loss(code):
+        return (torch.sigmoid(decoder(2 * code - 1)) - x).pow(2).sum(1)
+
     (g,) = torch.autograd.grad(loss(y).sum(), [y])
     m = flip_mask(y.detach(), g)
     # flip, per example, the single masked bit with the largest gradient: a first-order attack, so the loss rises
@@ -73,7 +76,10 @@ def test_noise_allocation_saturates_and_handles_zero_gradients():
 def test_adversary_noise_levels_are_masked_and_budgeted():
     torch.manual_seed(0)
     dec = nn.Linear(20, 5)
-    ll = lambda x, logits: -(torch.sigmoid(logits) - x).pow(2).sum(-1)
+
+    def ll(x, logits):
+        return -(torch.sigmoid(logits) - x).pow(2).sum(-1)
+
     x, p = torch.rand(32, 5), torch.full((32, 20), 0.5)
     e = AdversarialBitFlip().noise_levels(x, p, 0.2, dec, ll)
     assert e.shape == (32, 20) and e.min() >= 0 and e.max() <= 1

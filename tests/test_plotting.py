@@ -1,4 +1,5 @@
-"""repro.bundle.plotting: image grids (tile positions, clipping, labels, marked tiles) and the paper-vs-ours error bars."""
+"""repro.bundle.plotting: image grids (tile positions, clipping, labels, marked tiles) and the paper-vs-ours error
+bars."""
 
 import matplotlib
 

@@ -35,7 +35,10 @@ def test_gaussian_quantizer_error_is_bounded_in_cdf_space_and_finite_in_the_tail
     q = GaussianQuantizer(6, mean, std)
     g = torch.stack([torch.linspace(-8, 8, 2001), torch.linspace(-1.5, -0.5, 2001)], 1)
     rec = q.dequantize(q.quantize(g)).double()
-    cdf = lambda v: 0.5 * (1 + torch.erf((v - mean.double()) / (std.double() * math.sqrt(2))))
+
+    def cdf(v):
+        return 0.5 * (1 + torch.erf((v - mean.double()) / (std.double() * math.sqrt(2))))
+
     assert (cdf(rec) - cdf(g.double())).abs().max() <= 0.5 / 2**6 + 1e-5  # float32 output rounding
     assert torch.isfinite(rec).all()
     # cells are finer near the mean than in the tails

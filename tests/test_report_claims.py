@@ -36,5 +36,6 @@ def test_report_writes_ledger_files_and_summary(tmp_path):
     assert list(led.claim_id) == list(C.CLAIM_IDS)
     assert (tmp_path / "claims.md").read_text().count("| `") == 22
     text = (tmp_path / "REPORT.md").read_text()
-    assert text.startswith("# Reproduction report") and "22 claims: 0 holds, 0 fails, 0 inconclusive, 22 untested" in text
+    assert text.startswith("# Reproduction report")
+    assert "22 claims: 0 holds, 0 fails, 0 inconclusive, 22 untested" in text
     assert (tmp_path / "claims_points.csv").exists()

@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from repro import fsio  # noqa: E402
 from repro.bundle.results import FOOTER_GID, Run, add_footer, overlapping_texts, read_manifest  # noqa: E402
+from repro.core import fsio  # noqa: E402
 from repro.core.paths import output_root, repo_root  # noqa: E402
 
 
@@ -85,7 +85,7 @@ def test_a_failing_writer_keeps_the_old_file(tmp_path):
     with pytest.raises(ZeroDivisionError):
         with fsio.atomic_path(target) as tmp:
             tmp.write_text("half")
-            1 / 0
+            raise ZeroDivisionError("the writer fails half way")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
 

@@ -35,7 +35,8 @@ def run_cli(*args, timeout=60, env=None):
     (["--only", "02_necst", "-p", "eps_values", "[0.0, 0.7]"], "each in [0, 0.5]"),
     (["--only", "03_iabf", "-p", "seeds", "0"], "seeds must be a list of integers, each >= 0"),
     (["--only", "01_vae_compression", "-p", "dataset", "cifar10"], "valid choices: mnist, binary_mnist"),
-    (["--only", "04_bandwidth_awgn", "-p", "fid_features", "foo"], "valid choices: auto, rotation, classifier, inception"),
+    (["--only", "04_bandwidth_awgn", "-p", "fid_features", "foo"],
+     "valid choices: auto, rotation, classifier, inception"),
     (["--only", "05_dna_storage", "-p", "substitution_rate", "1.5"], "substitution_rate must be a number in [0, 1]"),
     (["--only", "03_iabf", "-p", "official_check", "yes"], "official_check must be True or False"),
     (["-p", "profile", "smoke"], "set the profile with --profile"),
@@ -53,7 +54,8 @@ def test_bad_parameters_fail_fast_with_one_line(args, expected):
 
 
 def test_the_check_does_not_import_torch():
-    code = ("import sys; from repro import runner; runner.check_cli_parameters(list(runner.RUNS), {'epochs': 3}); "
+    code = ("import sys; from repro.bundle import runner; "
+            "runner.check_cli_parameters(list(runner.RUNS), {'epochs': 3}); "
             "print(sorted(m for m in ('torch', 'pandas', 'papermill') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr

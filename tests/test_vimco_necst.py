@@ -99,7 +99,7 @@ def test_necst_learns_a_tiny_identity_code():
     model = NECST(MLPEncoder(6, 6, hidden=32), MLPDecoder(6, (6,), hidden=32), likelihood="bernoulli", eps=0.0)
     opt = torch.optim.Adam(model.parameters(), 1e-2)
     first = None
-    for step in range(300):
+    for _step in range(300):
         loss, metrics = model.loss(x[torch.randint(0, 512, (64,))])
         opt.zero_grad()
         loss.backward()

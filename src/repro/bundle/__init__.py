@@ -1,1 +1,2 @@
-"""The reproducibility bundle: profiles, results files and their figures, the claims ledger, the report and the notebook runner."""
+"""The reproducibility bundle: profiles, results files and their figures, the claims ledger, the report and the
+notebook runner."""

@@ -396,7 +396,12 @@ def m_classic_fail_bsc(r: Results) -> Outcome:
                          True, "no learned model involved", FAIL_THRESHOLD))
     v = combine_all(pts)
     worst = min(pts, key=lambda p: p.effect)
-    why = (f"{rel}: {', '.join(f'{p.label.split()[0]}' + ('' if 'q' not in p.label.split()[1] else ' ' + p.label.split()[1]) + f' {int(round((p.effect + FAIL_THRESHOLD) * 100))} %' for p in pts)} "
+    def _rate(p: Point) -> str:
+        words = p.label.split()
+        name = words[0] + ("" if "q" not in words[1] else " " + words[1])
+        return f"{name} {int(round((p.effect + FAIL_THRESHOLD) * 100))} %"
+
+    why = (f"{rel}: {', '.join(_rate(p) for p in pts)} "
            f"of files undecodable after BSC(0.05); 'fail' read as at least {int(FAIL_THRESHOLD * 100)} % "
            f"(lowest 95 % bound {fmt(worst.lo + FAIL_THRESHOLD, 4)}).")
     return Outcome(f"decode failure rate after BSC(0.05), lowest over formats (claim: >= {FAIL_THRESHOLD})", pts, v,
@@ -512,8 +517,10 @@ def m_graceful_low_coverage(r: Results) -> Outcome:
         pts.append(p)
     frac, _ = _vae_fraction(r, rel)
     v = combine_all(pts)
-    why = (f"In {rel} at {c:g}x coverage, " + "; ".join(f"{p.label.split(' - ')[0] if p.offset else p.label.split(' at ')[0]}"
-                                                      f": {ci_text(p, True)}" for p in pts)
+    def _name(p: Point) -> str:
+        return p.label.split(" - ")[0] if p.offset else p.label.split(" at ")[0]
+
+    why = (f"In {rel} at {c:g}x coverage, " + "; ".join(f"{_name(p)}: {ci_text(p, True)}" for p in pts)
            + f"; {note}.")
     return Outcome(f"JPEG/PNG mean decode failure rate at {c:g}x (claim: > {MOST_THRESHOLD}; VAE minus best classic "
                    "MS-SSIM > 0 in why)", pts,
@@ -608,8 +615,7 @@ def m_beats_vae_ldpc(r: Results) -> Outcome:
     if sane:
         why = why[:-1] + f"; sanity fails at {len(sane)} point(s): {sane[0].sanity_note}."
     return Outcome("VAE+LDPC - NECST l2 per pixel (binarized), per dataset and eps", pts, v, why, srcs,
-                   float(ref[(ref.dataset == "binary_mnist") & (ref.method == "VAE+LDPC") & (ref.noise == 0)].value.iloc[0]
-                         - ref[(ref.dataset == "binary_mnist") & (ref.method == "NECST") & (ref.noise == 0)].value.iloc[0]),
+                   _paper_value(ref, "binary_mnist", "VAE+LDPC", 0) - _paper_value(ref, "binary_mnist", "NECST", 0),
                    float(np.nanmin(fr)) if fr else float("nan"), head)
 
 
@@ -818,6 +824,10 @@ def _still_falling_note(r: Results, ds: str) -> str:
     return f"{ds} {int(sf.still_falling.sum())}/{len(sf)}"
 
 
+def _paper_value(ref: pd.DataFrame, dataset: str, method: str, noise: float) -> float:
+    return float(ref[(ref.dataset == dataset) & (ref.method == method) & (ref.noise == noise)].value.iloc[0])
+
+
 def m_iabf_ordering(r: Results) -> Outcome:
     pts, srcs, notes, frs = [], [], [], {}
     ref = paper_numbers("iabf", "Table 1")
@@ -872,7 +882,8 @@ def m_iabf_ordering(r: Results) -> Outcome:
            + f"; {len(insane)} gaps rest on models not clearly below the mean image"
            + (f" ({insane[0].sanity_note})" if insane else "")
            + f"; compute fraction {', '.join(f'{k} {fmt(v_, 2)}' for k, v_ in frs.items())}; validation curves "
-           + "still falling at their selected (last) epoch: " + ", ".join(notes) + "; " + BINARY_MNIST_UNIT.format(bce=bce if bce is not None else float("nan"))
+           + "still falling at their selected (last) epoch: " + ", ".join(notes) + "; "
+           + BINARY_MNIST_UNIT.format(bce=bce if bce is not None else float("nan"))
            + ".")
     return Outcome("per (dataset, eps) with >= 2 seeds: NECST - ABF and ABF - IABF test l2 per image (> 0 as the "
                    "paper claims); one-seed points listed, untested", pts,
@@ -1027,7 +1038,7 @@ def m_gap_shrinks(r: Results) -> Outcome:
     pts = []
     for end in (snrs[0], snrs[-1]):
         vals = []
-        for s, g in piv.groupby("seed"):
+        for _seed, g in piv.groupby("seed"):
             g = g.set_index("snr_db").gap
             vals.append(g[inner].max() - g[end])
         m, lo, hi = seed_interval(vals)
@@ -1079,7 +1090,7 @@ def m_linear_bandwidth(r: Results) -> Outcome:
     curv = []
     for var, g in x.groupby("variant"):
         r2s, slopes, cs = [], [], []
-        for s, gs in g.groupby("seed"):
+        for _seed, gs in g.groupby("seed"):
             gs = gs.sort_values("bandwidth")
             fit = stats.linregress(gs.bandwidth, gs.value)
             r2s.append(fit.rvalue ** 2 - LINEAR_R2)
@@ -1222,7 +1233,7 @@ def m_relaxed_binary(r: Results) -> Outcome:
     if "seed" not in d.columns:
         d = d.assign(seed=0)
     vals, finals = [], []
-    for s, g in d.groupby("seed"):
+    for _seed, g in d.groupby("seed"):
         g = g.sort_values("epoch")
         vals.append(1 - g.val_l2_hard_bsc.iloc[-1] / g.val_l2_hard_bsc.iloc[0])
         finals.append(float(g.test_l2_hard_bsc_final.iloc[-1]))
@@ -1359,8 +1370,8 @@ def evaluate(root, baselines: pd.DataFrame | None = None) -> tuple[pd.DataFrame,
             compute_fraction=o.compute_fraction, sanity_ok=sanity_ok, verdict=o.verdict, why=o.why,
             sources=";".join(o.sources), notebook_table_said=said.get(c.id, ""), profile=profile, commit=commit))
         for p in o.points:
-            prows.append(dict(claim_id=c.id, point=p.label, effect=p.effect, ci_low=p.lo, ci_high=p.hi, threshold=p.offset,
-                              n_seeds=p.n_seeds, uncertainty=p.uncertainty, sanity_ok=p.sanity_ok,
+            prows.append(dict(claim_id=c.id, point=p.label, effect=p.effect, ci_low=p.lo, ci_high=p.hi,
+                              threshold=p.offset, n_seeds=p.n_seeds, uncertainty=p.uncertainty, sanity_ok=p.sanity_ok,
                               sanity_note=p.sanity_note, verdict=p.verdict))
     return pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(prows, columns=POINT_COLUMNS)
 

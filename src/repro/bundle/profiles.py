@@ -24,9 +24,9 @@ PROFILES: dict[str, dict[str, dict]] = {
                       codec_images=10000, jpeg_qualities=[10, 30, 50, 70, 90], figure_images=10),
     },
     "02_necst": {
-        "smoke": dict(threads=1, precision="fp32", epochs=1, vae_epochs=1, n_train=512, n_test=200, seeds=[0], eps_values=[0.0, 0.2],
-                      table1_eps=[0.0, 0.1], clf_n_train=300, clf_n_test=200, timing_batch=100, timing_words=10,
-                      chain_steps=3, chain_starts=4, webp_images=8),
+        "smoke": dict(threads=1, precision="fp32", epochs=1, vae_epochs=1, n_train=512, n_test=200, seeds=[0],
+                      eps_values=[0.0, 0.2], table1_eps=[0.0, 0.1], clf_n_train=300, clf_n_test=200, timing_batch=100,
+                      timing_words=10, chain_steps=3, chain_starts=4, webp_images=8),
         # cpu budgets (issue 13), from measured learning curves and what fits the 2 cores: NECST on MNIST at eps
         # 0.1 reached test L2 27.4 / 19.8 / 17.9 / 16.0 after 1 / 5 / 10 / 30 full-data epochs (paper 14.44), and
         # one bf16 epoch of 50k images takes ~11 s on one core, so every point of Figure 3 left and Table 1 gets
@@ -85,8 +85,9 @@ PROFILES: dict[str, dict[str, dict]] = {
                       cae_samples=2000, cae_epochs=1, fid_classifier_epochs=1, fid_classifier_n_train=300,
                       figure_images=4, threads=1, bl_beta=0.1, alv_alternatives=["plain"], binary_seeds=1),
         # cpu: sized by measurement (width 8 on one thread of the loaded 2-core machine: ~365 training images/s,
-        # ~230 with ALV, ~145 with the skip ALV decoder) to fit ~75 min of one core; grids: the joint optimum lies at the low end (0.1 beat 1 and 10 at every SNR
-        # in the earlier 3-beta run), the separate one moves from ~1 at 10 dB to >= 100 at -10 dB.
+        # ~230 with ALV, ~145 with the skip ALV decoder) to fit ~75 min of one core; grids: the joint optimum lies at
+        # the low end (0.1 beat 1 and 10 at every SNR in the earlier 3-beta run), the separate one moves from ~1 at
+        # 10 dB to >= 100 at -10 dB.
         "cpu": dict(epochs=2, bl_epochs=6, binary_epochs=3, n_train=6000,
                     n_test={"cifar10": 1000, "mnist": 1000}, seeds=[0, 1, 2], joint_betas=[0.01, 0.1, 1.0],
                     separate_betas=[0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0], snrs_db=[-10.0, -5.0, 0.0, 5.0, 10.0],

@@ -57,11 +57,14 @@ def _interval(row) -> str:
 
 def claims_markdown(led: pd.DataFrame) -> str:
     """The ledger as a markdown table: one row per claim, the verdict and its evidence."""
-    lines = ["| claim | verdict | measure | ours [95 % interval] | paper | seeds | compute fraction | sanity ok | why |",
+    lines = ["| claim | verdict | measure | ours [95 % interval] | paper | seeds | compute fraction | sanity ok "
+             "| why |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in led.itertuples():
+        unknown = r.sanity_ok is None or (isinstance(r.sanity_ok, float) and math.isnan(r.sanity_ok))
+        sanity = "" if unknown else r.sanity_ok
         lines.append(f"| `{r.claim_id}` | **{r.verdict}** | {r.measure} | {_interval(r)} | {_num(r.paper_value)} | "
-                     f"{r.n_seeds} | {_num(r.compute_fraction, 2)} | {'' if r.sanity_ok is None or (isinstance(r.sanity_ok, float) and math.isnan(r.sanity_ok)) else r.sanity_ok} | "
+                     f"{r.n_seeds} | {_num(r.compute_fraction, 2)} | {sanity} | "
                      f"{r.why.replace('|', '/')} |")
     return "\n".join(lines)
 
@@ -166,7 +169,8 @@ def build_report(root: Path, led: pd.DataFrame | None = None) -> str:
                   "", markdown_table(shown), ""]
     if led is not None:
         parts += ["## Claims ledger", "", claims_markdown(led), ""]
-    parts += ["## All artifacts", "", "| artifact | reproduces | notebook | profile | commit |", "|---|---|---|---|---|"]
+    parts += ["## All artifacts", "", "| artifact | reproduces | notebook | profile | commit |",
+              "|---|---|---|---|---|"]
     parts += [f"| `{p}` | {m['reproduces']} | {m['notebook']} | {m['profile']} | `{m['commit']}` |"
               for p, m in manifest.items()]
     return "\n".join(parts) + "\n"

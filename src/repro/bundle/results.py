@@ -147,7 +147,8 @@ class Run:
 
     @property
     def stamp(self) -> str:
-        return f"{self.notebook} | profile={self.profile} | seeds={self.seeds} | commit {self.commit} | {self.date[:10]}"
+        return (f"{self.notebook} | profile={self.profile} | seeds={self.seeds} | commit {self.commit} | "
+                f"{self.date[:10]}")
 
     def _record(self, relpath: str, kind: str, reproduces: str, description: str, **extra) -> None:
         update_manifest(self.root, {relpath: {

@@ -196,7 +196,7 @@ class RunLog:
         self.file.flush()
 
     def close(self) -> None:
-        for name, rest in self.partial.items():
+        for rest in self.partial.values():
             shown = rest.rsplit("\r", 1)[-1]
             if shown.strip():
                 self.file.write(shown + "\n")

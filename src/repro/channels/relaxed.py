@@ -47,8 +47,8 @@ class RelaxedBinarySymmetricChannel(nn.Module):
 
     Input: ``(N, m)`` relaxed bits in (0, 1). Output: ``(N, m)`` relaxed received bits in (0, 1),
     ``z = ((2w - 1)(2y - 1) + 1) / 2`` with ``w ~ B_T((1 - eps) / eps)`` (``w`` near 1 keeps the bit).
-    At ``T -> 0`` with hard inputs this is the binary symmetric channel of :mod:`repro.channels.discrete`. ``eps`` given at
-    call time overrides the constructor's.
+    At ``T -> 0`` with hard inputs this is the binary symmetric channel of :mod:`repro.channels.discrete`. ``eps``
+    given at call time overrides the constructor's.
     """
 
     def __init__(self, eps: float, temperature: float = 0.5):

@@ -1,1 +1,2 @@
-"""Infrastructure: checks of user input, paths, runtime (threads, devices, generators), the checkpoint cache, the training loop, timing and safe file writes."""
+"""Infrastructure: checks of user input, paths, runtime (threads, devices, generators), the checkpoint cache, the
+training loop, timing and safe file writes."""

@@ -7,10 +7,14 @@ Every dataset is loaded once per process into a float tensor on [0, 1] (images: 
 | --- | --- | --- |
 | mnist | MNIST idx .gz (torchvision layout) | train = first 5/6 of the 60k (50k), val = last 1/6 (10k), test = 10k |
 | binary_mnist | same, thresholded at 0.5 once | same |
-| omniglot | Omniglot 105x105 npz, area-resized to 28x28, ink = 1, binarized by rounding | train/val = background (last 10 % val), test = evaluation |
-| cifar10 | CIFAR-10 train npz (+ first 1,000 exact test images) | NECST split: batches 1-4 (train 36k / val 4k), test = batch 5 (10k); test_exact1000 = official test images 0..999 |
+| omniglot | Omniglot 105x105 npz (a) | train/val = background (last 10 % val), test = evaluation |
+| cifar10 | CIFAR-10 train npz (+ first 1,000 exact test images) | NECST split (b) |
 | celeba32 | CelebA 10k subset at 32x32 | first 90 % train (last 10 % of it val), last 10 % test |
 | random_bits | generated from a fixed seed | 5,000 / 1,000 / 1,000 strings of 100 bits |
+
+(a) Omniglot images are area-resized to 28x28, ink = 1, binarized by rounding.
+(b) CIFAR-10's NECST split: batches 1-4 (train 36k / val 4k), test = batch 5 (10k); test_exact1000 = official
+    test images 0..999.
 """
 
 from __future__ import annotations

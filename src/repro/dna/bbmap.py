@@ -97,10 +97,14 @@ def parse_read_names(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return source, reverse
 
 
-def simulate_reads_bbmap(oligos: np.ndarray, coverage: float, errors: ErrorModel = ErrorModel(), *,
+def simulate_reads_bbmap(oligos: np.ndarray, coverage: float, errors: ErrorModel | None = None, *,
                          bias_sigma: float = 0.5, seed: int = 0, illumina_errors: bool = True,
                          max_rounds: int = 10, workdir: str | Path | None = None) -> SimulatedReads:
-    """Sequence ``(n, L)`` oligos with BBMap under our coverage model; reads shuffled, ground truth beside them."""
+    """Sequence ``(n, L)`` oligos with BBMap under our coverage model; reads shuffled, ground truth beside them.
+
+    ``errors`` defaults to ``ErrorModel()``.
+    """
+    errors = ErrorModel() if errors is None else errors
     check_range("max_rounds", max_rounds, 1, 50, integer=True)
     if not bbmap_available():
         raise BBMapNotFound(missing_reason())

@@ -22,21 +22,26 @@ def random_files(n_files: int, file_bytes: int, seed: int = 0) -> list[bytes]:
     return [rng.integers(0, 256, file_bytes, dtype=np.uint8).tobytes() for _ in range(n_files)]
 
 
-def _timed(fn):
+def _timed(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` and its wall time in seconds."""
     t0 = time.perf_counter()
-    out = fn()
+    out = fn(*args, **kwargs)
     return out, time.perf_counter() - t0
 
 
 def throughput(n_files: int = 400, file_bytes: int = 500, coverages=(3, 10, 30), payload_nt: int = 150,
-               errors: ErrorModel = ErrorModel(), bias_sigma: float = 0.5, consensus: str = "spoa",
+               errors: ErrorModel | None = None, bias_sigma: float = 0.5, consensus: str = "spoa",
                bbmap: bool = False, seed: int = 0) -> list[dict]:
-    """One row per stage (and coverage): ``stage``, ``items``, ``unit``, ``seconds``, ``per_second``."""
+    """One row per stage (and coverage): ``stage``, ``items``, ``unit``, ``seconds``, ``per_second``.
+
+    ``errors`` defaults to ``ErrorModel()``.
+    """
+    errors = ErrorModel() if errors is None else errors
     files = random_files(n_files, file_bytes, seed)
     total = n_files * file_bytes
     fmt = OligoFormat.for_files([file_bytes] * n_files, payload=payload_nt)
-    pool, t_enc = _timed(lambda: encode_files(files, fmt))
-    back, t_dec = _timed(lambda: decode_pool_exact(pool))
+    pool, t_enc = _timed(encode_files, files, fmt)
+    back, t_dec = _timed(decode_pool_exact, pool)
     assert back == files, "codec round trip failed"
     base = {"files": n_files, "file_bytes": file_bytes, "oligos": pool.n_oligos, "oligo_length": fmt.length}
     rows = [{**base, "stage": "encode files to oligos", "coverage": None, "items": total, "unit": "bytes",
@@ -44,8 +49,8 @@ def throughput(n_files: int = 400, file_bytes: int = 500, coverages=(3, 10, 30),
             {**base, "stage": "decode error-free oligos", "coverage": None, "items": total, "unit": "bytes",
              "seconds": t_dec, "per_second": total / t_dec}]
     for cov in coverages:
-        sim, t_sim = _timed(lambda: simulate_reads(pool.oligos, cov, errors, bias_sigma=bias_sigma, seed=seed))
-        (out, report), t_rec = _timed(lambda: decode_reads(sim.reads, fmt, n_files, consensus=consensus))
+        sim, t_sim = _timed(simulate_reads, pool.oligos, cov, errors, bias_sigma=bias_sigma, seed=seed)
+        (out, report), t_rec = _timed(decode_reads, sim.reads, fmt, n_files, consensus=consensus)
         n = len(sim.reads)
         complete = sum(f.complete and f.data == g for f, g in zip(out, files))
         rows.append({**base, "stage": "simulate reads (numpy)", "coverage": cov, "items": n, "unit": "reads",
@@ -54,8 +59,7 @@ def throughput(n_files: int = 400, file_bytes: int = 500, coverages=(3, 10, 30),
                      "unit": "reads", "seconds": t_rec, "per_second": n / t_rec, "complete_files": complete,
                      "oligos_recovered": report.oligos_recovered})
         if bbmap and bbmap_available():
-            simb, t_bb = _timed(lambda: simulate_reads_bbmap(pool.oligos, cov, errors, bias_sigma=bias_sigma,
-                                                              seed=seed))
+            simb, t_bb = _timed(simulate_reads_bbmap, pool.oligos, cov, errors, bias_sigma=bias_sigma, seed=seed)
             rows.append({**base, "stage": "simulate reads (BBMap randomreads.sh)", "coverage": cov,
                          "items": len(simb.reads), "unit": "reads", "seconds": t_bb,
                          "per_second": len(simb.reads) / t_bb})

@@ -232,7 +232,7 @@ class HuffmanCode:
         self.lengths = lengths  # (257,) trits per symbol
         self.min_len, self.max_len = int(lengths.min()), int(lengths.max())
         self.codes = np.zeros((len(weights), self.max_len), dtype=np.uint8)  # left-aligned codewords
-        # canonical assignment; first[l], count[l]: first code value and number of codes of length l
+        # canonical assignment; first[n], count[n]: first code value and number of codes of length n
         self.first = np.zeros(self.max_len + 1, dtype=np.int64)
         self.count = np.zeros(self.max_len + 1, dtype=np.int64)
         self.symbol_at = {}  # (length, value) -> symbol, as a dense table per length below
@@ -249,9 +249,9 @@ class HuffmanCode:
             self.symbol_at[(length, code)] = s
             code += 1
         self.long_bytes = tuple(int(b) for b in np.flatnonzero(lengths[:256] == self.max_len))
-        # dense decode tables: for length l, symbol of value first[l] + k
-        self.table = {l: np.array([self.symbol_at[(l, int(self.first[l]) + k)] for k in range(int(self.count[l]))],
-                                  dtype=np.int64) for l in range(self.max_len + 1) if self.count[l]}
+        # dense decode tables: for length n, symbol of value first[n] + k
+        self.table = {n: np.array([self.symbol_at[(n, int(self.first[n]) + k)] for k in range(int(self.count[n]))],
+                                  dtype=np.int64) for n in range(self.max_len + 1) if self.count[n]}
 
     @property
     def eoc(self) -> np.ndarray:
@@ -297,12 +297,12 @@ class HuffmanCode:
             value = window @ powers  # base-3 value of the next max_len trits
             length = np.zeros(n, dtype=np.int64)
             sym = np.full(n, -1, dtype=np.int64)
-            for l in sorted(self.table):
-                prefix = value // 3 ** (self.max_len - l)
-                hit = (length == 0) & (prefix < self.first[l] + self.count[l])
-                k = np.clip(prefix - self.first[l], 0, self.count[l] - 1)
-                sym = np.where(hit, self.table[l][k], sym)
-                length = np.where(hit, l, length)
+            for size in sorted(self.table):
+                prefix = value // 3 ** (self.max_len - size)
+                hit = (length == 0) & (prefix < self.first[size] + self.count[size])
+                k = np.clip(prefix - self.first[size], 0, self.count[size] - 1)
+                sym = np.where(hit, self.table[size][k], sym)
+                length = np.where(hit, size, length)
             fits = active & (length > 0) & (pos + length <= width)
             is_eoc = fits & (sym == self.EOC)
             ended |= is_eoc
@@ -554,7 +554,7 @@ def parse_oligos(seqs: np.ndarray, fmt: OligoFormat) -> ParsedOligos:
     if seqs.shape[1] != fmt.length:
         raise ValueError(f"sequences of {seqs.shape[1]} nt, the format needs {fmt.length}")
     trits, valid = bases_to_trits(seqs)
-    f, o, h = fmt.file_trits, fmt.offset_trits, fmt.header_check_trits
+    f, o = fmt.file_trits, fmt.offset_trits
     fields = trits[:, : f + o]
     header_ok = valid[:, : fmt.header].all(1) & (fmt.header_check(fields) == trits_to_int(trits[:, f + o: fmt.header]))
     body = trits[:, : fmt.header + fmt.payload]

@@ -468,7 +468,8 @@ def prior_gaps(bl: pd.DataFrame) -> pd.DataFrame:
         "same coder (learned-prior coder): gaussian fill - learned fill":
             (x[(x.variant == lp) & (x.fill == "gaussian")], x[(x.variant == lp) & (x.fill == "own")]),
         "separately trained coders: gaussian-prior coder - learned-prior coder":
-            (x[(x.variant == VARIANT_LABELS["gaussian"]) & (x.fill == "own")], x[(x.variant == lp) & (x.fill == "own")]),
+            (x[(x.variant == VARIANT_LABELS["gaussian"]) & (x.fill == "own")],
+             x[(x.variant == lp) & (x.fill == "own")]),
     }
     for name, (a, b) in comparisons.items():
         per_seed = {}
@@ -616,7 +617,8 @@ def beta_plateau(sweep_df: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
     """Per system and SNR: the best beta, whether it is interior, how much worse each grid neighbour is on the
     validation split (mean over seeds), and the seed standard deviation at the best beta (a neighbour closer than
     that is a plateau, not a bracket)."""
-    val = sweep_df[sweep_df.split == "val"].groupby(["system", "snr_db", "beta"]).value.agg(["mean", "std"]).reset_index()
+    val = (sweep_df[sweep_df.split == "val"].groupby(["system", "snr_db", "beta"]).value.agg(["mean", "std"])
+           .reset_index())
     rows = []
     for r in best.itertuples():
         g = val[(val.system == r.system) & (val.snr_db == r.snr_db)].sort_values("beta").reset_index(drop=True)

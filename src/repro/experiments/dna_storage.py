@@ -178,7 +178,7 @@ def error_profiles(oligos: np.ndarray, channel: pipeline.Channel, *, coverage: f
         sims["bbmap"] = simulate_reads_bbmap(oligos, coverage, channel.errors, bias_sigma=channel.bias_sigma,
                                              seed=seed)
     rows = []
-    for backend, sim in sims.items():
+    for sim in sims.values():
         prof = error_profile(sim, oligos, max_reads=max_reads)
         lengths = prof.pop("length_minus_oligo")
         rows.append({**prof, "set_substitution": channel.errors.substitution,
@@ -268,20 +268,21 @@ def coverage_sweep(*, dataset: str, test, models: dict, methods_for_seed, covera
     seconds = {"sequencing": 0.0, "decoding": 0.0, "reads": 0}
     t0 = time.perf_counter()
     first_seed = next(iter(models))
+
+    def add(payload, seed, x_hat, info, coverage, backend, extra):
+        q = scorer(x_hat)
+        base = dict(dataset=dataset, method=payload.family, setting=payload.setting, label=payload.label,
+                    bpp=payload.bpp, coverage=coverage, inv_coverage=1.0 / coverage, backend=backend,
+                    seed=seed, **{k: v for k, v in info.items() if k != "failed"}, **extra)
+        rows.extend({**base, "metric": m, "value": v} for m, v in q.items())
+
     for seed, model in models.items():
         methods = methods_for_seed(seed)
         for method in progress(methods, desc=f"seed {seed}"):
             payload, pool = method.payload, method.pool
-
-            def add(x_hat, info, coverage, backend, extra):
-                q = scorer(x_hat)
-                base = dict(dataset=dataset, method=payload.family, setting=payload.setting, label=payload.label,
-                            bpp=payload.bpp, coverage=coverage, inv_coverage=1.0 / coverage, backend=backend,
-                            seed=seed, **{k: v for k, v in info.items() if k != "failed"}, **extra)
-                rows.extend({**base, "metric": m, "value": v} for m, v in q.items())
-
             x_hat, info = restore(method, [RecoveredFile.exact(f) for f in payload.files], model, test.shape)
-            add(x_hat, info, np.inf, "none", {"reads": 0, "oligos": pool.n_oligos, "oligos_recovered": pool.n_oligos})
+            add(payload, seed, x_hat, info, np.inf, "none",
+                {"reads": 0, "oligos": pool.n_oligos, "oligos_recovered": pool.n_oligos})
             for cov in coverages:
                 got = pipeline.retrieve(pool, payload, cov, channel, seed)
                 seconds["sequencing"] += got.seconds_sequencing
@@ -289,7 +290,7 @@ def coverage_sweep(*, dataset: str, test, models: dict, methods_for_seed, covera
                 seconds["reads"] += got.reads
                 x_hat, info = restore(method, got.files, model, test.shape)
                 rep = got.report.summary()
-                add(x_hat, info, cov, "numpy",
+                add(payload, seed, x_hat, info, cov, "numpy",
                     {"reads": got.reads, "oligos": pool.n_oligos, "dropouts": got.dropouts,
                      "oligos_recovered": got.report.oligos_recovered, "seconds_sequencing": got.seconds_sequencing,
                      "seconds_decoding": got.seconds_decoding, **{k: rep[k] for k in REPORT_COLUMNS}})

@@ -82,8 +82,8 @@ def necst_job(P: dict, eps: float, seed: int) -> Job:
                                        channel=P["channel"])
     family = _family(d)
     return Job(NOTEBOOK, f"necst-{d}-{P['channel']}{eps:g}-seed{seed}", "repro.systems.necst:train", kwargs,
-               cost=cost(family, P["epochs"], n_images(d, P["n_train"]), precision=kwargs["precision"]), meta={"eps": eps, "seed": seed},
-               family="conv" if family == "necst_conv" else "mlp")
+               cost=cost(family, P["epochs"], n_images(d, P["n_train"]), precision=kwargs["precision"]),
+               meta={"eps": eps, "seed": seed}, family="conv" if family == "necst_conv" else "mlp")
 
 
 def discrete_vae_job(P: dict, seed: int) -> Job:
@@ -92,8 +92,8 @@ def discrete_vae_job(P: dict, seed: int) -> Job:
                   prior="uniform", n_train=P["n_train"], batch_size=int(P["batch_size"]), lr=float(P["lr"]),
                   precision=P.get("precision") or "fp32")
     return Job(NOTEBOOK, f"dvae-{d}-seed{seed}", "repro.systems.necst:train", kwargs,
-               cost=cost(_family(d), P["vae_epochs"], n_images(d, P["n_train"]), precision=kwargs["precision"]), meta={"seed": seed},
-               family="mlp")
+               cost=cost(_family(d), P["vae_epochs"], n_images(d, P["n_train"]), precision=kwargs["precision"]),
+               meta={"seed": seed}, family="mlp")
 
 
 def mnist_classifier_job(notebook: str, profile: str) -> Job:

@@ -116,9 +116,9 @@ def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = 
                     outcomes[job.key] = Outcome(job, "failed", seconds, log, error)
                     echo(f"[jobs] FAILED {job.name}: {error} (log: {log})")
     except KeyboardInterrupt:
-        for job, proc, *_ in running.values():
+        for _job, proc, *_ in running.values():
             proc.terminate()
-        for job, proc, *_ in running.values():
+        for _job, proc, *_ in running.values():
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

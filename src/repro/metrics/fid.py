@@ -130,8 +130,8 @@ def rotate4(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def train_rotation_net(dataset: str = ROTATION_DATASET, *, epochs: int, device, seed: int = 0,
                        n_train: int | None = None, data_root=None, cache=None, precision: str = "fp32"):
-    """Train (or fetch from the cache) a :class:`~repro.models.classifier.SmallCNN` to predict which of four rotations an
-    image of ``dataset`` was given; returns it and ``{'test_accuracy', 'epochs', 'train_images', 'history'}``
+    """Train (or fetch from the cache) a :class:`~repro.models.classifier.SmallCNN` to predict which of four rotations
+    an image of ``dataset`` was given; returns it and ``{'test_accuracy', 'epochs', 'train_images', 'history'}``
     (accuracy over all four rotations of the test split)."""
     from repro.core.cache import CheckpointCache
     from repro.core.training import fit

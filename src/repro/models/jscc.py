@@ -424,7 +424,7 @@ class BinaryJointSystem(nn.Module):
         t = self.terms(x)
         return (t["distortion"] + self.beta * t["rate"]).mean(), {k: float(v.detach().mean()) for k, v in t.items()}
 
-    # -- the communication-system protocol (repro.systems.protocol): hard bits, real BSC ----------------------------------
+    # -- the communication-system protocol (repro.systems.protocol): hard bits, real BSC ------------------------------
     @torch.no_grad()
     def encode(self, x: torch.Tensor, *, generator: torch.Generator | None) -> torch.Tensor:
         """``(N, n_bits)`` hard bits, each 1 with probability ``sigmoid(log alpha(x))`` (one uniform draw per bit)."""

@@ -106,8 +106,8 @@ class NECST(nn.Module):
         prior: ``None`` for NECST, ``'uniform'`` for the discrete VAE (no channel in training).
         samples: K of VIMCO; encoder_l2: L2 weight on the encoder's weights (official: 1e-4).
         adversary: a :class:`repro.models.iabf.AdversarialBitFlip` (ABF) that reshapes the training code distribution.
-        infomax: a :class:`repro.models.iabf.Infomax` whose ``-lambda L_info`` joins the loss (IABF = ABF + infomax); its
-            discriminator is trained in :func:`repro.core.training.fit`'s hook after each optimizer step, not here.
+        infomax: a :class:`repro.models.iabf.Infomax` whose ``-lambda L_info`` joins the loss (IABF = ABF + infomax);
+            its discriminator is trained in :func:`repro.core.training.fit`'s hook after each optimizer step, not here.
         prob_recon_weight: weight of ``-log p_dec(x | 2 sigma(f(x)) - 1)``, the decoder fed the code
             probabilities; 0 here, 0.1 in the official IABF code (kept only to reproduce its behaviour).
 

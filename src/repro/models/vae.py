@@ -106,9 +106,11 @@ def layer_table(module: nn.Module, input_shape: tuple[int, ...]) -> list[dict]:
 
     def describe(layer: nn.Module) -> str:
         if isinstance(layer, nn.Conv2d):
-            return f"CV({layer.in_channels},{layer.out_channels}) k{layer.kernel_size[0]} s{layer.stride[0]} p{layer.padding[0]}"
+            return (f"CV({layer.in_channels},{layer.out_channels}) k{layer.kernel_size[0]} s{layer.stride[0]} "
+                    f"p{layer.padding[0]}")
         if isinstance(layer, nn.ConvTranspose2d):
-            return f"DC({layer.in_channels},{layer.out_channels}) k{layer.kernel_size[0]} s{layer.stride[0]} p{layer.padding[0]}"
+            return (f"DC({layer.in_channels},{layer.out_channels}) k{layer.kernel_size[0]} s{layer.stride[0]} "
+                    f"p{layer.padding[0]}")
         if isinstance(layer, nn.Linear):
             return f"FC({layer.out_features})"
         if isinstance(layer, nn.BatchNorm2d):

@@ -114,7 +114,10 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
     val_fn = None
     if val_every or select_best:
         val = load_dataset(dataset, "val", data_root).subset(n_val, seed)
-        val_fn = lambda m: {"l2_per_image": float(distortion(m, val.x, eps, seed=seed)["l2_per_image"])}
+
+        def val_fn(m):
+            return {"l2_per_image": float(distortion(m, val.x, eps, seed=seed)["l2_per_image"])}
+
         config["n_val"] = len(val)
     name = f"{'dvae' if prior else method.lower()}-{dataset}"
     return fit(model, lambda m, x, _y: m.loss(x), train_set.x, name=name, config=config, epochs=epochs,

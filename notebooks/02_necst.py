@@ -478,7 +478,7 @@ else:
 # * **LDPC.** A (3, 6)-regular code built by progressive edge growth (`repro.coding.ldpc`); the paper does not say
 #   which LDPC code it used. Sum-product BP, 50 iterations.
 # * **Budget.** The paper trains 200 epochs. The `cpu` profile trains full training sets with three seeds for
-#   Figure 3 left and Table 1, at 4 (binary MNIST), 8 (Omniglot, MNIST) and 15 (random bits) epochs, each model
+#   Figure 3 left and Table 1, at 4 (binary MNIST), 5 (Omniglot) and 8 (MNIST, random bits) epochs, each model
 #   tested at the epoch with the lowest validation distortion; the MNIST models at $\varepsilon$ = 0.1 are the
 #   ones notebook 03 trains for its main point. A calibration run (MNIST, $\varepsilon$ = 0.1) reached test L2
 #   27.4 / 19.8 / 17.9 / 16.0 per image after 1 / 5 / 10 / 30 epochs against the paper's 14.44: these budgets are

@@ -63,8 +63,9 @@ PROFILES: dict[str, dict[str, dict]] = {
         # the 2 cores with notebook 02 (8 bf16 epochs of 50k images; Omniglot's 17k images allow 12). The other
         # eps values did not fit this machine's session with notebook 02: add them with one seed at a lower
         # budget by `-p eps_values [0.1,0.2,0.3,0.4]` (``sweep_epochs`` applies there; the ledger lists such
-        # one-seed points as untested). At MNIST eps 0.1 (seed 0) the ablations: the official code's ABF / IABF, ABF spending its whole
-        # budget on the attacked bits, and the paper's lambda grid. CIFAR-10 keeps the committed conv budget.
+        # one-seed points as untested). At MNIST eps 0.1 (seed 0) the ablations: the official code's ABF / IABF,
+        # ABF spending its whole budget on the attacked bits, and the paper's lambda grid. CIFAR-10 keeps the
+        # committed conv budget.
         "cpu": dict(threads=1, epochs={"binary_mnist": 8, "mnist": 8, "omniglot": 12, "cifar10": 3},
                     sweep_epochs={"binary_mnist": 2, "mnist": 2, "omniglot": 3},
                     n_train={"cifar10": 3000}, n_val={"cifar10": 1000}, n_test={"cifar10": 2000},

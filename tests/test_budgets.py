@@ -100,9 +100,14 @@ def test_main_point_gets_the_full_budget_and_sweep_points_the_lower_one():
 
 def test_cpu_plan_has_three_seeds_at_eps_01_and_the_ablations_on_mnist():
     names = [j.name for j in iabf_exp.plan("cpu", {"dataset": "mnist"})]
+    # the sweep eps values are added with -p eps_values: one seed each, at sweep_epochs
+    swept = iabf_exp.plan("cpu", {"dataset": "mnist", "eps_values": [0.1, 0.3]})
+    swept_names = {j.name: j for j in swept}
     for m in ("necst", "abf", "iabf"):
         assert {f"{m}-mnist-eps0.1-seed{s}" for s in (0, 1, 2)} <= set(names)
-        assert f"{m}-mnist-eps0.3-seed0" in names and f"{m}-mnist-eps0.3-seed1" not in names
+        assert not any("eps0.3" in n for n in names)
+        assert f"{m}-mnist-eps0.3-seed0" in swept_names and f"{m}-mnist-eps0.3-seed1" not in swept_names
+        assert swept_names[f"{m}-mnist-eps0.3-seed0"].kwargs["epochs"] == _p03()["sweep_epochs"]
     for extra in ("abf-masked-mnist-eps0.1-seed0", "iabf-lambda0.1-mnist-eps0.1-seed0",
                   "iabf-lambda0.001-mnist-eps0.1-seed0", "abf-official-mnist-eps0.1-seed0",
                   "iabf-official-mnist-eps0.1-seed0"):

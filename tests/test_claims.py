@@ -177,6 +177,8 @@ def test_one_seed_sweep_points_are_marked_and_do_not_decide(tmp_path):
     low = pts[pts.point.str.contains("eps 0.3")]
     assert len(low) == 2 and (low.verdict == "untested").all()
     assert low.point.str.contains("3 epochs, 1 seed, lower budget").all()
+    # the row's sanity is that of the points the verdict rests on
+    assert row.sanity_ok is True or str(row.sanity_ok) == "True"
     assert pts[pts.point.str.contains("eps 0.1")].point.str.contains("10 epochs, 3 seeds").all()
 
 

@@ -31,7 +31,7 @@ def vae_job(seed=0, **kw):
 
 
 def test_plan_of_notebook_03_lists_every_method_eps_and_seed():
-    P = iabf_exp.settings("cpu", {"dataset": "mnist"})
+    P = iabf_exp.settings("cpu", {"dataset": "mnist", "eps_values": [0.1, 0.2, 0.3, 0.4]})
     jobs = iabf_exp.jobs(P, "cpu")
     grid = {(j.meta["method"], j.meta["eps"], j.meta["seed"]) for j in jobs if "method" in j.meta
             and not j.meta["official"]}

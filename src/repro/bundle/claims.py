@@ -243,6 +243,7 @@ class Outcome:
     paper_value: float = float("nan")
     compute_fraction: float = float("nan")
     headline: Point | None = None
+    deciding: list[Point] | None = None  # the points the verdict rests on, when not all (the row's sanity_ok)
 
 
 class MissingEvidence(Exception):
@@ -887,7 +888,8 @@ def m_iabf_ordering(r: Results) -> Outcome:
            + ".")
     return Outcome("per (dataset, eps) with >= 2 seeds: NECST - ABF and ABF - IABF test l2 per image (> 0 as the "
                    "paper claims); one-seed points listed, untested", pts,
-                   v, why, srcs, paper_eff.get(head.label, float("nan")), frs.get(ds_head, float("nan")), head)
+                   v, why, srcs, paper_eff.get(head.label, float("nan")), frs.get(ds_head, float("nan")), head,
+                   deciding=tested or None)
 
 
 def m_stable_validation(r: Results) -> Outcome:
@@ -1359,7 +1361,7 @@ def evaluate(root, baselines: pd.DataFrame | None = None) -> tuple[pd.DataFrame,
         h = o.headline
         if o.verdict not in VERDICTS:
             raise ConfigError(f"claim {c.id}: unknown verdict {o.verdict!r}; valid: {', '.join(VERDICTS)}")
-        sanity = [p.sanity_ok for p in o.points]
+        sanity = [p.sanity_ok for p in (o.points if o.deciding is None else o.deciding)]
         sanity_ok = (None if not sanity or any(s is None for s in sanity) and not any(s is False for s in sanity)
                      else all(s is True for s in sanity))
         rows.append(dict(

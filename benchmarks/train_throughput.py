@@ -11,7 +11,10 @@ Parity: the same model trained fp32 and bf16, 3 seeds each, through the job laye
 NECST on MNIST at eps 0.1 (full 50k training set) and the CIFAR-10 conv coder at eps 0.1, then the test distortion
 (squared L2 per image, sampled code through the BSC) of each. bf16 is *kept* for a family when the difference of
 the means is within the larger of the two seed standard deviations; otherwise the family stays fp32.
-Output: ``benchmarks/results/train_throughput.json``.
+Output: ``benchmarks/results/train_throughput.json``. Throughput depends on the CPU, so the file keeps one entry per
+kind of CPU measured under ``machines`` (keyed by the CPU model and whether it has native bf16, with its flags); a
+run adds or replaces its own CPU's entry and keeps the others. The parity runs stay at the top level: they say
+whether bf16 changes the result, which does not depend on the CPU's speed.
 """
 
 from __future__ import annotations
@@ -26,50 +29,20 @@ from pathlib import Path
 
 import torch
 
+from repro.core import precision as prec_mod
+from repro.core.precision import throughput
 from repro.core.runtime import pin_threads
 from repro.data import load_dataset
 from repro.jobs import Job
 from repro.jobs.local import run_local
-from repro.models.vae import ConvVAE, negative_elbo
 from repro.systems import necst
-from repro.systems.bandwidth import Arch, build_joint
 
 OUT = Path(__file__).resolve().parent / "results" / "train_throughput.json"
 
 
 def families():
-    """(name, model factory, loss, input shape, batch size)."""
-    return [
-        ("vae", lambda: ConvVAE(16), negative_elbo, (1, 28, 28), 64),
-        ("necst_mlp", lambda: necst.build_model("mnist", eps=0.1), lambda m, x: m.loss(x), (1, 28, 28), 100),
-        ("necst_conv", lambda: necst.build_model("cifar10", eps=0.1), lambda m, x: m.loss(x), (3, 32, 32), 100),
-        ("resnet_joint_w16", lambda: build_joint(Arch(3, 100, 16), snr_db=0.0, beta=1.0), lambda m, x: m.loss(x),
-         (3, 32, 32), 64),
-    ]
-
-
-def throughput(factory, loss_fn, shape, batch, precision, batches):
-    torch.manual_seed(0)
-    model = factory()
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
-    x = torch.rand(batches, batch, *shape)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
-
-    def step(xb):
-        with autocast:
-            loss, _ = loss_fn(model, xb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    for i in range(min(3, batches)):
-        step(x[i])
-    c0, w0 = time.process_time(), time.perf_counter()
-    for i in range(batches):
-        step(x[i])
-    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
-    return {"images_per_cpu_s": round(batches * batch / cpu, 1), "images_per_wall_s": round(batches * batch / wall, 1),
-            "batches": batches, "batch_size": batch}
+    """(name, model factory, loss, input shape, batch size): the probe families of :mod:`repro.core.precision`."""
+    return [(name, *spec) for name, spec in prec_mod.families().items()]
 
 
 PARITY = {
@@ -166,19 +139,27 @@ def main():
         print(json.dumps(data["parity"], indent=1))
         return
     pin_threads(1)
-    result = {"benchmark": "train_throughput", "threads_per_process": 1, "torch": torch.__version__,
-              "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-              "load_average_start": os.getloadavg(), "throughput": []}
+    model, flags = prec_mod.cpu_model_and_flags()
+    native, why = prec_mod.native_bf16("cpu")
+    machine = {"cpu_model": model, "native_bf16": native, "native_bf16_why": why,
+               "cpu_flags": sorted(f for f in flags if f.startswith(("avx", "amx", "fma", "sse4"))),
+               "torch": torch.__version__, "threads_per_process": 1, "cores": os.cpu_count(),
+               "load_average_start": os.getloadavg(), "platform": platform.platform(), "throughput": []}
     for name, factory, loss_fn, shape, batch in families():
         row = {"family": name}
-        for precision in ("fp32", "bf16"):
-            batches = args.batches if name not in ("necst_conv", "resnet_joint_w16") else max(4, args.batches // 5)
-            row[precision] = throughput(factory, loss_fn, shape, batch, precision, batches)
+        for prec in ("fp32", "bf16"):
+            batches = args.batches if name not in ("necst_conv", "resnet") else max(4, args.batches // 5)
+            if prec == "bf16" and not native:  # emulated bf16 is ~10x slower: fewer batches say as much
+                batches = max(2, batches // 5)
+            row[prec] = throughput(factory, loss_fn, shape, batch, prec, batches)
         row["bf16_speedup_per_cpu_s"] = round(row["bf16"]["images_per_cpu_s"] / row["fp32"]["images_per_cpu_s"], 2)
         print(json.dumps(row), flush=True)
-        result["throughput"].append(row)
-    if args.skip_parity and Path(args.out).exists():  # keep the parity runs of an earlier full run
-        old = json.loads(Path(args.out).read_text())
+        machine["throughput"].append(row)
+    machine["load_average_end"] = os.getloadavg()
+    old = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
+    result = {"benchmark": "train_throughput", "machines": dict(old.get("machines", {}))}
+    result["machines"][f"{model} ({'native bf16' if native else 'no native bf16'})"] = machine
+    if args.skip_parity and old:  # keep the parity runs of an earlier full run
         for key in ("parity_runs", "parity", "parity_wall_s"):
             if key in old:
                 result[key] = old[key]
@@ -190,7 +171,6 @@ def main():
         result["parity"] = summarize(rows)
         result["parity_wall_s"] = round(time.perf_counter() - t0, 1)
         print(json.dumps(result["parity"], indent=1))
-    result["load_average_end"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")

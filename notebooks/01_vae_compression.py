@@ -66,7 +66,7 @@ codec_images = None
 jpeg_qualities = None
 figure_images = None
 threads = None  # torch CPU threads per process (smoke/cpu: 1, the fastest on a busy 2-core machine)
-precision = None  # fp32 | bf16 (autocast in training; part of the checkpoint key)
+precision = None  # auto | fp32 | bf16 (auto: bf16 only with native hardware bf16; part of the checkpoint key)
 
 # %%
 import time

@@ -96,7 +96,9 @@ chain_steps = None
 chain_starts = None
 webp_images = None
 threads = None  # torch CPU threads per process (smoke/cpu: 1, the fastest on a busy 2-core machine)
-precision = None  # fp32 | bf16 (autocast in training; part of the checkpoint key)
+precision = None  # auto | fp32 | bf16 (auto: bf16 only with native hardware bf16; part of the checkpoint key)
+stop_plateau = None  # stop once validation improved < this fraction over the last quarter (epochs = maximum)
+min_epochs = None  # no plateau stop before this many epochs
 
 # %%
 import dataclasses
@@ -123,7 +125,8 @@ P = necst_exp.settings(profile, dict(
     dataset=dataset, channel=channel, device=device, epochs=epochs, vae_epochs=vae_epochs, n_train=n_train,
     n_test=n_test, seeds=seeds, eps_values=eps_values, table1_eps=table1_eps, clf_n_train=clf_n_train,
     clf_n_test=clf_n_test, timing_batch=timing_batch, timing_words=timing_words, chain_steps=chain_steps,
-    chain_starts=chain_starts, webp_images=webp_images, threads=threads, precision=precision))
+    chain_starts=chain_starts, webp_images=webp_images, threads=threads, precision=precision,
+    stop_plateau=stop_plateau, min_epochs=min_epochs))
 role = P["role"]
 pin_threads(P["threads"])
 dev = pick_device(device)

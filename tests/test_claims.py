@@ -222,11 +222,12 @@ def test_bad_input_names_the_choices(tmp_path):
 # ------------------------------------------------------------------ the registry and the committed ledger
 
 def test_registry_matches_claims_md():
-    assert len(C.CLAIM_IDS) == 22 == len(set(C.CLAIM_IDS))
+    assert len(C.CLAIM_IDS) == len(set(C.CLAIM_IDS))
     md = ROOT.parent / "shared" / "CLAIMS.md"
     if not md.exists():
         pytest.skip("../shared/CLAIMS.md not present")
     ids = re.findall(r"^\| `([a-z]+\.[a-z0-9_]+)` \|", md.read_text(), flags=re.M)
+    assert len(ids) >= 22  # the table parse found the claims
     assert sorted(ids) == sorted(C.CLAIM_IDS)
 
 

@@ -139,7 +139,26 @@ def test_bad_input_is_one_line_naming_it(argv, needle, capsys):
     assert needle in err and err.count("\n") == 1
 
 
-def test_ray_runs_two_smoke_jobs_on_a_local_instance():
+@pytest.fixture(scope="module")
+def local_ray(tmp_path_factory):
+    """One private Ray instance for this module's Ray tests (started with the same retries as ``--ray local``, so a
+    busy machine gets more than Ray's fixed 30 s); ``run_ray`` uses it and leaves it running. The tasks get the
+    hermetic environment of ``conftest.hermetic_env`` (module fixtures start before the function-scoped one)."""
+    from repro.jobs.ray_backend import connect
+
+    from .conftest import SAMPLE
+
+    base = tmp_path_factory.getbasetemp()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPRO_DATA_DIR", str(SAMPLE))
+        mp.setenv("REPRO_CACHE_DIR", str(base / "cache"))
+        ray, started = connect("local", num_cpus=2)
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+def test_ray_runs_two_smoke_jobs_on_a_local_instance(local_ray):
     from repro.jobs.ray_backend import run_ray
 
     jobs = [vae_job(10), vae_job(11)]

@@ -108,3 +108,34 @@ def paper_vs_ours(ax, ours: pd.DataFrame, paper: pd.DataFrame, *, x: str, group:
     if not summary:
         return pd.DataFrame(columns=[group, x, "mean", "std", "count"])
     return pd.concat(summary, ignore_index=True)[[group, x, "mean", "std", "count"]]
+
+
+def paper_vs_ours_dots(ax, ours: pd.DataFrame, paper: pd.DataFrame, *, group: str, colors: dict,
+                       value: str = "value", level: float = 0.95) -> pd.DataFrame:
+    """A dot plot for one setting (one eps): per ``group`` value (in ``colors``' order) on a categorical x axis,
+    each seed of ``ours`` as a small dot, their mean with a ``level`` Student-t interval over seeds (no bar with one
+    seed), and the paper's value as a cross beside it. Returns our mean, interval and number of seeds per group."""
+    from scipy import stats as st
+
+    for name, frame in (("ours", ours), ("paper", paper)):
+        missing = {group, value} - set(frame.columns)
+        if missing:
+            raise ValueError(f"{name} lacks the columns {sorted(missing)}; it has {sorted(frame.columns)}")
+    rows = []
+    for i, (g, color) in enumerate(colors.items()):
+        v = ours.loc[ours[group] == g, value].to_numpy(dtype=float)
+        if len(v):
+            m = float(v.mean())
+            half = (float(st.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+                    if len(v) > 1 else 0.0)
+            ax.scatter(np.full(len(v), i - 0.08), v, s=12, color=color, alpha=0.5, zorder=2)
+            ax.errorbar([i - 0.08], [m], yerr=[half], fmt="o", ms=7, capsize=4, color=color, zorder=3,
+                        label="ours: mean, seeds, 95 % interval" if i == 0 else None)
+            rows.append({group: g, "mean": m, "ci_low": m - half, "ci_high": m + half, "count": len(v)})
+        ref = paper.loc[paper[group] == g, value]
+        if len(ref):
+            ax.scatter([i + 0.12], [float(ref.iloc[0])], marker="x", s=60, color=color, zorder=3,
+                       label="paper" if i == 0 else None)
+    ax.set_xticks(range(len(colors)), list(colors))
+    ax.set_xlim(-0.6, len(colors) - 0.4)
+    return pd.DataFrame(rows, columns=[group, "mean", "ci_low", "ci_high", "count"])

@@ -4,8 +4,8 @@ Writes, in the profile's output folder:
 
 - ``sanity_mean_image.csv``: the mean-image baselines (:mod:`repro.bundle.sanity`), computed from the data when missing
   or with ``--recompute-baselines``;
-- ``claims.csv`` (the 22-row claims ledger of :mod:`repro.bundle.claims`), ``claims_points.csv`` (every measured point
-  behind it) and ``claims.md``;
+- ``claims.csv`` (the claims ledger of :mod:`repro.bundle.claims`, one row per claim), ``claims_points.csv``
+  (every measured point behind it) and ``claims.md``;
 - ``REPORT.md``: a summary drawn from the ledger, the ledger table, then each comparison table of
   ``manifest.json`` (paper value, ours, spread over seeds, difference) and the list of every artifact.
 

@@ -27,6 +27,7 @@ from torch import nn
 
 from repro.core.cache import CheckpointCache
 from repro.core.checks import check_choice
+from repro.core.convergence import plateaued
 from repro.core.runtime import ProgressLines, progress
 
 PRECISIONS = ("fp32", "bf16")
@@ -74,7 +75,8 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
         batch_size: int, lr: float, seed: int, device: torch.device, train_y: torch.Tensor | None = None,
         weight_decay: float = 0.0, val_fn: Callable[[nn.Module], dict] | None = None,
         cache: CheckpointCache | None = None, stop_after: int | None = None,
-        select_by: str | None = None, precision: str = "fp32") -> tuple[nn.Module, list[dict]]:
+        select_by: str | None = None, precision: str = "fp32", stop_plateau: float | None = None,
+        min_epochs: int = 1) -> tuple[nn.Module, list[dict]]:
     """Train ``model`` to ``epochs`` epochs (or resume / reuse a cached run) and return it with its history.
 
     Args:
@@ -90,6 +92,11 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
         precision: ``fp32``, or ``bf16`` for bfloat16 autocast of the forward pass and loss (CPU or CUDA; weights,
             gradients and the optimizer stay fp32). It is part of the cache key when it is not ``fp32``, so fp32
             checkpoints keep their keys.
+        stop_plateau: with ``select_by``, stop early (the run counts as complete) once the validation metric's
+            best value improved by less than this fraction over the last quarter of the epochs
+            (:func:`repro.core.convergence.plateaued`, the convergence rule of ``shared/CLAIMS.md``), and not
+            before ``min_epochs`` epochs; ``epochs`` is then the maximum. The history row of the last epoch says
+            ``stopped='plateau'``. Both are part of the cache key when set.
 
     Submodules with ``after_optimizer_step`` (:class:`AfterOptimizerStep`) are called after every optimizer step;
     their metrics join the batch's.
@@ -99,10 +106,13 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if select_by is not None and val_fn is None:
         raise ValueError(f"select_by={select_by!r} needs a val_fn that reports it")
+    if stop_plateau is not None and (select_by is None or not 0 < stop_plateau < 1):
+        raise ValueError(f"stop_plateau={stop_plateau!r} needs select_by and a value in (0, 1)")
     cache = cache or CheckpointCache()
     config = {**config, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
               "weight_decay": weight_decay, **({"select_by": select_by} if select_by else {}),
-              **({"precision": precision} if precision != "fp32" else {})}
+              **({"precision": precision} if precision != "fp32" else {}),
+              **({"stop_plateau": stop_plateau, "min_epochs": int(min_epochs)} if stop_plateau is not None else {})}
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     hooks = step_hooks(model)
@@ -167,18 +177,24 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
                 best = {"epoch": epoch + 1, "value": row[key], "model": copy.deepcopy(model.state_dict())}
             for r in history + [row]:
                 r["selected"] = r["epoch"] == best["epoch"]
+        complete = epoch + 1 == epochs
+        if stop_plateau is not None and epoch + 1 >= min_epochs and not complete:
+            if plateaued([r[f"val_{select_by}"] for r in history + [row]], stop_plateau):
+                row["stopped"] = "plateau"
+                complete = True
         history.append(row)
         shown = shown_metrics(row)
         bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()})
         lines.epoch_done(epoch, seconds, shown)
-        complete = epoch + 1 == epochs
         cache.save(name, config, {"complete": complete, "epoch": epoch + 1, "model": model.state_dict(),
                                   "optimizer": optimizer.state_dict(), "history": history, "best": best})
         done_here += 1
-        if stop_after is not None and done_here >= stop_after and not complete:
+        if complete:
+            break
+        if stop_after is not None and done_here >= stop_after:
             break
     bar.close()
-    if best is not None and history and history[-1]["epoch"] == epochs:
+    if best is not None and history and (history[-1]["epoch"] == epochs or history[-1].get("stopped")):
         model.load_state_dict(best["model"])
     model.eval()
     return model, history

@@ -25,4 +25,27 @@ def plan(notebook: str, profile: str, params: dict | None = None) -> list:
 
     check_choice("notebook", notebook, sorted(PLANNERS))
     module, attr = PLANNERS[notebook]
-    return getattr(importlib.import_module(module), attr)(profile, dict(params or {}))
+    jobs = getattr(importlib.import_module(module), attr)(profile, dict(params or {}))
+    for job in jobs:  # why each job trains at its precision (jobs plan prints it; not part of the key)
+        if "precision" in job.kwargs and "precision_reason" not in job.meta:
+            job.meta["precision_reason"] = precision_reason(job, (params or {}).get("precision"),
+                                                            (params or {}).get("device") or "auto")
+    return jobs
+
+
+def precision_family(job) -> str:
+    """The :mod:`repro.core.precision` model family of a job (its probe and parity run)."""
+    if job.family == "resnet":
+        return "resnet"
+    if "necst" in job.target:
+        return "necst_conv" if job.family == "conv" else "necst_mlp"
+    return "vae" if "vae" in job.target else job.family
+
+
+def precision_reason(job, requested: str | None, device: str) -> str:
+    from repro.core.precision import resolve
+
+    resolved, why = resolve(requested, precision_family(job), device)
+    if resolved != job.kwargs["precision"]:  # a job that fixes its own precision
+        return f"{job.kwargs['precision']} set by the job"
+    return why

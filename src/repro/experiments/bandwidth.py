@@ -20,7 +20,7 @@ from scipy import stats
 from repro.bundle.profiles import for_dataset, resolve
 from repro.bundle.sanity import CLEARLY_BELOW
 from repro.core.checks import ConfigError, check_choice, check_range
-from repro.experiments.common import SECONDS_PER_IMAGE, split_params
+from repro.experiments.common import SECONDS_PER_IMAGE, resolve_precision, split_params
 from repro.jobs.spec import Job
 from repro.metrics.image import l2_per_image
 from repro.models.jscc import SeparateSystem
@@ -78,6 +78,7 @@ def settings(profile: str, params: dict) -> dict:
     if P["threads"] is not None:
         check_range("threads", P["threads"], 1, 1024, integer=True)
     P.update(dataset=dataset, device=runtime.get("device") or "auto")
+    resolve_precision(P, "resnet")
     return P
 
 

@@ -43,7 +43,23 @@ def n_images(dataset: str, n_train: int | None) -> int:
 BF16_SPEEDUP = {"vae": 1.47, "necst_mlp": 1.45, "necst_conv": 1.75, "resnet": 1.36}
 
 
+def resolve_precision(P: dict, family: str) -> dict:
+    """Replace ``P['precision']`` (``auto`` | ``fp32`` | ``bf16``; ``None`` is ``auto``) by the precision
+    ``family`` trains with on ``P['device']``, and add ``precision_reason`` (see :mod:`repro.core.precision`)."""
+    from repro.core.precision import resolve
+
+    P["precision"], P["precision_reason"] = resolve(P.get("precision"), family, P.get("device") or "auto")
+    return P
+
+
 def cost(family: str, epochs: int, images: int, factor: float = 1.0, precision: str = "fp32") -> float:
-    """Estimated single-thread seconds of ``epochs`` passes over ``images`` images."""
+    """Estimated single-thread seconds of ``epochs`` passes over ``images`` images: from the throughput measured on
+    this machine (:func:`repro.core.throughput.measured_seconds_per_image`, after ``python -m repro.jobs measure``)
+    when there is a measurement, else from the development machine's numbers above."""
+    from repro.core.throughput import measured_seconds_per_image
+
+    measured = measured_seconds_per_image(family, precision)
+    if measured is not None:
+        return float(epochs) * images * measured * factor
     speedup = BF16_SPEEDUP.get(family, 1.0) if precision == "bf16" else 1.0
     return float(epochs) * images * SECONDS_PER_IMAGE[family] * factor / speedup

@@ -4,7 +4,7 @@ the ACC classifier). Notebook 05's evaluation lives in :mod:`repro.experiments.d
 from __future__ import annotations
 
 from repro.bundle.profiles import resolve
-from repro.experiments.common import cost, n_images, split_params
+from repro.experiments.common import cost, n_images, resolve_precision, split_params
 from repro.jobs.spec import Job
 
 DNA_NOTEBOOK = "05_dna_storage"
@@ -15,7 +15,7 @@ def settings(profile: str, params: dict, notebook: str = "01_vae_compression") -
     runtime, overrides = split_params(params)
     P = resolve(notebook, profile, **overrides)
     P.update(dataset=runtime.get("dataset") or "mnist", device=runtime.get("device") or "auto")
-    return P
+    return resolve_precision(P, "vae")
 
 
 def vae_job(notebook: str, P: dict, seed: int) -> Job:

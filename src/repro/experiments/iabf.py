@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from repro.bundle.profiles import for_dataset, resolve
 from repro.core.checks import check_choice, check_range
-from repro.experiments.common import cost, n_images, split_params
+from repro.experiments.common import cost, n_images, resolve_precision, split_params
 from repro.experiments.necst import mnist_classifier_job, selected_model_kwargs
 from repro.jobs.spec import Job
 from repro.systems import necst
@@ -14,6 +14,17 @@ NOTEBOOK = "03_iabf"
 DATASETS = ("binary_mnist", "mnist", "omniglot", "cifar10")
 # ABF / IABF cost over NECST per image (one extra decoder pass for the gradient; the TC discriminator).
 METHOD_COST = {"NECST": 1.0, "ABF": 1.5, "IABF": 1.9}
+# "main": the Table 1 models (at extra_seed_eps: ``epochs``, the converge budget where ``stop_plateau`` is set);
+# "ablation": the one-seed ablations and the same-seed models they are compared with (``ablation_epochs``).
+BUDGETS = ("main", "ablation")
+
+
+def method_cost(method: str) -> float:
+    """ABF / IABF training cost over NECST per image: measured on this machine when available
+    (``python -m repro.jobs measure``), else :data:`METHOD_COST`."""
+    from repro.core.throughput import method_factor
+
+    return method_factor(method) or METHOD_COST[method]
 
 
 def settings(profile: str, params: dict) -> dict:
@@ -26,51 +37,65 @@ def settings(profile: str, params: dict) -> dict:
         check_range("BSC noise eps", e, 0.0, 0.5)
     for lam in [P["infomax_weight"]] + list(P.get("lambda_sweep") or []):
         check_range("infomax weight lambda", lam, 0.0, 100.0)
-    P.update(dataset=dataset, device=runtime.get("device") or "auto", bits=necst.SETTINGS[dataset]["bits"],
-             precision=P["precision"] or "fp32")
-    return P
+    P.update(dataset=dataset, device=runtime.get("device") or "auto", bits=necst.SETTINGS[dataset]["bits"])
+    family = "necst_conv" if necst.SETTINGS[dataset]["arch"] == "conv" else "necst_mlp"
+    return resolve_precision(P, family)
 
 
-def epochs_at(P: dict, eps: float, seed: int) -> int:
+def epochs_at(P: dict, eps: float, seed: int, budget: str = "main") -> int:
     """Training epochs of the models at (``eps``, ``seed``): the full budget ``epochs`` at the point where every
-    seed is trained (``extra_seed_eps``), ``sweep_epochs`` (a lower, one-seed budget) elsewhere."""
+    seed is trained (``extra_seed_eps``), ``sweep_epochs`` (a lower, one-seed budget) elsewhere; with
+    ``budget='ablation'``, ``ablation_epochs`` (the one-seed ablations and the models they are compared with;
+    ``None`` means the main budget)."""
+    check_choice("budget", budget, BUDGETS)
+    if budget == "ablation" and P.get("ablation_epochs") is not None:
+        return int(P["ablation_epochs"])
     if eps == P["extra_seed_eps"] or P.get("sweep_epochs") is None:
         return int(P["epochs"])
     return int(P["sweep_epochs"])
 
 
 def model_job(P: dict, method: str, eps: float, seed: int, official: bool = False,
-              infomax_weight: float | None = None, abf_spend: str = "all") -> Job:
+              infomax_weight: float | None = None, abf_spend: str = "all", budget: str = "main") -> Job:
     """One NECST / ABF / IABF model (``official``: the official code's behaviour; ``infomax_weight``: lambda,
-    default the profile's; ``abf_spend``: see :class:`repro.models.iabf.AdversarialBitFlip`)."""
+    default the profile's; ``abf_spend``: see :class:`repro.models.iabf.AdversarialBitFlip`; ``budget``: one of
+    :data:`BUDGETS`). The stopping rule (``stop_plateau``) applies to the main budget only."""
     d = P["dataset"]
     lam = float(P["infomax_weight"] if infomax_weight is None else infomax_weight)
-    epochs = epochs_at(P, eps, seed)
-    kwargs = selected_model_kwargs(P, method=method, eps=eps, seed=seed, epochs=epochs, infomax_weight=lam,
-                                   official=official, abf_spend=abf_spend)
+    epochs = epochs_at(P, eps, seed, budget)
+    ablation = budget == "ablation" and P.get("ablation_epochs") is not None
+    kwargs = selected_model_kwargs({**P, "stop_plateau": None} if ablation else P, method=method, eps=eps,
+                                   seed=seed, epochs=epochs, infomax_weight=lam, official=official,
+                                   abf_spend=abf_spend)
     conv = necst.SETTINGS[d]["arch"] == "conv"
     family = "necst_conv" if conv else "necst_mlp"
     variant = ("-official" if official else "") + ("-masked" if abf_spend != "all" else "")
     variant += f"-lambda{lam:g}" if method == "IABF" and lam != P["infomax_weight"] else ""
+    variant += "-ablation" if ablation else ""
     name = f"{method.lower()}{variant}-{d}-eps{eps:g}-seed{seed}"
     return Job(NOTEBOOK, name, "repro.systems.necst:train", kwargs,
-               cost=cost(family, epochs, n_images(d, P["n_train"]), METHOD_COST[method], kwargs["precision"]),
+               cost=cost(family, epochs, n_images(d, P["n_train"]), method_cost(method), kwargs["precision"]),
                meta={"method": method, "eps": eps, "seed": seed, "official": official, "infomax_weight": lam,
-                     "abf_spend": abf_spend, "epochs": epochs},
+                     "abf_spend": abf_spend, "epochs": epochs, "budget": budget,
+                     "stop_plateau": kwargs.get("stop_plateau"), "precision_reason": P.get("precision_reason")},
                family="conv" if conv else "mlp")
 
 
 def ablation_jobs(P: dict) -> list[Job]:
-    """The one-seed ablations at ``extra_seed_eps`` (seed ``seeds[0]``): the official code's ABF / IABF, ABF
-    spending its whole budget on the attacked bits, and IABF at the other infomax weights of ``lambda_sweep``."""
+    """The one-seed ablations at ``extra_seed_eps`` (seed ``seeds[0]``), all at the ablation budget: the official
+    code's ABF / IABF beside ours, ABF spending its whole budget on the attacked bits, IABF at the other infomax
+    weights of ``lambda_sweep``, and NECST / ABF / IABF of that seed for comparison."""
     eps, seed = P["extra_seed_eps"], P["seeds"][0]
     out = []
     if P["official_check"]:
-        out += [model_job(P, m, eps, seed, official=True) for m in ("ABF", "IABF")]
+        out += [model_job(P, m, eps, seed, official=off, budget="ablation") for m in ("ABF", "IABF")
+                for off in (True, False)]
     if P.get("abf_masked_check"):
-        out.append(model_job(P, "ABF", eps, seed, abf_spend="masked"))
-    out += [model_job(P, "IABF", eps, seed, infomax_weight=lam) for lam in (P.get("lambda_sweep") or [])
-            if lam != P["infomax_weight"]]
+        out.append(model_job(P, "ABF", eps, seed, abf_spend="masked", budget="ablation"))
+    out += [model_job(P, "IABF", eps, seed, infomax_weight=lam, budget="ablation")
+            for lam in (P.get("lambda_sweep") or []) if lam != P["infomax_weight"]]
+    if out:  # the models the ablations are compared with, at the same budget
+        out += [model_job(P, m, eps, seed, budget="ablation") for m in necst.METHODS]
     return out
 
 
@@ -90,7 +115,7 @@ def ablations(P: dict, test_x, *, device, cache=None, data_root=None, spread: di
     variants += [(f"IABF, lambda {lam:g}", "IABF", {"infomax_weight": lam}, None) for lam in lams]
     rows = []
     for label, method, extra, spend in variants:
-        job = model_job(P, method, eps, seed, **extra)
+        job = model_job(P, method, eps, seed, budget="ablation", **extra)
         model, _ = job.train(device=device, cache=cache, data_root=data_root)
         row = {"variant": label, "method": method, "noise": eps, "seed": seed, "epochs": job.meta["epochs"],
                "infomax_weight": job.meta["infomax_weight"] if method == "IABF" else float("nan"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from repro.bundle.profiles import for_dataset, resolve
 from repro.core.checks import ConfigError, check_choice, check_range
-from repro.experiments.common import cost, n_images, split_params
+from repro.experiments.common import cost, n_images, resolve_precision, split_params
 from repro.jobs.spec import Job
 from repro.systems import necst
 
@@ -35,8 +35,8 @@ def settings(profile: str, params: dict) -> dict:
     for e in P["eps_values"]:
         check_range(f"{channel} noise eps", e, 0.0, 0.5)
     P.update(dataset=dataset, channel=channel, device=runtime.get("device") or "auto",
-             bits=necst.SETTINGS[dataset]["bits"], role=role, precision=P["precision"] or "fp32")
-    return P
+             bits=necst.SETTINGS[dataset]["bits"], role=role)
+    return resolve_precision(P, _family(dataset))
 
 
 def _family(dataset: str) -> str:
@@ -58,6 +58,8 @@ def selected_model_kwargs(P: dict, *, method: str, eps: float, seed: int, epochs
     kwargs = dict(dataset=P["dataset"], eps=float(eps), seed=int(seed), epochs=int(epochs), n_train=P["n_train"],
                   batch_size=int(P["batch_size"]), lr=float(P["lr"]), method=method,
                   n_val=int(P.get("n_val") or N_VAL), select_best=True, precision=P.get("precision") or "fp32")
+    if P.get("stop_plateau") is not None:  # the converge budget: epochs is the maximum (left out of the key when unset)
+        kwargs.update(stop_plateau=float(P["stop_plateau"]), min_epochs=int(P["min_epochs"] or 1))
     if channel != "bsc":
         kwargs["channel"] = channel
     if method == "IABF":

@@ -1,6 +1,7 @@
 """``python -m repro.jobs plan|run``: list a notebook's training jobs with their cost, or train them.
 
-    python -m repro.jobs plan --notebook 03_iabf --profile cpu
+    python -m repro.jobs measure                                  # time each model family on this machine
+    python -m repro.jobs plan --notebook 03_iabf --profile cpu --hours-left 2
     python -m repro.jobs run --profile cpu --workers 2            # every notebook's jobs, 2 processes x 1 thread
     python -m repro.jobs run --notebook 02_necst -p dataset mnist -p epochs 30
     python -m repro.jobs run --profile paper --ray auto           # the same jobs as tasks on a Ray cluster
@@ -63,21 +64,48 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def cmd_plan(args) -> int:
     jobs = collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p})
-    rows = [(j.notebook, j.name, status(j), j.cost, j.family) for j in jobs]
+    rows = [(j.notebook, j.name, status(j), j.cost, j.family, j.kwargs.get("precision", "fp32")) for j in jobs]
+    reasons = {}
+    for j in jobs:
+        if j.meta.get("precision_reason"):
+            reasons.setdefault(j.meta["precision_reason"], []).append(j.name)
     if args.json:
-        print(json.dumps([{"notebook": n, "job": j, "status": s, "est_seconds": round(c, 1), "family": f}
-                          for n, j, s, c, f in rows], indent=1))
+        print(json.dumps([{"notebook": n, "job": j, "status": s, "est_seconds": round(c, 1), "family": f,
+                           "precision": p, "precision_reason": job.meta.get("precision_reason")}
+                          for (n, j, s, c, f, p), job in zip(rows, jobs)], indent=1))
         return 0
     width = max([len(r[1]) for r in rows] + [3])
-    print(f"{'notebook':<18} {'job':<{width}} {'status':<8} {'est. cost':>10}  family")
-    for n, j, s, c, f in rows:
-        print(f"{n:<18} {j:<{width}} {s:<8} {format_seconds(c):>10}  {f}")
+    print(f"{'notebook':<18} {'job':<{width}} {'status':<8} {'est. cost':>10}  {'family':<7} precision")
+    for n, j, s, c, f, p in rows:
+        print(f"{n:<18} {j:<{width}} {s:<8} {format_seconds(c):>10}  {f:<7} {p}")
+    for why, names in reasons.items():
+        print(f"precision of {len(names)} job(s): {why}")
     todo = [r for r in rows if r[2] != "done"]
     total = sum(r[3] for r in todo)
     workers = args.workers or os.cpu_count() or 1
+    from repro.core.throughput import SIDE_BY_SIDE, measurements
+
+    parallel = max(1, min(workers, len(todo) or 1))
+    wall = total / parallel / (SIDE_BY_SIDE if parallel > 1 else 1.0)
+    measured = measurements()
+    source = (f"throughput measured on this machine on {measured['date'][:10]}" if measured else
+              "the development machine's throughput; run `python -m repro.jobs measure` for this machine's")
+    capped = any(j.kwargs.get("stop_plateau") is not None for j in jobs)
     print(f"{len(rows)} jobs, {len(rows) - len(todo)} done; remaining {format_seconds(total)} on one thread, "
-          f"about {format_seconds(total / max(1, min(workers, len(todo) or 1)))} with {workers} workers "
-          f"(estimates from measured CPU throughput)")
+          f"about {format_seconds(wall)} with {workers} workers (x{SIDE_BY_SIDE} per worker side by side) "
+          f"{'at most (plateau stops may end runs earlier) ' if capped else ''}(estimates from {source})")
+    if args.hours_left is not None:
+        left = args.hours_left * 3600
+        verdict = "fits" if wall <= left else f"does NOT fit (short by {format_seconds(wall - left)})"
+        print(f"time left {format_seconds(left)}: the plan {verdict}")
+    return 0
+
+
+def cmd_measure(args) -> int:
+    from repro.core.throughput import measure, path
+
+    measure(batches=args.batches)
+    print(f"[measure] stored in {path()}; `python -m repro.jobs plan` now estimates from it")
     return 0
 
 
@@ -134,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     _add_common(p_plan)
     p_plan.add_argument("--workers", type=int, default=None, help="for the wall-time estimate (default: cores)")
     p_plan.add_argument("--json", action="store_true", help="machine-readable output")
+    p_plan.add_argument("--hours-left", type=float, default=None,
+                        help="compare the estimated wall time with the hours you have")
+    p_measure = sub.add_parser("measure", help="time each model family on this machine for plan's estimates")
+    p_measure.add_argument("--batches", type=int, default=8, help="training steps per family (default 8)")
     p_run = sub.add_parser("run", help="train the jobs (resumable; finished ones are skipped)")
     _add_common(p_run)
     p_run.add_argument("--workers", type=int, default=None, help="parallel processes (default: the number of cores)")
@@ -151,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     p_worker.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
     try:
-        return {"plan": cmd_plan, "run": cmd_run, "worker": cmd_worker}[args.command](args)
+        return {"plan": cmd_plan, "run": cmd_run, "worker": cmd_worker, "measure": cmd_measure}[args.command](args)
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

@@ -52,14 +52,24 @@ def _reachable(address: str, timeout: float = 5.0) -> str | None:
         return f"{type(err).__name__}: {err}"
 
 
-def connect(address: str, *, num_cpus: int | None = None):
-    """``ray.init`` for ``address`` (``local`` starts a private instance with ``num_cpus``); raises
-    :class:`RayUnavailable` naming the address when Ray is missing or unreachable, leaving nothing started."""
+# Ray waits a fixed 30 s for a new local node's raylet to register; on a busy machine (both cores training) that can
+# run out, so a private local instance is started up to this many times before giving up.
+LOCAL_START_ATTEMPTS = 3
+
+
+def connect(address: str, *, num_cpus: int | None = None, echo=print):
+    """``ray.init`` for ``address`` (``local`` starts a private instance with ``num_cpus``) and return
+    ``(ray, started)``. When Ray is already initialized in this process (a test fixture, a notebook that called
+    ``ray.init`` itself) that instance is used and ``started`` is False, so the caller leaves it running. Raises
+    :class:`RayUnavailable` naming the address, and what to try, when Ray is missing or unreachable or a local
+    instance does not start, leaving nothing started."""
     try:
         import ray
     except ImportError as err:
         raise RayUnavailable(f"--ray {address}: the 'ray' package is not installed (pip install ray==2.60.0, "
                              f"pinned in requirements.txt)") from err
+    if ray.is_initialized():
+        return ray, False
     if address not in ("auto", "local"):
         reason = _reachable(address)
         if reason:
@@ -70,21 +80,35 @@ def connect(address: str, *, num_cpus: int | None = None):
             env[name] = os.environ[name]
     kwargs = dict(runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=True,
                   configure_logging=False)
-    try:
-        if address == "local":
-            ray.init(num_cpus=num_cpus, **kwargs)
-        else:
-            ray.init(address=address, **kwargs)
-    except Exception as err:  # ConnectionError, RuntimeError, ValueError... depending on how the address fails
-        if ray.is_initialized():
-            ray.shutdown()
-        raise RayUnavailable(f"cannot reach a Ray cluster at --ray {address!r}: {type(err).__name__}: {err}") from err
-    return ray
+    attempts = LOCAL_START_ATTEMPTS if address == "local" else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            if address == "local":
+                ray.init(num_cpus=num_cpus, **kwargs)
+            else:
+                ray.init(address=address, **kwargs)
+            return ray, True
+        except Exception as err:  # ConnectionError, RuntimeError, ValueError... depending on how the address fails
+            if ray.is_initialized():
+                ray.shutdown()
+            what = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+            if attempt < attempts:
+                echo(f"[jobs] local Ray instance did not start ({what}); retrying ({attempt + 1}/{attempts})")
+                continue
+            if address == "local":
+                load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+                raise RayUnavailable(
+                    f"could not start a local Ray instance (--ray local) in {attempts} attempts: {what}; load "
+                    f"average {load}. Try again when the machine is less busy, or train without Ray: "
+                    f"python -m repro.jobs run --workers N (local worker processes, same cache)") from err
+            raise RayUnavailable(f"cannot reach a Ray cluster at --ray {address!r}: {what}") from err
+    raise AssertionError("unreachable")
 
 
 def run_ray(jobs: list[Job], address: str, *, threads: int = 1, device: str = "auto", workers: int | None = None,
             gpus_per_job: float | None = None, echo=print) -> list[Outcome]:
-    ray = connect(address, num_cpus=workers * threads if (address == "local" and workers) else None)
+    ray, started = connect(address, num_cpus=workers * threads if (address == "local" and workers) else None,
+                           echo=echo)
     try:
         outcomes, todo = pending(jobs, cache_root())
         cluster_gpus = float(ray.cluster_resources().get("GPU", 0))
@@ -118,4 +142,5 @@ def run_ray(jobs: list[Job], address: str, *, threads: int = 1, device: str = "a
                  + (f" on {result['host']}" if result.get("host") else ""))
         return [outcomes[j.key] for j in jobs]
     finally:
-        ray.shutdown()
+        if started:
+            ray.shutdown()

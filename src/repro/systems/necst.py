@@ -90,12 +90,15 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
           bits: int | None = None, prior: str | None = None, n_train: int | None = None, batch_size: int = 100,
           lr: float = 1e-3, data_root=None, cache: CheckpointCache | None = None, val_every: bool = False,
           method: str = "NECST", infomax_weight: float = 0.01, official: bool = False, n_val: int = 2000,
-          select_best: bool = False, precision: str = "fp32", abf_spend: str = "all"):
+          select_best: bool = False, precision: str = "fp32", abf_spend: str = "all",
+          stop_plateau: float | None = None, min_epochs: int = 1):
     """Train (or load from the cache) NECST at noise ``eps``; ``prior='uniform'`` trains the discrete VAE;
     ``method`` ABF / IABF adds those regularizers (:func:`regularizers`).
 
     ``val_every`` measures the per-image distortion on ``n_val`` validation images through the channel after
-    every epoch; ``select_best`` (implies it) returns the epoch with the lowest one, the paper's test protocol."""
+    every epoch; ``select_best`` (implies it) returns the epoch with the lowest one, the paper's test protocol.
+    ``stop_plateau`` / ``min_epochs`` (with ``select_best``): stop once the validation distortion has plateaued
+    (see :func:`repro.core.training.fit`); ``epochs`` is then the maximum."""
     check_range(f"{channel} noise eps", eps, 0.0, 0.5 if channel == "bsc" else 1.0)
     check_range("infomax weight lambda", infomax_weight, 0.0, 100.0)
     train_set = load_dataset(dataset, "train", data_root).subset(n_train, seed)
@@ -122,16 +125,23 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
     name = f"{'dvae' if prior else method.lower()}-{dataset}"
     return fit(model, lambda m, x, _y: m.loss(x), train_set.x, name=name, config=config, epochs=epochs,
                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, val_fn=val_fn,
-               select_by="l2_per_image" if select_best else None, precision=precision)
+               select_by="l2_per_image" if select_best else None, precision=precision, stop_plateau=stop_plateau,
+               min_epochs=min_epochs)
 
 
 def reconstruction_errors(x: torch.Tensor, x_hat: torch.Tensor, binary: bool) -> dict:
     """Mean per-image and per-pixel squared error of ``x_hat`` (the decoder's mean); for binary data also of the
     binarized reconstruction ``x_hat > 1/2`` (``l2_per_pixel_binarized``: the fraction of wrong pixels, the
-    convention NECST's Figure 3 numbers imply, e.g. 0.50 for random bits at eps = 0.5)."""
+    convention NECST's Figure 3 numbers imply, e.g. 0.50 for random bits at eps = 0.5) and the Bernoulli
+    cross-entropy of the probabilities in nats per pixel (``bce_per_pixel``, IABF Table 1's binary-MNIST unit;
+    probabilities clipped to [1e-7, 1 - 1e-7])."""
     out = {"l2_per_image": float(l2_per_image(x, x_hat).mean()), "l2_per_pixel": float((x_hat - x).pow(2).mean())}
     if binary:
         out["l2_per_pixel_binarized"] = float(((x_hat > 0.5).float() - x).pow(2).mean())
+        # Bernoulli cross-entropy in nats per pixel of the decoder's probabilities: the unit of IABF's binary-MNIST
+        # Table 1 (the official code's test loss, reduce_mean of sigmoid_cross_entropy_with_logits)
+        p = x_hat.double().clamp(1e-7, 1 - 1e-7)
+        out["bce_per_pixel"] = float(torch.nn.functional.binary_cross_entropy(p, x.double()))
     return out
 
 

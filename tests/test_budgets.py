@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from repro.core.checks import ConfigError
 from repro.experiments import iabf as iabf_exp
 from repro.experiments import necst as necst_exp
 from repro.models.iabf import AdversarialBitFlip
@@ -87,11 +88,24 @@ def test_notebooks_02_and_03_share_their_necst_models_at_the_main_point():
 
 def test_main_point_gets_the_full_budget_and_sweep_points_the_lower_one():
     P = _p03()
-    assert P["precision"] == "bf16" and P["n_train"] is None
+    assert P["precision"] in ("fp32", "bf16") and P["precision_reason"].startswith("auto: ")
+    assert P["n_train"] is None
     main = iabf_exp.model_job(P, "IABF", 0.1, 2)
     sweep = iabf_exp.model_job(P, "IABF", 0.3, 0)
     assert main.kwargs["epochs"] == P["epochs"] > sweep.kwargs["epochs"] == P["sweep_epochs"]
     assert main.kwargs["select_best"] and main.kwargs["n_val"] == necst_exp.N_VAL
+    # MNIST's main point has the converge budget: epochs is a maximum, the plateau rule of CLAIMS.md stops it
+    assert (main.kwargs["stop_plateau"], main.kwargs["min_epochs"]) == (0.01, 10) and P["epochs"] == 40
+    assert "stop_plateau" not in sweep.kwargs
+    # the ablations and the models they are compared with: their own (one-seed) budget, no stopping rule
+    abl = iabf_exp.model_job(P, "IABF", 0.1, 0, budget="ablation")
+    assert abl.kwargs["epochs"] == P["ablation_epochs"] == 8 and "stop_plateau" not in abl.kwargs
+    assert abl.key != iabf_exp.model_job(P, "IABF", 0.1, 0).key and abl.name == "iabf-ablation-mnist-eps0.1-seed0"
+    with pytest.raises(ConfigError, match="valid choices"):
+        iabf_exp.model_job(P, "IABF", 0.1, 0, budget="long")
+    # other datasets keep a fixed budget
+    po = _p03("omniglot")
+    assert "stop_plateau" not in iabf_exp.model_job(po, "NECST", 0.1, 0).kwargs
     # cifar10 has no sweep budget: every eps gets `epochs`, in fp32
     pc = _p03("cifar10")
     assert iabf_exp.model_job(pc, "ABF", 0.3, 0).kwargs["epochs"] == pc["epochs"]
@@ -108,9 +122,10 @@ def test_cpu_plan_has_three_seeds_at_eps_01_and_the_ablations_on_mnist():
         assert not any("eps0.3" in n for n in names)
         assert f"{m}-mnist-eps0.3-seed0" in swept_names and f"{m}-mnist-eps0.3-seed1" not in swept_names
         assert swept_names[f"{m}-mnist-eps0.3-seed0"].kwargs["epochs"] == _p03()["sweep_epochs"]
-    for extra in ("abf-masked-mnist-eps0.1-seed0", "iabf-lambda0.1-mnist-eps0.1-seed0",
-                  "iabf-lambda0.001-mnist-eps0.1-seed0", "abf-official-mnist-eps0.1-seed0",
-                  "iabf-official-mnist-eps0.1-seed0"):
+    for extra in ("abf-masked-ablation-mnist-eps0.1-seed0", "iabf-lambda0.1-ablation-mnist-eps0.1-seed0",
+                  "iabf-lambda0.001-ablation-mnist-eps0.1-seed0", "abf-official-ablation-mnist-eps0.1-seed0",
+                  "iabf-official-ablation-mnist-eps0.1-seed0", "necst-ablation-mnist-eps0.1-seed0",
+                  "abf-ablation-mnist-eps0.1-seed0", "iabf-ablation-mnist-eps0.1-seed0"):
         assert extra in names
     assert len(names) == len(set(names))
     # the other datasets have the three-seed main point and no ablations

@@ -59,12 +59,13 @@ def model_job(P: dict, method: str, eps: float, seed: int, official: bool = Fals
               infomax_weight: float | None = None, abf_spend: str = "all", budget: str = "main") -> Job:
     """One NECST / ABF / IABF model (``official``: the official code's behaviour; ``infomax_weight``: lambda,
     default the profile's; ``abf_spend``: see :class:`repro.models.iabf.AdversarialBitFlip`; ``budget``: one of
-    :data:`BUDGETS`). The stopping rule (``stop_plateau``) applies to the main budget only."""
+    :data:`BUDGETS`). The stopping rule (``stop_plateau``) applies to the main budget at ``extra_seed_eps`` only."""
     d = P["dataset"]
     lam = float(P["infomax_weight"] if infomax_weight is None else infomax_weight)
     epochs = epochs_at(P, eps, seed, budget)
     ablation = budget == "ablation" and P.get("ablation_epochs") is not None
-    kwargs = selected_model_kwargs({**P, "stop_plateau": None} if ablation else P, method=method, eps=eps,
+    sweep = eps != P["extra_seed_eps"] and P.get("sweep_epochs") is not None
+    kwargs = selected_model_kwargs({**P, "stop_plateau": None} if ablation or sweep else P, method=method, eps=eps,
                                    seed=seed, epochs=epochs, infomax_weight=lam, official=official,
                                    abf_spend=abf_spend)
     conv = necst.SETTINGS[d]["arch"] == "conv"

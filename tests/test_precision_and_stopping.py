@@ -53,8 +53,9 @@ def test_forced_precision_is_used_as_given_and_bad_values_name_the_choices(cpu):
 
 def test_parity_file_decides_per_family(tmp_path):
     f = tmp_path / "t.json"
+    moved = "fp32 (bf16 moved test distortion beyond the seed spread)"
     f.write_text(json.dumps({"parity": {"a": {"decision": "bf16", "bf16_mean": 1.0, "fp32_mean": 1.1},
-                                        "b": {"decision": "fp32 (bf16 moved test distortion beyond the seed spread)"}}}))
+                                        "b": {"decision": moved}}}))
     assert precision.parity_allows("a", f)[0] is True
     ok, why = precision.parity_allows("b", f)
     assert ok is False and "beyond the seed spread" in why

@@ -36,29 +36,33 @@ from scipy import stats
 
 from repro.bundle import sanity as S
 from repro.bundle.compare import paper_numbers
+from repro.bundle.verdict import (  # noqa: F401  (re-exported: the ledger's public names)
+    STANDINGS,
+    VERDICTS,
+    Point,
+    decide,
+    holm_verdict,
+    model_converged,
+    seed_interval,
+    standing,
+)
 from repro.core.checks import ConfigError, check_choice
 from repro.core.paths import repo_root
 
-VERDICTS = ("holds", "fails", "inconclusive", "untested")
+# The columns of shared/CLAIMS.md ("Ledger columns"), then this ledger's extras.
 COLUMNS = ["claim_id", "paper", "notebook", "statement", "measure", "ours", "ours_ci_low", "ours_ci_high",
-           "paper_value", "n_seeds", "uncertainty", "compute_fraction", "sanity_ok", "verdict", "why", "sources",
-           "notebook_table_said", "profile", "commit"]
-POINT_COLUMNS = ["claim_id", "point", "effect", "ci_low", "ci_high", "threshold", "n_seeds", "uncertainty", "sanity_ok",
-                 "sanity_note", "verdict"]
+           "paper_value", "n_seeds", "compute_fraction", "converged", "sanity_ok", "verdict", "standing", "why",
+           "sources", "profile", "commit", "uncertainty", "notebook_table_said"]
+POINT_COLUMNS = ["claim_id", "point", "effect", "ci_low", "ci_high", "p_value", "threshold", "n_seeds", "uncertainty",
+                 "sanity_ok", "sanity_note", "converged", "convergence_note", "verdict"]
 
 # claim-specific thresholds, each stated in the rows that use it
 FAIL_THRESHOLD = 0.95      # "JPEG/PNG fail to decode": at least 95 % of files undecodable
 MOST_THRESHOLD = 0.5       # "fail in most cases": more than half of the files
 TENFOLD = 10.0             # "more than 10x fewer bits"
-HALF_DECADE = 0.5          # "about an order of magnitude": log10 speedup at least 0.5 (3.2x)
 LINEAR_R2 = 0.9            # "almost linear": R^2 of a straight line at least 0.9
 MIN_CURVE_EPOCHS = 20      # "early vs later" on a validation curve needs at least this many epochs
 LOW_COVERAGE, TABLE_NBIT_DEFAULT = 3.0, 8
-BINARY_MNIST_UNIT = ("the paper's binary-MNIST numbers (0.113-0.249) are the official code's test loss, "
-                     "reduce_mean of sigmoid_cross_entropy_with_logits, i.e. Bernoulli cross-entropy in nats per "
-                     "pixel (below the mean image's {bce:.3f}, while an L2 of 0.249 would exceed the all-zero "
-                     "output's); our CSVs have no cross-entropy column, so these paper values are not compared")
-
 
 # --------------------------------------------------------------------------------------------- the registry
 
@@ -128,48 +132,23 @@ CLAIMS: tuple[Claim, ...] = (
           "the relaxed binary channel (Binary Concrete) trains end to end", "Appendix C"),
 )
 CLAIM_IDS: tuple[str, ...] = tuple(c.id for c in CLAIMS)
+# Claims about untrained artefacts (codecs, sizes of a quantized code, decoders timed without training): final by
+# nature (CLAIMS.md, "Verdict and standing").
+UNTRAINED = frozenset({"gdna.classic_fail_bsc", "gdna.vae_10x_smaller", "necst.decoder_10x_cpu",
+                       "necst.decoder_100x_gpu"})
 NOTEBOOKS = ("01_vae_compression", "02_necst", "03_iabf", "04_bandwidth_awgn", "05_dna_storage")
 
 
 # ------------------------------------------------------------------------------------------ points, verdicts
 
-@dataclass
-class Point:
-    label: str
-    effect: float
-    lo: float = float("nan")
-    hi: float = float("nan")
-    n_seeds: int = 1
-    uncertainty: str = "none"
-    sanity_ok: bool | None = True
-    sanity_note: str = ""
-    offset: float = 0.0  # the claim's threshold: the measured quantity is effect + offset
-
-    @property
-    def has_interval(self) -> bool:
-        return not (math.isnan(self.lo) or math.isnan(self.hi))
-
-    @property
-    def verdict(self) -> str:
-        return decide(self.lo, self.hi, self.sanity_ok, self.has_interval)
-
-
-def decide(lo: float, hi: float, sanity_ok: bool | None, has_interval: bool = True) -> str:
-    """The verdict of one signed effect (positive = as the paper claims) with its 95 % interval."""
-    if not has_interval:
-        return "untested"
-    if lo > hi:
-        raise ConfigError(f"interval low {lo} is above high {hi}")
-    crosses = lo <= 0 <= hi
-    if sanity_ok is not True:
-        return "inconclusive" if crosses else "untested"
-    if crosses:
-        return "inconclusive"
-    return "holds" if lo > 0 else "fails"
+def combine_holm(pts: list[Point]) -> str:
+    """A claim over several points (CLAIMS.md's multi-point rule): Holm-corrected at a family-wise 5 %."""
+    return holm_verdict(pts)[0]
 
 
 def combine_all(pts: list[Point]) -> str:
-    """An "every point" claim: fails on one clean counterexample; holds only when every point holds."""
+    """A conjunction of criteria (each its own rule in CLAIMS.md): fails on one clean counterexample; holds only
+    when every criterion holds."""
     if not pts:
         return "untested"
     v = [p.verdict for p in pts]
@@ -187,19 +166,6 @@ def deciding_point(pts: list[Point], verdict: str) -> Point:
         if p.verdict == verdict:
             return p
     return pts[0]
-
-
-def seed_interval(diffs, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high): Student-t interval over per-seed (paired) differences; NaN bounds with one seed."""
-    d = np.asarray(diffs, dtype=np.float64)
-    d = d[~np.isnan(d)]
-    if len(d) == 0:
-        raise ConfigError("no values to summarize")
-    m = float(d.mean())
-    if len(d) < 2:
-        return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
-    return m, m - half, m + half
 
 
 def two_proportion_interval(p1: float, p2: float, n1: int, n2: int, level: float = 0.95) -> tuple[float, float]:
@@ -247,6 +213,9 @@ class Outcome:
     compute_fraction: float = float("nan")
     headline: Point | None = None
     deciding: list[Point] | None = None  # the points the verdict rests on, when not all (the row's sanity_ok)
+    trained: bool = True  # False: an untrained artefact (codec, timing, code-level fact), final by nature
+    converged: bool | None = None  # None: judged from compute_fraction alone (see evaluate)
+    convergence_note: str = ""
 
 
 class MissingEvidence(Exception):
@@ -378,7 +347,7 @@ def m_vaen_beats_vaeu_bsc(r: Results) -> Outcome:
     ref = paper_numbers("generative_dna", "Table III").set_index(["method", "metric"]).value
     paper_ms = float(ref["VAEN", "ms_ssim"] - ref["VAEU", "ms_ssim"])
     frac, fsrc = _vae_fraction(r, rel)
-    v = combine_all(pts)
+    v = combine_holm(pts)
     why = (f"In {rel} (BSC 0.05, N_bit {nb}) VAEN minus VAEU over seeds is "
            + "; ".join(f"{p.label.split()[3].rstrip(',')} {ci_text(p)}" for p in pts)
            + f"; {note}; training_history.csv has no validation column, so convergence is stated as compute "
@@ -413,17 +382,6 @@ def m_classic_fail_bsc(r: Results) -> Outcome:
                    float("nan"), worst)
 
 
-def _table3_nbit(r: Results) -> tuple[int | None, str]:
-    rel = "01_vae_compression/table3_nbit_fit.csv"
-    if not r.has(rel):
-        return None, f"{rel} missing"
-    f = r.csv(rel)
-    row = f[f.method == "VAEN"]
-    if row.empty:
-        return None, f"{rel} has no VAEN row"
-    return int(row["best n_bits"].iloc[0]), rel
-
-
 def size_table(r: Results) -> pd.DataFrame:
     """Bytes per image of each VAE setting, with and without log sigma, and the ratio to the smallest classic."""
     rel = "05_dna_storage/oligo_pools.csv"
@@ -448,37 +406,37 @@ def size_table(r: Results) -> pd.DataFrame:
 
 
 def m_vae_10x_smaller(r: Results) -> Outcome:
+    """CLAIMS.md: size ratio > 10 at N_bit 8 (fixed, SPEC: "use 8 for Table III"), with log sigma stored and with mu
+    only, both reported; the verdict uses what the decoder needs (mu only)."""
     rel, sweep = "05_dna_storage/oligo_pools.csv", "05_dna_storage/coverage_sweep.csv"
     t = size_table(r)
-    fit, fit_src = _table3_nbit(r)
     cs = r.csv(sweep)
     seeds = cs[cs.label.isin(t.label)].groupby("label").bpp.nunique()
     n_seeds = int(cs.seed.nunique()) if (seeds <= 1).all() else 1
     unc = f"exact: sizes are identical over the {n_seeds} seeds of coverage_sweep.csv"
-    nb = fit if fit is not None and (t.n_bits == fit).any() else TABLE_NBIT_DEFAULT
+    nb = TABLE_NBIT_DEFAULT
+    row = t[(t.method == "VAEN") & (t.n_bits == nb)]
+    if row.empty:
+        raise MissingEvidence(f"{rel} has no VAEN row at N_bit {nb} (CLAIMS.md fixes N_bit 8 for this claim)")
     pts = []
-    for row in t[t.method == "VAEN"].itertuples():
-        for col, tag in (("ratio_with_log_sigma", "mu + log sigma stored"), ("ratio_mu_only", "mu only")):
-            e = float(getattr(row, col)) - TENFOLD
-            pts.append(Point(f"N_bit {row.n_bits}, {tag}: ratio - {TENFOLD:g}", e, e, e, n_seeds, unc, True,
-                             "sizes, no learned model quality involved", TENFOLD))
-    at = [p for p in pts if p.label.startswith(f"N_bit {nb},")]
-    v = combine_all(at)
-    row8 = t[(t.method == "VAEN") & (t.n_bits == 8)]
-    s8 = (f"at N_bit 8 it is {row8.ratio_with_log_sigma.iloc[0]:.1f}x with log sigma stored and "
-          f"{row8.ratio_mu_only.iloc[0]:.1f}x with mu only" if len(row8) else "N_bit 8 not swept")
-    ok = t[(t.method == "VAEN") & (t.ratio_with_log_sigma > TENFOLD)].n_bits
+    for col, tag in (("ratio_mu_only", "mu only (what the decoder reads)"),
+                     ("ratio_with_log_sigma", "mu + log sigma stored")):
+        e = float(row[col].iloc[0]) - TENFOLD
+        pts.append(Point(f"N_bit {nb}, {tag}: ratio - {TENFOLD:g}", e, e, e, n_seeds, unc, True,
+                         "sizes, no learned model quality involved", TENFOLD))
+    v = pts[0].verdict  # the verdict uses mu only; the stored layout is reported beside it
+    others = t[(t.method == "VAEN") & (t.n_bits != nb)].sort_values("n_bits")
     layout = "" if t.stored_layout_matches.all() else " (stored bytes differ from 2K x N_bit / 8 for some rows)"
-    why = (f"From {rel} and the latent size K in its manifest: the smallest classic file "
-           f"({t.smallest_classic.iloc[0]}, {t.smallest_classic_bytes.iloc[0]:.1f} B) is "
-           f"{t[(t.method == 'VAEN') & (t.n_bits == nb)].ratio_with_log_sigma.iloc[0]:.1f}x (mu + log sigma) / "
-           f"{t[(t.method == 'VAEN') & (t.n_bits == nb)].ratio_mu_only.iloc[0]:.1f}x (mu only, all the decoder "
-           f"reads) a VAEN image at N_bit {nb}, the N_bit that best fits Table III ({fit_src}); {s8}; with log "
-           f"sigma stored it is over {TENFOLD:g}x up to N_bit {int(ok.max()) if len(ok) else 'none'}{layout}.")
+    why = (f"From {rel} and the latent size K in its manifest, at N_bit {nb} (fixed by CLAIMS.md): the smallest "
+           f"classic file ({t.smallest_classic.iloc[0]}, {t.smallest_classic_bytes.iloc[0]:.1f} B) is "
+           f"{row.ratio_mu_only.iloc[0]:.1f}x a VAEN image with mu only (all the decoder reads: the verdict) and "
+           f"{row.ratio_with_log_sigma.iloc[0]:.1f}x with log sigma stored as the pools do{layout}; other N_bit, "
+           f"mu only / with log sigma: " + ", ".join(f"{int(o.n_bits)}: {o.ratio_mu_only:.1f}x / "
+                                                     f"{o.ratio_with_log_sigma:.1f}x" for o in others.itertuples())
+           + ".")
     ref = paper_numbers("generative_dna", "Section IV claims").value
-    return Outcome(f"smallest JPEG/PNG bytes / VAEN bytes at N_bit {nb}, mu + log sigma stored (claim: > {TENFOLD:g})",
-                   pts, v, why, [rel, sweep, "01_vae_compression/table3_nbit_fit.csv"],
-                   float(ref.iloc[0]) if len(ref) else TENFOLD, float("nan"), at[0])
+    return Outcome(f"smallest JPEG/PNG bytes / VAEN bytes at N_bit {nb}, mu only (claim: > {TENFOLD:g})",
+                   pts, v, why, [rel, sweep], float(ref.iloc[0]) if len(ref) else TENFOLD, float("nan"), pts[0])
 
 
 def _coverage(r: Results):
@@ -548,17 +506,33 @@ def m_classic_better_high_coverage(r: Results) -> Outcome:
     return Outcome(f"best JPEG/PNG - best VAE MS-SSIM at {c:g}x", [p], p.verdict, why, [rel], float("nan"), frac, p)
 
 
+VAEN_DNA_COVERAGES, VAEN_DNA_MIN_SEEDS = (3.0, 5.0), 5  # CLAIMS.md: 3x and 5x (Holm), >= 5 seeds
+
+
 def m_vaen_beats_vaeu_dna(r: Results) -> Outcome:
     rel, d, nb = _coverage(r)
-    c = LOW_COVERAGE
-    ms = d[(d.coverage == c) & (d.metric == "ms_ssim")]
-    p = paired_point(f"VAEN - VAEU MS-SSIM at {c:g}x, N_bit {nb}", ms[ms.label == f"VAEN {nb}-bit"],
-                     ms[ms.label == f"VAEU {nb}-bit"])
-    p.sanity_ok, p.sanity_note = _vae_psnr_sanity(r, d[d.coverage == c], [f"VAEN {nb}-bit", f"VAEU {nb}-bit"])
+    pts = []
+    for c in VAEN_DNA_COVERAGES:
+        ms = d[(d.coverage == c) & (d.metric == "ms_ssim")]
+        if ms.empty:
+            continue
+        p = paired_point(f"VAEN - VAEU MS-SSIM at {c:g}x, N_bit {nb}", ms[ms.label == f"VAEN {nb}-bit"],
+                         ms[ms.label == f"VAEU {nb}-bit"])
+        p.sanity_ok, p.sanity_note = _vae_psnr_sanity(r, d[d.coverage == c], [f"VAEN {nb}-bit", f"VAEU {nb}-bit"])
+        pts.append(p)
+    if not pts:
+        raise MissingEvidence(f"{rel} has no rows at {' or '.join(f'{c:g}x' for c in VAEN_DNA_COVERAGES)}")
     frac, _ = _vae_fraction(r, rel)
-    why = (f"In {rel} at {c:g}x coverage, VAEN minus VAEU MS-SSIM (N_bit {nb}) over seeds is {ci_text(p)} "
-           f"(the paper's claim is qualitative); {p.sanity_note}.")
-    return Outcome(f"VAEN - VAEU MS-SSIM at {c:g}x, N_bit {nb}", [p], p.verdict, why, [rel], float("nan"), frac, p)
+    seeds = min(p.n_seeds for p in pts)
+    v = combine_holm(pts) if seeds >= VAEN_DNA_MIN_SEEDS else "untested"
+    why = (f"In {rel}, VAEN minus VAEU MS-SSIM (N_bit {nb}) over seeds: "
+           + "; ".join(f"{p.label.split(' at ')[1].split(',')[0]} {ci_text(p)}" for p in pts)
+           + (f"; Holm over the {len(pts)} coverages" if seeds >= VAEN_DNA_MIN_SEEDS else
+              f"; the rule needs >= {VAEN_DNA_MIN_SEEDS} seeds (the paper's claim is qualitative), these have "
+              f"{seeds}: the cpu profile's 3 seeds do not decide it, 5 would")
+           + f"; {pts[0].sanity_note}.")
+    return Outcome(f"VAEN - VAEU MS-SSIM at {', '.join(f'{c:g}x' for c in VAEN_DNA_COVERAGES)}, N_bit {nb}", pts, v,
+                   why, [rel], float("nan"), frac, pts[0])
 
 
 # ------------------------------------------------------------------------------------------ paper 002
@@ -582,14 +556,27 @@ def _per_image(r: Results, rel: str) -> pd.DataFrame | None:
     return r.csv(per) if r.has(per) else None
 
 
+def _capped(frame: pd.DataFrame, base: float | None, value: str = "value") -> pd.DataFrame:
+    """S2: a system is credited with min(its distortion, the mean image's)."""
+    return frame if base is None else frame.assign(**{value: frame[value].clip(upper=base)})
+
+
 def _method_points(r: Results, rel: str, dataset: str, better: str, worse: str, metric: str, unit: str,
                    noises=None, noise_col: str = "noise") -> list[Point]:
-    """Per noise level: effect = worse - better (positive: ``better`` has lower distortion)."""
+    """Per noise level: effect = worse - better (positive: ``better`` has lower distortion), under the sanity rules
+    of CLAIMS.md: S1 (both systems below 0.9 x the mean image at the least noisy level, else every point fails
+    sanity and the claim is untested), S2 (each system credited with min(distortion, mean image); a level where
+    ``better`` itself is at or above the mean image is excluded: ``sanity_ok`` None)."""
     d = r.csv(rel)
     d = d[d.metric == metric]
     per = _per_image(r, rel)
+    base = r.baseline(dataset, unit)
+    levels = sorted(d[noise_col].unique()) if noises is None else noises
+    least = d[d[noise_col] == min(d[noise_col].unique())]
+    s1_ok, s1_note = r.sane(dataset, unit, {m: least[least.method == m].value.mean() for m in (better, worse)})
+    s1_note = f"S1 at {noise_col} {least[noise_col].iloc[0]:g}: {s1_note}"
     pts = []
-    for eps in sorted(d[noise_col].unique()) if noises is None else noises:
+    for eps in levels:
         x = d[d[noise_col] == eps]
         a, b = x[x.method == worse], x[x.method == better]
         if a.empty or b.empty:
@@ -598,8 +585,13 @@ def _method_points(r: Results, rel: str, dataset: str, better: str, worse: str, 
         if per is not None and {"method", "image", "distortion"} <= set(per.columns):
             pe = per[(per[noise_col] == eps)] if noise_col in per.columns else per
             pi = (pe[pe.method == worse], pe[pe.method == better])
-        p = paired_point(f"{dataset} eps {eps:g}: {worse} - {better}", a, b, per_image=pi)
-        p.sanity_ok, p.sanity_note = r.sane(dataset, unit, {better: b.value.mean(), worse: a.value.mean()})
+        p = paired_point(f"{dataset} eps {eps:g}: {worse} - {better}", _capped(a, base), _capped(b, base),
+                         per_image=pi)
+        p.sanity_ok, p.sanity_note = s1_ok, s1_note
+        if base is not None and (a.value >= base).any():
+            p.sanity_note += f"; S2 cap used for {worse} ({a.value.max():.4g} >= {base:.4g})"
+        if base is not None and b.value.mean() >= base:
+            p.sanity_ok, p.sanity_note = None, f"excluded (S2): {better} {b.value.mean():.4g} >= mean image {base:.4g}"
         pts.append(p)
     return pts
 
@@ -619,53 +611,65 @@ def m_beats_vae_ldpc(r: Results) -> Outcome:
         srcs.append(rel)
         pts += _method_points(r, rel, ds, "NECST", "VAE+LDPC", "l2_per_pixel", "l2_per_pixel_binarized")
         fr.append(_necst_fraction(r, rel, ds)[0])
-    v = combine_all(pts)
+    v, reading = holm_verdict(pts)
+    missing = [p for p in pts if p.n_seeds == 0]
+    if missing:  # a dataset without results: the claim over both datasets cannot be decided
+        v = "untested"
     head = deciding_point(pts, v)
-    n_win = sum(p.effect > 0 for p in pts if not math.isnan(p.effect))
     ref = paper_numbers("necst", "Figure 3 left")
-    why = (f"In {' and '.join(srcs)} (l2_per_pixel of the binarized output) NECST is lower at {n_win} of "
-           f"{len(pts)} (dataset, eps) points, but each point rests on {head.n_seeds} seed(s) "
-           f"({head.uncertainty}); a verdict needs >= 2 seeds or a per-image CSV "
-           f"(figure3_left_<dataset>_per_image.csv with method, noise, image, distortion)." if v == "untested" else
-           f"In {' and '.join(srcs)} NECST minus VAE+LDPC distortion per (dataset, eps): "
-           + "; ".join(f"{p.label.split(':')[0]} {ci_text(p)}" for p in pts) + ".")
-    sane = [p for p in pts if p.sanity_ok is False]
-    if sane:
-        why = why[:-1] + f"; sanity fails at {len(sane)} point(s): {sane[0].sanity_note}."
+    s1 = sorted({p.sanity_note for p in pts if p.sanity_ok is False})
+    why = (f"In {' and '.join(srcs)} (l2_per_pixel of the binarized output; each system credited with "
+           f"min(distortion, mean image)), VAE+LDPC minus NECST per (dataset, eps), Holm over "
+           f"{sum(r_ != 'excluded' for r_ in reading)}: "
+           + "; ".join(f"{p.label.split(':')[0]} {ci_text(p)} ({rd})" for p, rd in zip(pts, reading)) + "")
+    if s1:
+        why += (f"; untested by S1, a system does not work at its least noisy point: {'; '.join(s1)}; a VAE+LDPC "
+                f"baseline trained to work at eps 0 (longer training) would test it")
+    excluded = [p for p in pts if p.sanity_ok is None and p.has_interval]
+    if excluded:
+        why += f"; excluded by S2: {', '.join(p.label.split(':')[0] for p in excluded)}"
+    why += "."
     return Outcome("VAE+LDPC - NECST l2 per pixel (binarized), per dataset and eps", pts, v, why, srcs,
                    _paper_value(ref, "binary_mnist", "VAE+LDPC", 0) - _paper_value(ref, "binary_mnist", "NECST", 0),
                    float(np.nanmin(fr)) if fr else float("nan"), head)
 
 
 def m_random_bits_exception(r: Results) -> Outcome:
+    """CLAIMS.md: holds when NECST is significantly better than VAE + LDPC at eps 0 and not significantly better
+    at eps 0.5; needs a baseline that passes S1."""
     rel = "02_necst/figure3_left_random_bits.csv"
-    pts = _method_points(r, rel, "random_bits", "NECST", "VAE+LDPC", "l2_per_pixel", "l2_per_pixel_binarized")
-    low = [p for p in pts if float(p.label.split("eps ")[1].split(":")[0]) <= 0.1]
-    high = [p for p in pts if float(p.label.split("eps ")[1].split(":")[0]) >= 0.3]
-    for p in high:  # the claim there is the reverse: NECST not better (VAE + LDPC lower or equal)
-        p.label = p.label.replace("VAE+LDPC - NECST", "NECST - VAE+LDPC")
-        p.effect, p.lo, p.hi = -p.effect, -p.hi, -p.lo
-    lv = combine_all(low)
-    hv = [p.verdict for p in high]
-    hv_any = "holds" if "holds" in hv else ("fails" if hv and all(x == "fails" for x in hv) else
-                                            ("inconclusive" if "inconclusive" in hv else "untested"))
-    order = ["fails", "untested", "inconclusive", "holds"]
-    v = min(lv, hv_any, key=order.index) if lv != "fails" and hv_any != "fails" else "fails"
-    bad = [p for p in pts if p.sanity_ok is False]
+    pts = _method_points(r, rel, "random_bits", "NECST", "VAE+LDPC", "l2_per_pixel", "l2_per_pixel_binarized",
+                         noises=[0.0, 0.5])
+    if len(pts) < 2:
+        raise MissingEvidence(f"{rel} lacks eps 0 or eps 0.5 for NECST and VAE+LDPC")
+    low, high = pts
+    n_seeds = min(p.n_seeds for p in pts)
     fr, _ = _necst_fraction(r, rel, "random_bits")
-    why = (f"In {rel} (3 seeds where present) NECST beats VAE+LDPC at low eps ("
-           + "; ".join(f"{p.label.split(':')[0]} {ci_text(p)}" for p in low) + ")"
-           + (f", but the VAE+LDPC baseline fails its sanity check ({bad[0].sanity_note}): its discrete VAE "
-              "carries no information, so the exception is not tested; a VAE+LDPC that beats the mean image "
-              "would test it." if bad else
-              "; at high eps NECST minus VAE+LDPC: " + "; ".join(f"{p.label.split(':')[0]} {ci_text(p)}"
-                                                                 for p in high) + "."))
-    return Outcome("VAE+LDPC - NECST at eps <= 0.1 (> 0) and NECST - VAE+LDPC at eps >= 0.3 (> 0 somewhere)",
-                   pts, v, why, [rel], float("nan"), fr, low[0] if low else (pts[0] if pts else None))
+    if low.sanity_ok is False:
+        v = "untested"
+        why = (f"In {rel} ({n_seeds} seeds) VAE+LDPC minus NECST at eps 0 is {ci_text(low)} and at eps 0.5 "
+               f"{ci_text(high)}, but the VAE+LDPC baseline fails S1 ({low.sanity_note}): its discrete VAE carries "
+               f"no information, so the exception is not tested; a VAE+LDPC that works at eps 0 would test it.")
+    else:
+        better_low = low.verdict == "holds"
+        better_high = high.has_interval and high.lo > 0
+        v = "holds" if better_low and not better_high else "fails" if low.verdict == "fails" or better_high else (
+            "inconclusive")
+        why = (f"In {rel} ({n_seeds} seeds) VAE+LDPC minus NECST: eps 0 {ci_text(low)} (significantly better: "
+               f"{better_low}); eps 0.5 {ci_text(high)} (significantly better: {better_high}); {low.sanity_note}.")
+    return Outcome("VAE+LDPC - NECST at eps 0 (> 0) and at eps 0.5 (not significantly > 0)", pts, v, why, [rel],
+                   float("nan"), fr, low)
 
 
-def _timing(r: Results, device_filter) -> tuple[list[Point], list[str], list[str]]:
+MIN_TIMING_REPEATS = 5  # CLAIMS.md: >= 5 recorded repeats for each timing
+SPEEDUP_CPU, SPEEDUP_GPU = 5.0, 50.0  # CLAIMS.md: "about an order of magnitude" >= 5x; "two orders" >= 50x
+
+
+def _timing(r: Results, device_filter, threshold: float) -> tuple[list[Point], list[str], list[str]]:
+    """Per (dataset, mode): log10(LDPC-BP50 / NECST seconds per word) - log10(threshold), with a t-interval over
+    >= 5 recorded timing repeats (a ``repeat`` column); without them the point has no interval."""
     pts, srcs, missing = [], [], []
+    off = math.log10(threshold)
     for ds in ("binary_mnist", "omniglot", "random_bits"):
         rel = f"02_necst/figure3_right_{ds}.csv"
         if not r.has(rel):
@@ -674,58 +678,54 @@ def _timing(r: Results, device_filter) -> tuple[list[Point], list[str], list[str
         srcs.append(rel)
         d = r.csv(rel)
         d = d[device_filter(d.device)]
-        rep = "repeat" if "repeat" in d.columns else ("seed" if "seed" in d.columns else None)
         for mode in sorted(d["mode"].unique()) if len(d) else []:
             x = d[d["mode"] == mode]
             ldpc, nec = x[x.method.str.startswith("LDPC")], x[x.method == "NECST"]
             if ldpc.empty or nec.empty:
                 continue
-            if rep and x[rep].nunique() >= 2:
-                j = ldpc.merge(nec, on=rep, suffixes=("_l", "_n"))
-                logs = np.log10(j.seconds_per_word_l / j.seconds_per_word_n) - HALF_DECADE
+            label = f"{ds} {mode}: log10 speedup - log10 {threshold:g}"
+            if "repeat" in x.columns and x.repeat.nunique() >= MIN_TIMING_REPEATS:
+                j = ldpc.merge(nec, on="repeat", suffixes=("_l", "_n"))
+                logs = np.log10(j.seconds_per_word_l / j.seconds_per_word_n) - off
                 m, lo, hi = seed_interval(logs)
-                pts.append(Point(f"{ds} {mode}: log10 speedup - {HALF_DECADE}", m, lo, hi, len(j),
-                                 f"t-interval over {len(j)} timing repeats", True, "timing", HALF_DECADE))
+                pts.append(Point(label, m, lo, hi, len(j), f"t-interval over {len(j)} timing repeats", True,
+                                 "timing", off))
             else:
-                s = float(ldpc.seconds_per_word.mean() / nec.seconds_per_word.mean())
-                pts.append(Point(f"{ds} {mode}: log10 speedup - {HALF_DECADE}", math.log10(s) - HALF_DECADE,
-                                 n_seeds=1, uncertainty="one timing (median of repeats; repeats not recorded)",
-                                 sanity_ok=True, sanity_note="timing", offset=HALF_DECADE))
+                n_rep = int(x.repeat.nunique()) if "repeat" in x.columns else 1
+                sp = float(ldpc.seconds_per_word.mean() / nec.seconds_per_word.mean())
+                pts.append(Point(label, math.log10(sp) - off, n_seeds=n_rep,
+                                 uncertainty=f"{n_rep} recorded timing(s); the rule needs >= {MIN_TIMING_REPEATS}",
+                                 sanity_ok=True, sanity_note="timing", offset=off))
     return pts, srcs, missing
 
 
+def _timing_outcome(pts, srcs, where: str, threshold: float) -> Outcome:
+    v = combine_all(pts)  # every (dataset, mode), batched and unbatched, must clear the threshold
+    sp = {p.label.split(":")[0]: 10 ** (p.effect + p.offset) for p in pts}
+    why = (f"{', '.join(srcs)}: NECST's decoder is " + ", ".join(f"{k} {s_:.1f}x" for k, s_ in sp.items())
+           + f" faster than 50 BP iterations on {where}; the rule needs a speed-up >= {threshold:g}x in every mode "
+           f"with >= {MIN_TIMING_REPEATS} recorded repeats each (a `repeat` column, one row per timed repeat, in "
+           f"figure3_right_<dataset>.csv) and uses the lower interval bound"
+           + ("; these timings record fewer repeats, so untested." if v == "untested" else
+              ": " + "; ".join(f"{p.label.split(':')[0]} {ci_text(p, raw=True)} (log10 speedup)" for p in pts) + "."))
+    head = min(pts, key=lambda p: p.effect)
+    return Outcome(f"log10(LDPC-BP50 / NECST seconds per word) on {where}, lowest over datasets and modes (claim: "
+                   f">= log10 {threshold:g})", pts, v, why, srcs, float("nan"), float("nan"), head)
+
+
 def m_decoder_10x_cpu(r: Results) -> Outcome:
-    pts, srcs, missing = _timing(r, lambda dev: dev == "cpu")
+    pts, srcs, missing = _timing(r, lambda dev: dev == "cpu", SPEEDUP_CPU)
     if not pts:
         raise MissingEvidence(f"no CPU timing rows in {', '.join(srcs + missing)}")
-    v = combine_all(pts)
-    sp = {p.label.split(":")[0]: 10 ** (p.effect + HALF_DECADE) for p in pts}
-    un = [s for k, s in sp.items() if "unbatched" in k]
-    ba = [s for k, s in sp.items() if k.endswith(" batched")]
-    why = (f"{', '.join(srcs)}: NECST's decoder is {min(un):.0f}-{max(un):.0f}x faster than 50 BP iterations "
-           f"unbatched and {min(ba):.0f}-{max(ba):.0f}x batched on CPU, each from one timing per mode whose repeats "
-           "are not written; a `repeat` column (one row per timed repeat) in figure3_right_<dataset>.csv would give "
-           "the interval." if v == "untested" else
-           f"{', '.join(srcs)}: log10 speedup - {HALF_DECADE} per dataset and mode: "
-           + "; ".join(f"{p.label.split(':')[0]} {ci_text(p)}" for p in pts) + ".")
-    head = min(pts, key=lambda p: p.effect)
-    return Outcome(f"log10(LDPC-BP50 / NECST seconds per word) on CPU, lowest over datasets and modes (claim: >= "
-                   f"{HALF_DECADE})", pts, v, why, srcs, 1.0, float("nan"), head)
+    return _timing_outcome(pts, srcs, "CPU", SPEEDUP_CPU)
 
 
 def m_decoder_100x_gpu(r: Results) -> Outcome:
-    pts, srcs, missing = _timing(r, lambda dev: dev.astype(str).str.startswith("cuda"))
-    srcs_all = srcs + missing
+    pts, srcs, missing = _timing(r, lambda dev: dev.astype(str).str.startswith("cuda"), SPEEDUP_GPU)
     if not pts:
-        raise MissingEvidence(f"{', '.join(srcs_all)} hold only CPU timings (device column); running notebook 02 "
-                              "with device=cuda on a GPU machine would add the rows that test it")
-    for p in pts:
-        p.effect, p.lo, p.hi = p.effect - 1.5 + HALF_DECADE, p.lo - 1.5 + HALF_DECADE, p.hi - 1.5 + HALF_DECADE
-        p.label = p.label.replace(f"- {HALF_DECADE}", "- 1.5")
-    v = combine_all(pts)
-    why = f"{', '.join(srcs)}: GPU log10 speedup - 1.5: " + "; ".join(ci_text(p) for p in pts) + "."
-    return Outcome("log10(LDPC-BP50 / NECST seconds per word) - 1.5 on GPU", pts, v, why, srcs, 0.5, float("nan"),
-                   pts[0])
+        raise MissingEvidence(f"{', '.join(srcs + missing)} hold only CPU timings (device column); running notebook "
+                              "02 with device=cuda on a GPU machine, with >= 5 recorded repeats, would test it")
+    return _timing_outcome(pts, srcs, "GPU", SPEEDUP_GPU)
 
 
 def m_webp_extra_bits(r: Results) -> Outcome:
@@ -779,47 +779,53 @@ def qda_setting(repo: Path | None = None) -> str:
     return f"QuadraticDiscriminantAnalysis({m.group(1)})" if m else "QDA not found in notebooks/02_necst.py"
 
 
+FEATURE_MIN_SIGNIFICANT = 4  # CLAIMS.md: at least 4 of the 7 classifiers significant (Holm) in one direction
+
+
 def m_noise_improves_features(r: Results) -> Outcome:
+    """CLAIMS.md: per classifier (KNN excepted), the accuracy gain of codes trained at eps 0.1 and 0.2 over eps-0
+    codes, pooled over both eps and over MNIST and noisy MNIST, paired by seed; Holm over the classifiers;
+    ``holds`` when at least 4 are significantly positive and none significantly negative, ``fails`` when at least 4
+    are significantly negative, else ``inconclusive``."""
     rel = "02_necst/table1.csv"
     d = r.csv(rel)
-    n_test = r.params(rel).get("clf_n_test")
-    if n_test is None and "n_test" in d.columns:
-        n_test = int(d.n_test.iloc[0])
     pts = []
-    per_clf = {}
     for clf in [m for m in d.method.unique() if m != "KNN"]:
-        cp = []
+        x = d[d.method == clf]
+        gains = {}
         for var in ("mnist", "noisy_mnist"):
-            x = d[(d.method == clf) & (d.dataset == var)]
-            base = x[x.noise == 0.0]
+            xv = x[x.dataset == var]
+            base = xv[xv.noise == 0.0].groupby("seed").value.mean()
             for eps in (0.1, 0.2):
-                hi_ = x[x.noise == eps]
-                if base.empty or hi_.empty:
-                    continue
-                label = f"{clf} {var} eps {eps:g} - 0"
-                p = paired_point(label, hi_, base)
-                if not p.has_interval and n_test:
-                    p1, p0 = float(hi_.value.mean()), float(base.value.mean())
-                    lo, hi = two_proportion_interval(p1, p0, int(n_test), int(n_test))
-                    p = Point(label, p1 - p0, lo, hi, 1,
-                              f"two-proportion (Wald) interval, n_test {n_test} each; one NECST seed, so encoder "
-                              "training variance is not included")
-                chance_ok = bool(min(hi_.value.min(), base.value.min()) > 0.1 + 0.1)
-                p.sanity_ok, p.sanity_note = chance_ok, "accuracies above chance (0.1) + 0.1"
-                cp.append(p)
-        per_clf[clf] = (combine_all(cp), cp)
-        pts += cp
+                hi_ = xv[xv.noise == eps].groupby("seed").value.mean()
+                for seed in sorted(set(base.index) & set(hi_.index)):
+                    gains.setdefault(seed, []).append(float(hi_[seed] - base[seed]))
+        if not gains:
+            continue
+        per_seed = [float(np.mean(v)) for v in gains.values()]
+        m, lo, hi = seed_interval(per_seed)
+        chance_ok = bool(x.value.min() > 0.1 + 0.1)
+        pts.append(Point(f"{clf}: mean gain over eps 0.1/0.2 and MNIST/noisy MNIST", m, lo, hi, len(per_seed),
+                         f"t-interval over {len(per_seed)} seeds" if len(per_seed) > 1 else "one seed",
+                         chance_ok, "accuracies above chance (0.1) + 0.1"))
     if not pts:
         raise MissingEvidence(f"{rel} has no classifier rows at eps 0 and 0.1/0.2")
-    v = combine_all(pts)
-    counts = {k: sum(1 for c in per_clf.values() if c[0] == k) for k in VERDICTS}
+    if any(p.sanity_ok is False for p in pts) or min(p.n_seeds for p in pts) < 3:
+        v, reading = "untested", ["untested"] * len(pts)
+    else:
+        _, reading = holm_verdict(pts)
+        n_for, n_against = reading.count("for"), reading.count("against")
+        v = ("holds" if n_for >= FEATURE_MIN_SIGNIFICANT and n_against == 0 else
+             "fails" if n_against >= FEATURE_MIN_SIGNIFICANT else "inconclusive")
     fr, _ = _necst_fraction(r, rel, "mnist")
-    lines = ", ".join(f"{c} {vv}" for c, (vv, _) in per_clf.items())
-    why = (f"In {rel} ({pts[0].uncertainty}) accuracy at eps 0.1/0.2 minus eps 0, per classifier except KNN on "
-           f"MNIST and noisy MNIST: {lines} ({counts['holds']} hold, {counts['fails']} fail, "
-           f"{counts['inconclusive']} inconclusive); QDA is {qda_setting()}.")
-    return Outcome("accuracy(eps 0.1 or 0.2) - accuracy(eps 0), per classifier except KNN, MNIST and noisy MNIST",
-                   pts, v, why, [rel, "notebooks/02_necst.py"], float("nan"), fr, deciding_point(pts, v))
+    why = (f"In {rel}, accuracy gain of eps 0.1/0.2 codes over eps-0 codes per classifier (KNN excepted), pooled "
+           f"over both eps and MNIST / noisy MNIST, paired by seed; Holm over {len(pts)} classifiers: "
+           + "; ".join(f"{p.label.split(':')[0]} {ci_text(p)} p={p.p_value:.2g} ({rd})" for p, rd in zip(pts, reading))
+           + f"; {reading.count('for')} significantly positive, {reading.count('against')} significantly negative "
+           f"(the rule needs >= {FEATURE_MIN_SIGNIFICANT} in one direction); QDA is {qda_setting()}.")
+    head = max(pts, key=lambda p: abs(p.effect) if not math.isnan(p.effect) else -1)
+    return Outcome("accuracy gain of eps 0.1/0.2 codes over eps-0 codes, pooled, per classifier except KNN", pts, v,
+                   why, [rel, "notebooks/02_necst.py"], float("nan"), fr, head)
 
 
 # ------------------------------------------------------------------------------------------ papers 001/004
@@ -831,23 +837,41 @@ def _iabf_fraction(r: Results, ds: str) -> tuple[float, str]:
     return r.fraction(f"03_iabf/table1_{ds}.csv", "iabf", ds)
 
 
-def _still_falling_note(r: Results, ds: str) -> str:
-    rel = f"03_iabf/training_history_{ds}.csv"
-    if not r.has(rel):
-        return f"{rel} missing"
-    try:
-        sf = S.still_falling(r.csv(rel))
-    except ConfigError as e:
-        return str(e)
-    return f"{ds} {int(sf.still_falling.sum())}/{len(sf)}"
-
-
 def _paper_value(ref: pd.DataFrame, dataset: str, method: str, noise: float) -> float:
     return float(ref[(ref.dataset == dataset) & (ref.method == method) & (ref.noise == noise)].value.iloc[0])
 
 
+# CLAIMS.md, iabf.ordering: primary NECST - ABF and NECST - IABF at eps 0.1 on MNIST, binary MNIST and Omniglot
+# (Holm over the 6); ABF - IABF secondary; other datasets and eps values are reported, not deciding.
+ORDERING_EPS, ORDERING_DATASETS = 0.1, ("mnist", "binary_mnist", "omniglot")
+ORDERING_PRIMARY, ORDERING_SECONDARY = (("NECST", "ABF"), ("NECST", "IABF")), (("ABF", "IABF"),)
+# the unit of each dataset's Table 1 number in the paper (binary MNIST: Bernoulli cross-entropy, nats per pixel)
+PAPER_UNIT = {"binary_mnist": "bce_per_pixel"}
+
+
+def _model_convergence(r: Results, ds: str, table: pd.DataFrame, ref: pd.DataFrame, method: str, eps: float,
+                       seed: int) -> tuple[bool, str]:
+    """Converged (CLAIMS.md) for one trained model of notebook 03: its test value within 10 % of the paper's (in the
+    paper's unit), a validation plateau in its training history, or half the paper's image passes."""
+    unit = PAPER_UNIT.get(ds, "l2_per_image")
+    test = table[(table.metric == unit) & (table.method == method) & (table.noise == eps) & (table.seed == seed)]
+    paper = ref[(ref.dataset == ds) & (ref.method == method) & (ref.noise == eps) & (ref.metric == unit)]
+    curve, epochs = None, None
+    rel = f"03_iabf/training_history_{ds}.csv"
+    if r.has(rel):
+        h = r.csv(rel)
+        g = h[(h.method == method) & (h.eps == eps) & (h.seed == seed)].sort_values("epoch")
+        if len(g) and "val_l2_per_image" in g.columns:
+            curve, epochs = g.val_l2_per_image.tolist(), float(g.epoch.max())
+    n = r.n_train(f"03_iabf/table1_{ds}.csv", ds)
+    frac = S.compute_fraction("iabf", ds, epochs, n)[0] if epochs is not None and n is not None else None
+    return model_converged(test_value=float(test.value.iloc[0]) if len(test) else None,
+                           paper_value=float(paper.value.iloc[0]) if len(paper) else None,
+                           val_curve=curve, compute_fraction=frac)
+
+
 def m_iabf_ordering(r: Results) -> Outcome:
-    pts, srcs, notes, frs = [], [], [], {}
+    pts, secondary, reported, srcs, frs, conv_notes = [], [], [], [], {}, []
     ref = paper_numbers("iabf", "Table 1")
     paper_eff = {}
     for ds in IABF_DATASETS:
@@ -855,58 +879,83 @@ def m_iabf_ordering(r: Results) -> Outcome:
         if not r.has(rel):
             continue
         srcs.append(rel)
-        d = r.csv(rel)
-        d = d[d.metric == "l2_per_image"]
-        params = r.params(rel)
-        main_eps = params.get("extra_seed_eps")
+        table = r.csv(rel)
+        d = table[table.metric == "l2_per_image"]
+        base = r.baseline(ds, "l2_per_image")
         for eps in sorted(d.noise.unique()):
             x = d[d.noise == eps]
             ms = {m: x[x.method == m] for m in ("NECST", "ABF", "IABF")}
             if any(v.empty for v in ms.values()):
                 continue
             ok, note = r.sane(ds, "l2_per_image", {m: v.value.mean() for m, v in ms.items()})
-            # the budget of this point: the full one at the main eps, ``sweep_epochs`` (1 seed) elsewhere
-            key = "epochs" if eps == main_eps or r.epochs(rel, ds, "sweep_epochs") is None else "sweep_epochs"
-            ep = r.epochs(rel, ds, key)
             n_seeds = len(set(ms["NECST"].seed) & set(ms["ABF"].seed) & set(ms["IABF"].seed))
-            budget = f"{ep:g} epochs, {n_seeds} seed{'s' if n_seeds != 1 else ''}" if ep else f"{n_seeds} seed(s)"
-            if key == "sweep_epochs":
-                budget += ", lower budget"
-            for a, b in (("NECST", "ABF"), ("ABF", "IABF")):
-                p = paired_point(f"{ds} eps {eps:g} ({budget}): {a} - {b}", ms[a], ms[b])
+            epochs = _epochs_trained(r, ds, eps)
+            budget = f"{epochs}, {n_seeds} seed{'s' if n_seeds != 1 else ''}"
+            deciding = ds in ORDERING_DATASETS and eps == ORDERING_EPS
+            # S2: each system credited with min(distortion, mean image)
+            capped = {m: v.assign(value=v.value.clip(upper=base)) if base is not None else v for m, v in ms.items()}
+            conv = {}
+            if deciding:
+                for m, v in ms.items():
+                    for seed in sorted(v.seed.unique()):
+                        conv[(m, seed)] = _model_convergence(r, ds, table, ref, m, eps, int(seed))
+                bad = [f"{m} seed {s_}: {why}" for (m, s_), (c, why) in conv.items() if not c]
+                conv_notes.append(f"{ds}: {len(conv) - len(bad)} of {len(conv)} models converged"
+                                  + (f" (not: {bad[0]}{'; ...' if len(bad) > 1 else ''})" if bad else
+                                     f" ({next(iter(conv.values()))[1]}, ...)"))
+            for a, b in ORDERING_PRIMARY + ORDERING_SECONDARY:
+                p = paired_point(f"{ds} eps {eps:g} ({budget}): {a} - {b}", capped[a], capped[b])
                 p.sanity_ok, p.sanity_note = ok, note
-                pts.append(p)
+                if base is not None and ms[b].value.mean() >= base:  # S2: the favoured system carries nothing
+                    p.sanity_ok, p.sanity_note = None, (f"excluded (S2): {b} {ms[b].value.mean():.4g} >= mean image "
+                                                        f"{base:.4g}")
+                if deciding:
+                    models = [conv[(m, s_)] for m in (a, b) for s_ in sorted(ms[m].seed.unique())]
+                    p.converged = all(c for c, _ in models)
+                    p.convergence_note = "; ".join(w for c, w in models if not c) or "all converged"
                 rr = ref[(ref.dataset == ds) & (ref.noise == eps)].set_index("method").value
                 if ds != "binary_mnist" and {a, b} <= set(rr.index):
                     paper_eff[p.label] = float(rr[a] - rr[b])
+                (pts if deciding and (a, b) in ORDERING_PRIMARY else
+                 secondary if deciding else reported).append(p)
         frs[ds] = _iabf_fraction(r, ds)[0]
-        notes.append(_still_falling_note(r, ds))
     if not pts:
-        raise MissingEvidence("03_iabf/table1_<dataset>.csv are missing")
-    # The verdict rests on the points with an interval (>= 2 seeds: the main eps of the cpu profile); one-seed
-    # points at a lower budget are listed in ``why`` and in the points, untested, and do not decide it.
-    tested = [p for p in pts if p.has_interval]
-    v = combine_all(tested) if tested else "untested"
-    head = deciding_point(tested or pts, v)
+        raise MissingEvidence(f"03_iabf/table1_<dataset>.csv have no eps {ORDERING_EPS:g} point with NECST, ABF "
+                              f"and IABF on {', '.join(ORDERING_DATASETS)}")
+    v, reading = holm_verdict(pts)
+    few = [p for p in pts if p.n_seeds < 3]
+    if few:
+        v = "untested"
+    head = next((p for p, rd in zip(pts, reading) if rd == {"holds": "for", "fails": "against"}.get(v)), pts[0])
+    converged = all(p.converged for p in pts)
+    why = (f"Primary (CLAIMS.md): NECST - ABF and NECST - IABF at eps {ORDERING_EPS:g} on "
+           f"{', '.join(ORDERING_DATASETS)} (03_iabf/table1_<dataset>.csv, l2_per_image, each system credited with "
+           f"min(distortion, mean image)), Holm over {len(pts)}: "
+           + "; ".join(f"{p.label} {ci_text(p)} p={p.p_value:.2g} ({rd})" for p, rd in zip(pts, reading))
+           + (f"; {len(few)} primary point(s) have fewer than 3 seeds, so untested" if few else "")
+           + ". Secondary, ABF - IABF: " + ("; ".join(f"{p.label} {ci_text(p)}" for p in secondary) or "none")
+           + (". Reported, not deciding: " + "; ".join(f"{p.label} {ci_text(p)}" for p in reported)
+              if reported else "")
+           + ". Convergence: " + "; ".join(conv_notes)
+           + f"; compute fraction {', '.join(f'{k} {fmt(v_, 2)}' for k, v_ in frs.items())}.")
     ds_head = head.label.split()[0]
-    untested = [p for p in pts if not p.has_interval]
-    insane = [p for p in pts if p.sanity_ok is False]
-    bce = S.baseline_value(r.baselines, "binary_mnist", "bce_per_pixel")
-    why = (f"In {', '.join(s.split('/')[1] for s in srcs)} (03_iabf, l2_per_image), "
-           f"{len(tested)} of {len(pts)} pairwise gaps have >= 2 seeds: "
-           + "; ".join(f"{p.label} {ci_text(p)} ({p.verdict})" for p in tested)
-           + (f"; the verdict rests on those; {len(untested)} one-seed gaps are untested: "
-              + "; ".join(f"{p.label} {fmt(p.effect, 3)}" for p in untested) if untested else "")
-           + f"; {len(insane)} gaps rest on models not clearly below the mean image"
-           + (f" ({insane[0].sanity_note})" if insane else "")
-           + f"; compute fraction {', '.join(f'{k} {fmt(v_, 2)}' for k, v_ in frs.items())}; validation curves "
-           + "still falling at their selected (last) epoch: " + ", ".join(notes) + "; "
-           + BINARY_MNIST_UNIT.format(bce=bce if bce is not None else float("nan"))
-           + ".")
-    return Outcome("per (dataset, eps) with >= 2 seeds: NECST - ABF and ABF - IABF test l2 per image (> 0 as the "
-                   "paper claims); one-seed points listed, untested", pts,
-                   v, why, srcs, paper_eff.get(head.label, float("nan")), frs.get(ds_head, float("nan")), head,
-                   deciding=tested or None)
+    return Outcome(f"NECST - ABF and NECST - IABF test l2 per image at eps {ORDERING_EPS:g} (> 0 as the paper "
+                   f"claims), Holm over {len(pts)}", pts + secondary + reported, v, why, srcs,
+                   paper_eff.get(head.label, float("nan")), frs.get(ds_head, float("nan")), head, deciding=pts,
+                   converged=converged, convergence_note="; ".join(conv_notes))
+
+
+def _epochs_trained(r: Results, ds: str, eps: float) -> str:
+    """How many epochs the models at (ds, eps) trained, from the training history (a range when they differ)."""
+    rel = f"03_iabf/training_history_{ds}.csv"
+    if not r.has(rel):
+        return "epochs unknown"
+    h = r.csv(rel)
+    last = h[h.eps == eps].groupby(["method", "seed"]).epoch.max()
+    if last.empty:
+        return "epochs unknown"
+    lo, hi = int(last.min()), int(last.max())
+    return f"{lo} epochs" if lo == hi else f"{lo}-{hi} epochs"
 
 
 def m_stable_validation(r: Results) -> Outcome:
@@ -1021,39 +1070,56 @@ def _one_seed_why(rel: str, pts: list[Point], what: str) -> str:
             "would give the interval")
 
 
+def _bw_s1(r: Results, t: pd.DataFrame) -> tuple[bool | None, str]:
+    """S1 for notebook 04's systems: joint and separate below 0.9 x the mean image at the highest SNR."""
+    top = t[t.snr_db == t.snr_db.max()]
+    ok, note = r.sane("celeba32", "l2_per_image", {s: top[top.system == s].value.mean() for s in ("joint", "separate")})
+    return ok, f"S1 at {top.snr_db.iloc[0]:g} dB: {note}"
+
+
 def m_joint_beats_separate(r: Results) -> Outcome:
     rel, t = _best_beta(r)
-    pts = []
+    base = r.baseline("celeba32", "l2_per_image")
+    s1_ok, s1_note = _bw_s1(r, t)
+    pts, capped_at = [], []
     for snr in sorted(t.snr_db.unique()):
         x = t[t.snr_db == snr]
         j, s = x[x.system == "joint"], x[x.system == "separate"]
-        p = paired_point(f"SNR {snr:g} dB: separate - joint", s, j)
-        p.sanity_ok, p.sanity_note = r.sane("celeba32", "l2_per_image", {"joint": j.value.mean(),
-                                                                          "separate": s.value.mean()})
+        p = paired_point(f"SNR {snr:g} dB: separate - joint", _capped(s, base), _capped(j, base))
+        p.sanity_ok, p.sanity_note = s1_ok, s1_note
+        if base is not None and (s.value >= base).any():
+            capped_at.append(f"{snr:g} dB (separate {s.value.mean():.1f})")
+        if base is not None and j.value.mean() >= base:
+            p.sanity_ok, p.sanity_note = None, f"excluded (S2): joint {j.value.mean():.4g} >= mean image {base:.4g}"
         pts.append(p)
-    v = combine_all(pts)
+    v, reading = holm_verdict(pts)
     fr, _ = _bw_fraction(r, rel)
-    gaps = ", ".join(f"{p.effect:.1f}" for p in pts)
-    bad = [p for p in pts if p.sanity_ok is False]
-    if all(not p.has_interval for p in pts):
-        why = _one_seed_why(rel, pts, f"separate minus joint at the best beta per SNR: {gaps}")
-    else:
-        why = f"In {rel}: " + "; ".join(f"{p.label} {ci_text(p)} ({p.verdict})" for p in pts)
-    why += (f"; sanity fails at {len(bad)} SNR(s) ({', '.join(p.label.split(':')[0] for p in bad)}): "
-            f"{bad[0].sanity_note}, so those SNRs cannot decide; a separate system that carries information there "
-            "(longer training: the paper profile) would test them." if bad else ".")
-    return Outcome("separate - joint test l2 per image at the best beta per SNR", pts, v, why, [rel],
-                   float("nan"), fr, deciding_point(pts, v))
+    excluded = [p for p in pts if p.sanity_ok is None]
+    why = (f"In {rel} (best beta per SNR chosen on validation; test l2 per image; each system credited with "
+           f"min(distortion, mean image {fmt(base, 4)})), separate minus joint, Holm over {len(pts) - len(excluded)}: "
+           + "; ".join(f"{p.label} {ci_text(p)} p={p.p_value:.2g} ({rd})" for p, rd in zip(pts, reading)
+                       if p.sanity_ok is not None)
+           + (f"; the S2 cap was used at {', '.join(capped_at)}" if capped_at else "")
+           + (f"; excluded: {', '.join(p.label.split(':')[0] for p in excluded)}" if excluded else "")
+           + f"; {s1_note}.")
+    return Outcome("separate - joint test l2 per image at the best beta per SNR (S2-capped), Holm over SNRs", pts, v,
+                   why, [rel], float("nan"), fr, deciding_point(pts, v))
 
 
 def m_gap_shrinks(r: Results) -> Outcome:
     rel, t = _best_beta(r)
-    piv = t.pivot_table(index=["seed", "snr_db"], columns="system", values="value").reset_index()
+    base = r.baseline("celeba32", "l2_per_image")
+    s1_ok, s1_note = _bw_s1(r, t)
+    tc = _capped(t, base)
+    piv = tc.pivot_table(index=["seed", "snr_db"], columns="system", values="value").reset_index()
     piv["gap"] = piv.separate - piv.joint
     snrs = sorted(piv.snr_db.unique())
     if len(snrs) < 3:
         raise MissingEvidence(f"{rel} has {len(snrs)} SNRs; the claim needs at least 3")
     inner = snrs[1:-1]
+    mean_gap = piv.groupby("snr_db").gap.mean()
+    interior_max = bool(mean_gap[inner].max() >= mean_gap[[snrs[0], snrs[-1]]].max())
+    joint = t[t.system == "joint"].groupby("snr_db").value.mean()
     pts = []
     for end in (snrs[0], snrs[-1]):
         vals = []
@@ -1061,25 +1127,23 @@ def m_gap_shrinks(r: Results) -> Outcome:
             g = g.set_index("snr_db").gap
             vals.append(g[inner].max() - g[end])
         m, lo, hi = seed_interval(vals)
-        pts.append(Point(f"largest interior gap - gap at {end:g} dB", m, lo, hi, len(vals),
-                         f"t-interval over {len(vals)} seeds" if len(vals) > 1 else "one seed, no per-image CSV"))
-    sane = {s: r.sane("celeba32", "l2_per_image", {"separate": v}) for s, v in
-            piv.groupby("snr_db").separate.mean().items()}
-    for p in pts:
-        end = float(p.label.split("at ")[1].split(" dB")[0])
-        p.sanity_ok, p.sanity_note = sane[end]
-    v = combine_all(pts)
+        p = Point(f"largest interior gap - gap at {end:g} dB", m, lo, hi, len(vals),
+                  f"t-interval over {len(vals)} seeds" if len(vals) > 1 else "one seed, no per-image CSV",
+                  s1_ok, s1_note)
+        if base is not None and joint[end] >= base:
+            p.sanity_ok, p.sanity_note = None, f"excluded (S2): joint {joint[end]:.4g} >= mean image {base:.4g}"
+        pts.append(p)
+    v, reading = holm_verdict(pts)
+    if not interior_max and v == "holds":
+        v = "fails"
     fr, _ = _bw_fraction(r, rel)
-    gaps = piv.groupby("snr_db").gap.mean()
-    desc = ", ".join(f"{k:g} dB {g:.1f}" for k, g in gaps.items())
-    why = (_one_seed_why(rel, pts, f"gap separate - joint per SNR: {desc}") if all(not p.has_interval for p in pts)
-           else f"In {rel}: " + "; ".join(f"{p.label} {ci_text(p)}" for p in pts) + f" (gap per SNR: {desc})")
-    bad = [p for p in pts if p.sanity_ok is False]
-    why += (f"; at the low end {bad[0].sanity_note}, so the gap there compares the joint system with one that carries "
-            "no information; a separate system below the mean image at the low end (the paper profile) would test it."
-            if bad else ".")
-    return Outcome("largest interior joint-separate gap minus the gap at each end of the SNR range", pts, v, why,
-                   [rel], float("nan"), fr, deciding_point(pts, v))
+    desc = ", ".join(f"{k:g} dB {g_:.1f}" for k, g_ in mean_gap.items())
+    why = (f"In {rel} (each system credited with min(distortion, mean image {fmt(base, 4)})), gap separate - joint "
+           f"per SNR: {desc}; the largest mean gap is {'at an interior SNR' if interior_max else 'at an end'}; "
+           f"Holm over the 2 ends: " + "; ".join(f"{p.label} {ci_text(p)} p={p.p_value:.2g} ({rd})"
+                                                   for p, rd in zip(pts, reading)) + f"; {s1_note}.")
+    return Outcome("largest interior joint-separate gap minus the gap at each end of the SNR range (S2-capped)", pts,
+                   v, why, [rel], float("nan"), fr, deciding_point(pts, v))
 
 
 def _bandwidth(r: Results) -> tuple[str, pd.DataFrame]:
@@ -1134,55 +1198,51 @@ def m_linear_bandwidth(r: Results) -> Outcome:
 
 
 def m_learned_prior(r: Results) -> Outcome:
-    """On the same coder (trained with the learned prior): its lost bands filled by N(0, I) minus filled by the
-    learned prior, per bandwidth B < full, and the gap at B=1 minus the gap at B=full-1. Two separately trained
-    coders (one per prior) are reported in ``why`` only."""
+    """CLAIMS.md, primary: two separately trained coders (the paper's design), the Gaussian-prior coder minus the
+    learned-prior coder, gap > 0 at B = 1 and gap(B=1) - gap(B=4) > 0 (both must hold). The same-coder measure
+    (the learned-prior coder with lost bands filled by N(0, I), inputs its decoder never saw) is secondary, in
+    ``why`` only."""
     rel, d = _bandwidth(r)
-    x = d[d.metric == "l2_per_image"]
-    nb = int(x.bandwidth.max())
-    lp = x[x.variant == "learned prior"]
-    same = not lp[lp.fill == "gaussian"].empty
-    pts = []
-    gaps_by_seed = {}
-    for b in sorted(x.bandwidth.unique()):
-        if b == nb:
-            continue  # full bandwidth: no band is lost, the prior is never used
-        y = x[x.bandwidth == b]
-        if same:
-            g, l_ = y[(y.variant == "learned prior") & (y.fill == "gaussian")], y[(y.variant == "learned prior")
-                                                                                 & (y.fill == "own")]
-            label = f"B={b}: same coder, gaussian fill - learned fill"
-        else:
-            g, l_ = y[y.variant == "gaussian prior"], y[y.variant == "learned prior"]
-            label = f"B={b}: gaussian - learned"
-        p = paired_point(label, g, l_)
-        p.sanity_ok, p.sanity_note = r.sane("celeba32", "l2_per_image", {"gaussian": g.value.mean(),
-                                                                          "learned": l_.value.mean()})
-        pts.append(p)
-        for s in sorted(set(g.seed) & set(l_.seed)):
-            gaps_by_seed.setdefault(s, {})[b] = float(g[g.seed == s].value.mean() - l_[l_.seed == s].value.mean())
-    bs = sorted({b for v in gaps_by_seed.values() for b in v})
-    if len(bs) >= 2:
-        vals = [v[bs[0]] - v[bs[-1]] for v in gaps_by_seed.values()]
-        m, lo, hi = seed_interval(vals)
-        pts.append(Point(f"gap at B={bs[0]} - gap at B={bs[-1]}", m, lo, hi, len(vals),
-                         f"t-interval over {len(vals)} seeds" if len(vals) > 1 else "one seed, no per-image CSV",
-                         pts[0].sanity_ok, pts[0].sanity_note))
+    x = d[(d.metric == "l2_per_image") & (d.fill == "own")]
+    g_all, l_all = x[x.variant == "gaussian prior"], x[x.variant == "learned prior"]
+    if g_all.empty or l_all.empty:
+        raise MissingEvidence(f"{rel} lacks separately trained Gaussian-prior and learned-prior coders (fill 'own')")
+    lo_b, hi_b = 1, 4
+    base = r.baseline("celeba32", "l2_per_image")
+    top = int(x.bandwidth.max())
+    s1_ok, s1_note = r.sane("celeba32", "l2_per_image", {
+        "gaussian prior": g_all[g_all.bandwidth == top].value.mean(),
+        "learned prior": l_all[l_all.bandwidth == top].value.mean()})
+    s1_note = f"S1 at B={top}: {s1_note}"
+
+    def gap(b):
+        g, l_ = g_all[g_all.bandwidth == b], l_all[l_all.bandwidth == b]
+        return (_capped(g, base).groupby("seed").value.mean() - _capped(l_, base).groupby("seed").value.mean())
+
+    if not {lo_b, hi_b} <= set(x.bandwidth.unique()):
+        raise MissingEvidence(f"{rel} lacks B={lo_b} or B={hi_b}")
+    g1, g4 = gap(lo_b), gap(hi_b)
+    m, lo, hi = seed_interval(g1.to_numpy())
+    pts = [Point(f"B={lo_b}: gaussian-prior coder - learned-prior coder", m, lo, hi, len(g1),
+                 f"t-interval over {len(g1)} seeds", s1_ok, s1_note)]
+    seeds = sorted(set(g1.index) & set(g4.index))
+    m, lo, hi = seed_interval((g1[seeds] - g4[seeds]).to_numpy())
+    pts.append(Point(f"gap at B={lo_b} - gap at B={hi_b}", m, lo, hi, len(seeds), f"t-interval over {len(seeds)} "
+                     "seeds", s1_ok, s1_note))
     v = combine_all(pts)
     fr, _ = _bw_fraction(r, rel)
-    desc = ", ".join(f"{p.label} {p.effect:.2f}" for p in pts)
-    why = (_one_seed_why(rel, pts, desc) if v == "untested" else
-           f"In {rel}: " + "; ".join(f"{p.label} {ci_text(p)}" for p in pts)) + f"; B={nb} is excluded (no band lost)"
-    if same:
-        two = []
-        for b in bs:
-            y = x[(x.bandwidth == b) & (x.fill == "own")]
-            g, l_ = y[y.variant == "gaussian prior"], y[y.variant == "learned prior"]
-            if len(g) and len(l_):
-                two.append(f"B={b} {g.value.mean() - l_.value.mean():.2f}")
-        why += "; separately trained coders (gaussian-prior coder - learned-prior coder): " + ", ".join(two)
-    return Outcome("same coder: N(0, I) fill - learned-prior fill distortion per bandwidth B < full, and gap(B low) - "
-                   "gap(B high)", pts, v, why + ".", [rel], float("nan"), fr, deciding_point(pts, v))
+    same = []
+    lp = d[(d.metric == "l2_per_image") & (d.variant == "learned prior")]
+    for b in sorted(lp.bandwidth.unique()):
+        gf, own = lp[(lp.bandwidth == b) & (lp.fill == "gaussian")], lp[(lp.bandwidth == b) & (lp.fill == "own")]
+        if len(gf) and len(own):
+            same.append(f"B={b} {gf.value.mean() - own.value.mean():.2f}")
+    why = (f"In {rel}, separately trained coders (the paper's design; each credited with min(distortion, mean "
+           f"image)): " + "; ".join(f"{p.label} {ci_text(p)} ({p.verdict})" for p in pts) + f"; {s1_note}"
+           + ("; secondary, same learned-prior coder with N(0, I) fills minus its own fills: " + ", ".join(same)
+              if same else "") + ".")
+    return Outcome(f"separately trained coders: Gaussian-prior minus learned-prior distortion at B={lo_b}, and the "
+                   f"gap at B={lo_b} minus at B={hi_b}", pts, v, why, [rel], float("nan"), fr, pts[0])
 
 
 ALV_FACTOR_DEFAULT = 1.25
@@ -1233,7 +1293,7 @@ def m_alv_fid(r: Results) -> Outcome:
         p.sanity_note = (notes[-1] if ok is not True else
                          f"to source {src:.1f} < 0.9 x another image {oth:.1f}, x{src / ref:.2f} of no-ALV")
         pts.append(p)
-    v = combine_all(pts)
+    v = combine_holm(pts)
     fr, _ = _bw_fraction(r, rel)
     ratios = [l2[(l2.variant == alv) & (l2.bandwidth == b)].value.mean()
               / l2[(l2.variant == base) & (l2.bandwidth == b)].value.mean() for b in sorted(d.bandwidth.unique())]
@@ -1379,6 +1439,19 @@ def evaluate(root, baselines: pd.DataFrame | None = None) -> tuple[pd.DataFrame,
         h = o.headline
         if o.verdict not in VERDICTS:
             raise ConfigError(f"claim {c.id}: unknown verdict {o.verdict!r}; valid: {', '.join(VERDICTS)}")
+        trained = o.trained and c.id not in UNTRAINED
+        converged, conv_note = o.converged, o.convergence_note
+        if converged is None and trained:  # no per-model check in this measure: the compute-fraction criterion
+            cf = o.compute_fraction
+            converged = bool(not math.isnan(cf) and cf >= 0.5)
+            conv_note = (f"judged by compute fraction alone ({fmt(cf, 2)}; >= 0.5 converges)" if not math.isnan(cf)
+                         else "no compute fraction (the paper states no training length for it)")
+            conv_note += "; this measure does not yet check per-model validation plateaus or paper numbers"
+        row_standing = standing(converged, trained)
+        why = o.why
+        if trained and o.verdict != "untested":
+            why = (f"{why} Standing {row_standing}: {conv_note}." if o.converged is None
+                   else f"{why} Standing {row_standing}.")
         sanity = [p.sanity_ok for p in (o.points if o.deciding is None else o.deciding)]
         sanity_ok = (None if not sanity or any(s is None for s in sanity) and not any(s is False for s in sanity)
                      else all(s is True for s in sanity))
@@ -1387,12 +1460,15 @@ def evaluate(root, baselines: pd.DataFrame | None = None) -> tuple[pd.DataFrame,
             ours=h.effect + h.offset if h else float("nan"), ours_ci_low=h.lo + h.offset if h else float("nan"),
             ours_ci_high=h.hi + h.offset if h else float("nan"), paper_value=o.paper_value,
             n_seeds=h.n_seeds if h else 0, uncertainty=h.uncertainty if h else "none",
-            compute_fraction=o.compute_fraction, sanity_ok=sanity_ok, verdict=o.verdict, why=o.why,
+            compute_fraction=o.compute_fraction, converged=converged if trained else "",
+            sanity_ok=sanity_ok, verdict=o.verdict, standing=row_standing, why=why,
             sources=";".join(o.sources), notebook_table_said=said.get(c.id, ""), profile=profile, commit=commit))
         for p in o.points:
             prows.append(dict(claim_id=c.id, point=p.label, effect=p.effect, ci_low=p.lo, ci_high=p.hi,
-                              threshold=p.offset, n_seeds=p.n_seeds, uncertainty=p.uncertainty, sanity_ok=p.sanity_ok,
-                              sanity_note=p.sanity_note, verdict=p.verdict))
+                              p_value=p.p_value, threshold=p.offset, n_seeds=p.n_seeds, uncertainty=p.uncertainty,
+                              sanity_ok=p.sanity_ok, sanity_note=p.sanity_note,
+                              converged="" if p.converged is None else p.converged,
+                              convergence_note=p.convergence_note, verdict=p.verdict))
     return pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(prows, columns=POINT_COLUMNS)
 
 

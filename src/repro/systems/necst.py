@@ -348,7 +348,8 @@ def time_decoder(model: NECST, batch: int, repeats: int = 3, *, batched: bool = 
                 model.decode(y[i:i + 1])
         sync()
 
-    seconds, _, _ = median_seconds(run_once, repeats)
+    seconds, times, _ = median_seconds(run_once, repeats)
     return {"benchmark": "decode_time", "method": "NECST", "bits": bits, "mode": "batched" if batched else "unbatched",
             "batch": int(batch), "repeats": int(repeats), "seconds_per_word": seconds / batch,
+            "seconds_per_word_each": [t / batch for t in times],
             "seconds_total": seconds, "device": str(device.type), "threads": torch.get_num_threads()}

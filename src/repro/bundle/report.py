@@ -16,8 +16,8 @@ For the committed ``figures/`` (profile ``cpu``) it also rewrites the README's r
 from __future__ import annotations
 
 import argparse
-import sys
 import math
+import sys
 from pathlib import Path
 
 import pandas as pd

@@ -38,7 +38,7 @@ def test_report_writes_ledger_files_and_summary(tmp_path):
     assert (tmp_path / "claims.md").read_text().count("| `") == n
     text = (tmp_path / "REPORT.md").read_text()
     assert text.startswith("# Reproduction report")
-    assert f"{n} claims (profile `smoke`)" in text
+    assert f"{n} claims (profile `unknown`)" in text  # no artifact in the manifest names a profile
     assert f"**provisional** ({n - len(C.UNTRAINED)}): 0 holds, 0 fails, 0 inconclusive, {n - len(C.UNTRAINED)} " \
            f"untested" in text and f"**final** ({len(C.UNTRAINED)})" in text
     assert (tmp_path / "claims_points.csv").exists()

@@ -325,6 +325,20 @@ def test_committed_ledger_has_every_claim_and_follows_the_rule():
     assert "-dirty" not in "".join(led.commit)
 
 
+def test_every_registered_table_is_written_by_a_notebook_and_rows_cite_only_registered_tables():
+    manifest = json.loads((FIGURES / "manifest.json").read_text())["artifacts"]
+    for cid, tables in C.TABLES.items():
+        if cid in C.PENDING:
+            assert not any(t in manifest for t in tables), f"{cid}: its evidence exists now; take it off PENDING"
+            continue
+        missing = [t for t in tables if t not in manifest]
+        assert not missing, f"{cid}: {missing} not written by any notebook (renamed?)"
+    led = pd.read_csv(FIGURES / "claims.csv", keep_default_na=False)
+    for r in led.itertuples():
+        cited = [x for x in r.sources.split(";") if x.endswith(".csv")]
+        assert set(cited) <= set(C.TABLES[r.claim_id]), (r.claim_id, sorted(set(cited) - set(C.TABLES[r.claim_id])))
+
+
 def test_committed_ledger_matches_a_fresh_evaluation():
     fresh = C.ledger(FIGURES)
     committed = pd.read_csv(FIGURES / "claims.csv", keep_default_na=False)

@@ -95,12 +95,6 @@ def summary_lines(led: pd.DataFrame) -> list[str]:
     if len(cf):
         lines.append(f"- Training used {cf.min():.2g}-{cf.max():.2g} of the papers' image passes where the paper "
                      "states its training length (`compute_fraction`).")
-    changed = led[(led.notebook_table_said != "") & (led.notebook_table_said.notna())
-                  & (led.notebook_table_said != led.verdict)]
-    if len(changed):
-        lines.append("- Verdicts that differ from the per-notebook typed tables: "
-                     + ", ".join(f"`{r.claim_id}` {r.notebook_table_said} -> {r.verdict}" for r in changed.itertuples())
-                     + ".")
     return lines
 
 

@@ -25,6 +25,7 @@ from repro.core.checks import ConfigError, check_choice, check_range
 
 # A model "clearly" beats the mean image when its distortion is below this fraction of the mean image's.
 CLEARLY_BELOW = 0.9
+S3_FACTOR = 0.8  # CLAIMS.md S3: distortion to the source below 0.8 x the distortion to another test image
 
 # The papers' training lengths (epochs, training images), each with where it comes from. None: not stated.
 PAPER_TRAINING: dict[tuple[str, str], dict] = {
@@ -129,8 +130,8 @@ def message_dependence(df: pd.DataFrame, source_col: str = "l2_to_source",
                        other_col: str = "l2_to_other") -> MessageDependence | None:
     """Distortion to the source vs to a random other test image, paired per image; None when columns are absent.
 
-    Passes when the bootstrap interval of (to_other - to_source) lies above zero and the mean distortion to the
-    source is below ``CLEARLY_BELOW`` x the distortion to another image.
+    Passes (S3 of CLAIMS.md) when the bootstrap interval of (to_other - to_source) lies above zero and the mean
+    distortion to the source is below ``S3_FACTOR`` (0.8) x the distortion to another image.
     """
     if source_col not in df.columns or other_col not in df.columns:
         return None
@@ -138,7 +139,7 @@ def message_dependence(df: pd.DataFrame, source_col: str = "l2_to_source",
     diff = (d[other_col] - d[source_col]).to_numpy()
     lo, hi = bootstrap_mean_interval(diff)
     src, oth = float(d[source_col].mean()), float(d[other_col].mean())
-    return MessageDependence(src, oth, (lo, hi), bool(lo > 0 and src < CLEARLY_BELOW * oth))
+    return MessageDependence(src, oth, (lo, hi), bool(lo > 0 and src < S3_FACTOR * oth))
 
 
 def still_falling(history: pd.DataFrame, val_col: str | None = None, group_cols=None,

@@ -19,6 +19,7 @@ from scipy import stats
 
 from repro.bundle.profiles import for_dataset, resolve
 from repro.bundle.sanity import CLEARLY_BELOW
+from repro.bundle.verdict import seed_interval
 from repro.core.checks import ConfigError, check_choice, check_range
 from repro.experiments.common import SECONDS_PER_IMAGE, resolve_precision, split_params
 from repro.jobs.spec import Job
@@ -313,16 +314,6 @@ def sweep(P: dict, models: dict, val, test, *, device) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t interval over seeds (``nan`` bounds with one value)."""
-    v = np.asarray(values, dtype=float)
-    m = float(v.mean())
-    if len(v) < 2:
-        return m, float("nan"), float("nan")
-    half = stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
-    return m, m - half, m + half
-
-
 def best_betas(P: dict, sweep_df: pd.DataFrame) -> pd.DataFrame:
     """Best beta per system and SNR by the validation distortion averaged over seeds; ``interior`` says whether
     it lies strictly inside that system's grid (else the grid does not bracket the optimum)."""
@@ -340,7 +331,7 @@ def figure4(P: dict, sweep_df: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame
     test = sweep_df[sweep_df.split == "test"].merge(best[["system", "snr_db", "beta"]], on=["system", "snr_db", "beta"])
     rows = []
     for (system, snr), g in test.groupby(["system", "snr_db"]):
-        m, lo, hi = t_interval(g.value)
+        m, lo, hi = seed_interval(g.value)
         rows.append(dict(dataset=P["dataset"], system=system, snr_db=snr, beta=float(g.beta.iloc[0]), test_l2=m,
                          ci_low=lo, ci_high=hi, n_seeds=len(g)))
     return pd.DataFrame(rows).merge(best[["system", "snr_db", "val_l2", "interior"]], on=["system", "snr_db"])
@@ -354,7 +345,7 @@ def gap_table(P: dict, sweep_df: pd.DataFrame, best: pd.DataFrame, mean_l2: floa
     piv["gap"] = piv.separate - piv.joint
     rows = []
     for snr, g in piv.groupby("snr_db"):
-        m, lo, hi = t_interval(g.gap)
+        m, lo, hi = seed_interval(g.gap)
         rows.append(dict(dataset=P["dataset"], contrast=f"separate - joint at {snr:g} dB", snr_db=snr, value=m,
                          ci_low=lo, ci_high=hi, n_seeds=len(g),
                          separate_below_mean_image=bool(g.separate.mean() < CLEARLY_BELOW * mean_l2),
@@ -364,7 +355,7 @@ def gap_table(P: dict, sweep_df: pd.DataFrame, best: pd.DataFrame, mean_l2: floa
         for end in (snrs[0], snrs[-1]):
             vals = [g.set_index("snr_db").gap[snrs[1:-1]].max() - g.set_index("snr_db").gap[end]
                     for _, g in piv.groupby("seed")]
-            m, lo, hi = t_interval(vals)
+            m, lo, hi = seed_interval(vals)
             rows.append(dict(dataset=P["dataset"], contrast=f"largest interior gap - gap at {end:g} dB", snr_db=end,
                              value=m, ci_low=lo, ci_high=hi, n_seeds=len(vals)))
     return pd.DataFrame(rows)
@@ -452,7 +443,7 @@ def linear_fits(bl: pd.DataFrame) -> pd.DataFrame:
     summary = []
     for variant, g in per_seed.groupby("variant"):
         for col in ("slope_per_band", "r2_linear", "curvature"):
-            m, lo, hi = t_interval(g[col])
+            m, lo, hi = seed_interval(g[col])
             summary.append(dict(variant=variant, quantity=col, mean=m, ci_low=lo, ci_high=hi, n_seeds=len(g)))
     return per_seed, pd.DataFrame(summary)
 
@@ -478,12 +469,12 @@ def prior_gaps(bl: pd.DataFrame) -> pd.DataFrame:
             d = a[a.bandwidth == bw].set_index("seed").value - b[b.bandwidth == bw].set_index("seed").value
             d = d.dropna()
             per_seed[bw] = d
-            m, lo, hi = t_interval(d.values) if len(d) else (float("nan"),) * 3
+            m, lo, hi = seed_interval(d.values) if len(d) else (float("nan"),) * 3
             rows.append(dict(comparison=name, contrast=f"B={bw}", value=m, ci_low=lo, ci_high=hi, n_seeds=len(d),
                              relative=m / float(b[b.bandwidth == bw].value.mean())))
         if nb >= 3:
             d = (per_seed[1] - per_seed[nb - 1]).dropna()
-            m, lo, hi = t_interval(d.values) if len(d) else (float("nan"),) * 3
+            m, lo, hi = seed_interval(d.values) if len(d) else (float("nan"),) * 3
             rows.append(dict(comparison=name, contrast=f"gap at B=1 - gap at B={nb - 1}", value=m, ci_low=lo,
                              ci_high=hi, n_seeds=len(d), relative=float("nan")))
     return pd.DataFrame(rows)
@@ -504,7 +495,7 @@ def alv_table(bl: pd.DataFrame, alv_factor: float) -> pd.DataFrame:
             ref = base.loc[[(bw, s) for s in gb.seed if (bw, s) in base.index]]
             ratio = gb.set_index("seed").l2_per_image / ref.reset_index().set_index("seed").l2_per_image
             fid_gain = ref.reset_index().set_index("seed").fid - gb.set_index("seed").fid
-            m, lo, hi = t_interval(fid_gain.dropna().values) if fid_gain.notna().any() else (float("nan"),) * 3
+            m, lo, hi = seed_interval(fid_gain.dropna().values) if fid_gain.notna().any() else (float("nan"),) * 3
             row = dict(variant=variant, bandwidth=bw, n_seeds=len(gb), l2_to_source=gb.l2_per_image.mean(),
                        l2_to_other=gb.l2_to_other.mean(), mean_image_l2=mean_l2,
                        l2_no_alv=ref.l2_per_image.mean(), ratio_to_no_alv=ratio.mean(), fid=gb.fid.mean(),
@@ -538,80 +529,6 @@ def channel_check(snrs_db=(-10.0, -5.0, 0.0, 5.0, 10.0), n: int = 20_000, k: int
                      "measured_bits_per_use": -0.5 * math.log2(1 - rho ** 2),
                      "bits_per_band_of_20": 20 * channel.capacity()})
     return pd.DataFrame(rows)
-
-
-def verdict(lo: float, hi: float, sane: bool = True) -> str:
-    """``holds`` when a 95 % interval of a 'claim > 0' effect lies above 0, ``fails`` below, else
-    ``inconclusive``; ``untested`` without an interval or when a model fails its sanity baseline."""
-    if not sane or not (np.isfinite(lo) and np.isfinite(hi)):
-        return "untested"
-    return "holds" if lo > 0 else "fails" if hi < 0 else "inconclusive"
-
-
-def combine(verdicts: list[str]) -> str:
-    """An 'every point' claim, as the ledger combines them: one clean counterexample fails it; it holds only when
-    every point holds; no points: untested."""
-    if not verdicts:
-        return "untested"
-    if "fails" in verdicts:
-        return "fails"
-    if all(v == "holds" for v in verdicts):
-        return "holds"
-    return "inconclusive" if "inconclusive" in verdicts else "untested"
-
-
-def claims_table(P: dict, fig4: pd.DataFrame, gaps: pd.DataFrame, lin_summary: pd.DataFrame, pgaps: pd.DataFrame,
-                 alv: pd.DataFrame, mean_l2: float) -> pd.DataFrame:
-    """The paper's claims tested on this run's tables (each verdict from the intervals, never typed)."""
-    rows = []
-    per_snr = gaps[gaps.contrast.str.startswith("separate - joint")]
-    sane = bool(per_snr.separate_below_mean_image.all() and per_snr.joint_below_mean_image.all())
-    vs = [verdict(r.ci_low, r.ci_high, sane) for r in per_snr.itertuples()]
-    rows.append(dict(claim="joint beats separate at every SNR (Figure 4)",
-                     ours="; ".join(f"{r.snr_db:g} dB {r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]"
-                                    for r in per_snr.itertuples()),
-                     verdict=combine(vs),
-                     note=("both systems clearly below (0.9 x) the mean image at every SNR" if sane else
-                           "a system is not clearly below (0.9 x) the mean image at some SNR")))
-    ends = gaps[gaps.contrast.str.startswith("largest interior")]
-    vs = [verdict(r.ci_low, r.ci_high, sane) for r in ends.itertuples()]
-    rows.append(dict(claim="the joint-separate gap shrinks toward both ends of the SNR range (sec. 5.1)",
-                     ours="; ".join(f"{r.contrast} {r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]"
-                                    for r in ends.itertuples()),
-                     verdict=combine(vs), note=""))
-    lin = lin_summary[(lin_summary.quantity == "r2_linear")
-                      & lin_summary.variant.isin([VARIANT_LABELS["gaussian"], VARIANT_LABELS["learned"]])]
-    rows.append(dict(claim="distortion falls almost linearly with bandwidth, both priors (Figure 5 left)",
-                     ours="; ".join(f"{r.variant}: R2 {r.mean:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]"
-                                    for r in lin.itertuples()),
-                     verdict=("holds" if all(r.ci_low > 0.9 for r in lin.itertuples()) else
-                              "fails" if any(r.ci_high < 0.9 for r in lin.itertuples()) else "inconclusive")
-                     if len(lin) and lin.n_seeds.min() >= 2 else "untested",
-                     note="criterion: R^2 of a line >= 0.9 (curvature and slopes in the linearity table)"))
-    same = pgaps[pgaps.comparison.str.startswith("same coder")]
-    trend = same[same.contrast.str.startswith("gap at")]
-    v1 = [verdict(r.ci_low, r.ci_high) for r in same[same.contrast.str.startswith("B=")].itertuples()]
-    v2 = [verdict(r.ci_low, r.ci_high) for r in trend.itertuples()]
-    rows.append(dict(claim="the learned prior lowers distortion, most at low bandwidth (Figure 5 left)",
-                     ours="same coder: " + "; ".join(f"{r.contrast} {r.value:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
-                                                     for r in same.itertuples()),
-                     verdict=combine(v1 + v2),
-                     note="gaussian fill minus learned fill on the coder trained with the learned prior"))
-    chosen = alv[alv.variant == variant_label(f"alv:{P['alv_variant']}")]
-    passes = bool(len(chosen) and chosen.passes.all())
-    vs = [verdict(r.fid_gain_ci_low, r.fid_gain_ci_high, passes) for r in chosen.itertuples()]
-    rows.append(dict(claim="the ALV decoder has lower FID at every bandwidth, distortion about unchanged "
-                           "(Figure 5 right, sec. 4.4)",
-                     ours="; ".join(f"B={r.bandwidth}: FID gain {r.fid_gain:.2f} [{r.fid_gain_ci_low:.2f}, "
-                                    f"{r.fid_gain_ci_high:.2f}], distortion x{r.ratio_to_no_alv:.2f}"
-                                    for r in chosen.itertuples()),
-                     verdict=combine(vs),
-                     note=(f"ALV decoder '{P['alv_variant']}' passes its sanity checks at every B (below the mean "
-                           f"image, below the distortion to another image, within x{P['alv_factor']} of no-ALV)"
-                           if passes else f"ALV decoder '{P['alv_variant']}' fails a sanity check at some B")))
-    out = pd.DataFrame(rows)
-    out.insert(0, "dataset", P["dataset"])
-    return out
 
 
 def beta_plateau(sweep_df: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:

@@ -349,39 +349,6 @@ def cost_table(sweep: pd.DataFrame, pools: pd.DataFrame, approx_tolerance: float
     return pd.DataFrame(rows)
 
 
-def claims_table(cost: pd.DataFrame, sweep: pd.DataFrame, *, ref_ratio: float, n_bits, n_bits_table: int,
-                 classic_labels: list[str], jpeg_labels: list[str], low: float, high: float) -> pd.DataFrame:
-    """The paper's statements about Figures 2 and 3 beside our numbers (means over seeds)."""
-    by_label = cost.set_index("label")
-    vaen, vaeu = f"VAEN {n_bits_table}-bit", f"VAEU {n_bits_table}-bit"
-    smallest_classic = min(by_label.loc[classic_labels, "bytes_per_image"])
-    ratio = smallest_classic / by_label.loc[vaen, "bytes_per_image"]
-    ratios = {nb: smallest_classic / by_label.loc[f"VAEN {nb}-bit", "bytes_per_image"] for nb in n_bits}
-    enough = [nb for nb, r in ratios.items() if r >= ref_ratio]
-    ms = sweep[sweep.metric == "ms_ssim"]
-    at = ms.groupby(["label", "coverage"]).value.mean()
-    fail = ms.groupby(["label", "coverage"]).decode_failures.mean()
-    low_fail = float(np.mean([fail[(lb, low)] for lb in classic_labels]))
-    best_low = max(at[(lb, low)] for lb in classic_labels)
-    best_high = max(at[(lb, high)] for lb in classic_labels)
-    return pd.DataFrame([
-        dict(claim="VAE compresses at least 10x better than JPEG/PNG (bytes per image, smallest JPEG or PNG / VAEN)",
-             paper=ref_ratio, ours=ratio, holds=bool(ratio >= ref_ratio)),
-        dict(claim="largest swept N_bit at which VAE is still at least 10x smaller than the smallest JPEG/PNG",
-             paper=np.nan, ours=float(max(enough)) if enough else np.nan, holds=bool(enough)),
-        dict(claim=f"at low coverage ({low}x) JPEG/PNG decoding fails in the majority of cases (mean failure rate)",
-             paper=np.nan, ours=low_fail, holds=bool(low_fail > 0.5)),
-        dict(claim=f"at low coverage ({low}x) VAEN keeps higher MS-SSIM than every JPEG/PNG (VAEN minus best "
-                   f"classic)", paper=np.nan, ours=float(at[(vaen, low)] - best_low),
-             holds=bool(at[(vaen, low)] > best_low)),
-        dict(claim=f"at high coverage ({high}x) JPEG/PNG reach higher quality than VAE (best classic minus VAEN)",
-             paper=np.nan, ours=float(best_high - at[(vaen, high)]), holds=bool(best_high > at[(vaen, high)])),
-        dict(claim="VAEN is qualitatively better than VAEU at low coverage (MS-SSIM difference)",
-             paper=np.nan, ours=float(at[(vaen, low)] - at[(vaeu, low)]),
-             holds=bool(at[(vaen, low)] > at[(vaeu, low)])),
-    ])
-
-
 BBMAP_COLUMNS = ["label", "coverage", "metric", "bbmap", "numpy", "erased_values_bbmap", "reads"]
 
 

@@ -1082,25 +1082,58 @@ def m_chains_diverse(r: Results) -> Outcome:
                    [rel, t1], float("nan"), fr, p)
 
 
+def official_permutation_is_identity(official: bool, bits: int = 100, n: int = 256) -> bool:
+    """The code-level fact behind ``iabf.official_tc_defect``: does the TC discriminator of an IABF model built
+    with the official code's behaviour (``official=True``) or ours see, as its "permuted" input, exactly its
+    unpermuted input? Computed on seeded random codes, no training involved."""
+    import torch
+
+    from repro.models.iabf import Infomax
+    from repro.systems import necst
+
+    torch.manual_seed(0)
+    model = necst.build_model("mnist", eps=0.1, method="IABF", official=official, bits=bits)
+    infomax = next(m for m in model.modules() if isinstance(m, Infomax))
+    codes = torch.randint(0, 2, (n, bits), generator=torch.Generator().manual_seed(1)).float()
+    joint, permuted = infomax.discriminator_inputs(codes, torch.Generator().manual_seed(2))
+    return bool(torch.equal(joint, permuted))
+
+
+TC_MIN_SEEDS = 3  # CLAIMS.md: the discriminator loss at 2 log 2 over 3 seeds
+
+
 def m_official_tc_defect(r: Results) -> Outcome:
+    """CLAIMS.md: a code-level test (the official discriminator's "permuted" input equals its unpermuted input;
+    ours differs) plus the official discriminator's final loss at 2 log 2 over 3 seeds."""
+    off_identity, ours_identity = official_permutation_is_identity(True), official_permutation_is_identity(False)
+    code_fact = off_identity and not ours_identity
     rel = "03_iabf/official_vs_ours.csv"
     d = r.csv(rel)
     d = d[d.method == "IABF"]
-    off, ours = d[d.variant == "official code"], d[d.variant == "ours"]
-    if off.empty or ours.empty:
-        raise MissingEvidence(f"{rel} lacks IABF rows for both the official code and ours")
-    a = ours.rename(columns={"final_tc_estimate": "value"})[["seed", "value"]]
-    b = off.rename(columns={"final_tc_estimate": "value"})[["seed", "value"]]
-    p = paired_point("ours - official TC estimate (nats)", a, b)
-    p.sanity_ok, p.sanity_note = True, "a property of the code, not of model quality"
+    off = d[d.variant == "official code"]
+    if off.empty:
+        raise MissingEvidence(f"{rel} lacks IABF rows of the official code (code-level test: the official "
+                              f"discriminator's permuted input equals its input: {off_identity})")
     chance = 2 * math.log(2)
-    why = (f"In {rel} (eps {off.noise.iloc[0]:g}) the official code's discriminator ends at loss "
-           f"{off.final_disc_loss.mean():.4f} (2 log 2 = {chance:.4f}) with TC estimate "
-           f"{off.final_tc_estimate.mean():.2g}, ours at TC {ours.final_tc_estimate.mean():.2f}; "
-           + ("that is one seed: rows for >= 2 seeds in official_vs_ours.csv would give the interval."
-              if not p.has_interval else f"ours - official over seeds {ci_text(p)}."))
-    return Outcome("TC estimate of our discriminator - the official code's (> 0: the official one learns nothing)",
-                   [p], p.verdict, why, [rel], float("nan"), float("nan"), p)
+    losses = off.groupby("seed").final_disc_loss.mean()
+    m, lo, hi = seed_interval((losses - chance).abs().to_numpy())
+    p = Point("official discriminator: |final loss - 2 log 2| (nats)", m, lo, hi, len(losses),
+              f"t-interval over {len(losses)} seeds" if len(losses) > 1 else "one seed", True,
+              "a property of the code, not of model quality")
+    if not code_fact:
+        v = "fails"
+    elif len(losses) < TC_MIN_SEEDS:
+        v = "untested"
+    else:  # the loss sits at chance: every seed within 0.01 nats of 2 log 2
+        v = "holds" if hi < 0.01 else "inconclusive"
+    why = (f"Code-level test (repro.bundle.claims.official_permutation_is_identity, seeded random codes): the "
+           f"official code's discriminator sees its input as the permuted one: {off_identity}; ours: "
+           f"{ours_identity}. In {rel} (eps {off.noise.iloc[0]:g}) the official discriminator ends at loss "
+           + ", ".join(f"{x:.4f}" for x in losses) + f" (2 log 2 = {chance:.4f}) over {len(losses)} seed(s)"
+           + (f"; the rule needs {TC_MIN_SEEDS} seeds: official_vs_ours.csv rows for seeds 0-2 (notebook 03's "
+              f"official check per seed) would decide it." if len(losses) < TC_MIN_SEEDS else "."))
+    return Outcome("code-level: official discriminator input unpermuted; |official final loss - 2 log 2|", [p], v, why,
+                   [rel], float("nan"), float("nan"), p, trained=False)
 
 
 # ------------------------------------------------------------------------------------------ paper 003
@@ -1303,6 +1336,7 @@ def m_learned_prior(r: Results) -> Outcome:
 
 
 ALV_FACTOR_DEFAULT = 1.25
+ALV_MAX_RATIO = 1.1  # CLAIMS.md, bw.alv_lower_fid
 
 
 def _chosen_alv(r: Results, d: pd.DataFrame) -> tuple[str, float]:
@@ -1322,7 +1356,8 @@ def _chosen_alv(r: Results, d: pd.DataFrame) -> tuple[str, float]:
 def m_alv_fid(r: Results) -> Outcome:
     rel, d = _bandwidth(r)
     d = d[d.fill == "own"]
-    alv, factor = _chosen_alv(r, d)
+    alv, _run_factor = _chosen_alv(r, d)
+    factor = ALV_MAX_RATIO  # CLAIMS.md: "about unchanged" is ALV / no-ALV distortion <= 1.1 at every B
     base = "learned prior"
     pts = []
     l2 = d[d.metric == "l2_per_image"]
@@ -1335,7 +1370,7 @@ def m_alv_fid(r: Results) -> Outcome:
         ref = l2[(l2.variant == base) & (l2.bandwidth == b)].value.mean()
         oth = other[(other.variant == alv) & (other.bandwidth == b)].value.mean()
         checks = {"below the mean image": S.below_baseline(src, baseline),
-                  "below the distortion to another image": (bool(src < S.CLEARLY_BELOW * oth)
+                  "below the distortion to another image": (bool(src < S.S3_FACTOR * oth)
                                                             if np.isfinite(oth) else None),
                   f"within x{factor:g} of no-ALV": bool(src <= factor * ref)}
         bad = [k for k, v in checks.items() if v is not True]
@@ -1348,7 +1383,7 @@ def m_alv_fid(r: Results) -> Outcome:
         p = paired_point(f"B={b}: FID no-ALV - ALV", y[y.variant == base], y[y.variant == alv])
         p.sanity_ok = ok
         p.sanity_note = (notes[-1] if ok is not True else
-                         f"to source {src:.1f} < 0.9 x another image {oth:.1f}, x{src / ref:.2f} of no-ALV")
+                         f"to source {src:.1f} < {S.S3_FACTOR} x another image {oth:.1f}, x{src / ref:.2f} of no-ALV")
         pts.append(p)
     v = combine_holm(pts)
     fr, _ = _bw_fraction(r, rel)
@@ -1357,8 +1392,14 @@ def m_alv_fid(r: Results) -> Outcome:
     why = (f"In {rel}, decoder '{alv}': " + "; ".join(f"{p.label} {ci_text(p)}" for p in pts)
            + f"; its distortion is x{min(ratios):.2f}-x{max(ratios):.2f} that of the no-ALV decoder")
     why += ("; sanity: " + "; ".join(notes) + "." if notes else
-            f"; at every B it is below the mean image, below its distortion to another test image, and within "
-            f"x{factor:g} of no-ALV.")
+            f"; at every B it is below the mean image, below {S.S3_FACTOR} x its distortion to another test image "
+            f"(S3), and within x{factor:g} of no-ALV.")
+    plain = [v_ for v_ in d.variant.unique() if "ALV" in v_ and "plain" in v_ and v_ != alv]
+    for v_ in plain:  # the paper's eq. 9 as written, beside the regularised decoder the verdict uses
+        fp = d[(d.variant == v_) & (d.metric == "fid")].groupby("bandwidth").value.mean()
+        lp = l2[l2.variant == v_].groupby("bandwidth").value.mean()
+        why += (f" Eq. 9 as written ('{v_}'): FID " + ", ".join(f"B={b} {x:.1f}" for b, x in fp.items())
+                + "; distortion " + ", ".join(f"B={b} {x:.1f}" for b, x in lp.items()) + ".")
     return Outcome("FID(no ALV) - FID(ALV) per bandwidth, learned prior, ALV decoder that passes message dependence",
                    pts, v, why, [rel], float("nan"), fr, deciding_point(pts, v))
 
@@ -1371,11 +1412,11 @@ def m_relaxed_binary(r: Results) -> Outcome:
     vals, finals = [], []
     for _seed, g in d.groupby("seed"):
         g = g.sort_values("epoch")
-        vals.append(1 - g.val_l2_hard_bsc.iloc[-1] / g.val_l2_hard_bsc.iloc[0])
+        vals.append(1 - g.val_l2_hard_bsc.min() / g.val_l2_hard_bsc.iloc[0])  # CLAIMS.md: first vs best epoch
         finals.append(float(g.test_l2_hard_bsc_final.iloc[-1]))
     m, lo, hi = seed_interval(vals)
     ok, note = r.sane("celeba32", "l2_per_image", {"relaxed-binary test": float(np.mean(finals))})
-    p = Point("relative fall of validation l2 (hard BSC) from the first to the last epoch", m, lo, hi, len(vals),
+    p = Point("relative fall of validation l2 (hard BSC) from the first to the best epoch", m, lo, hi, len(vals),
               f"t-interval over {len(vals)} seeds" if len(vals) > 1 else "one seed, no per-image CSV", ok, note)
     fr, _ = r.fraction(rel, "bandwidth", "celeba32", key="binary_epochs")
     why = (f"In {rel} the validation distortion through the hard BSC falls by {m:.0%} over "

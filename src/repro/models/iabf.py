@@ -198,10 +198,16 @@ class Infomax(nn.Module):
         if state and state.get("optimizer") is not None:
             self.optimizer.load_state_dict(state["optimizer"])
 
+    def discriminator_inputs(self, codes: torch.Tensor,
+                             generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The discriminator's two inputs for codes ``(N, M)``: the joint samples and their per-dimension
+        permutation (with ``permute=False``, the official code's defect, the "permuted" input *is* the joint one)."""
+        y = codes.detach()
+        return y, (permute_dims(y, generator) if self.permute else y)
+
     def update_discriminator(self, codes: torch.Tensor) -> float:
         """One Adam step of the discriminator on hard codes ``(N, M)`` (eq. 13); returns its loss."""
-        y = codes.detach()
-        other = permute_dims(y) if self.permute else y
+        y, other = self.discriminator_inputs(codes)
         with torch.enable_grad():
             loss = discriminator_loss(self.disc, y, other)
             self.optimizer.zero_grad(set_to_none=True)

@@ -88,6 +88,7 @@ from repro.core.checks import check_choice, check_range
 from repro.core.runtime import pick_device, pin_threads
 from repro.data import load_dataset
 from repro.experiments import generative_dna as gdna
+from repro.experiments.common import resolve_precision
 from repro.models.vae import ConvVAE, layer_table
 from repro.systems import vae_storage as vs
 
@@ -99,6 +100,7 @@ P = resolve("01_vae_compression", profile, epochs=epochs, n_train=n_train, n_tes
 check_choice("dataset", dataset, vs.VAE_DATASETS)
 check_range("bsc_eps", P["bsc_eps"], 0.0, 0.5)
 P.update(dataset=dataset, device=device)
+resolve_precision(P, "vae")  # precision auto: bf16 only with native hardware bf16 (repro.core.precision)
 pin_threads(P["threads"])
 dev = pick_device(device)
 run = Run("01_vae_compression", profile, P, P["seeds"], output_dir)

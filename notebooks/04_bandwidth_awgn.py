@@ -146,6 +146,7 @@ from IPython.display import display
 
 from repro.bundle.plotting import show_image_grid
 from repro.bundle.results import Run
+from repro.bundle.verdict import seed_interval
 from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device
 from repro.experiments import bandwidth as bw
@@ -397,7 +398,7 @@ curves = [("gaussian prior", "own", "tab:gray", "-", "gaussian-prior coder"),
 fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.4))
 for variant, fill, color, ls, label in curves:
     g = l2[(l2.variant == variant) & (l2.fill == fill)]
-    stats_ = g.groupby("bandwidth").value.apply(lambda v: pd.Series(bw.t_interval(v), index=["m", "lo", "hi"])).unstack()
+    stats_ = g.groupby("bandwidth").value.apply(lambda v: pd.Series(seed_interval(v), index=["m", "lo", "hi"])).unstack()
     axes[0].errorbar(stats_.index, stats_.m, yerr=[stats_.m - stats_.lo.fillna(stats_.m), stats_.hi.fillna(stats_.m) - stats_.m],
                      marker="o", color=color, ls=ls, label=label, capsize=2)
 axes[0].axhline(mean_l2, color="0.5", ls=":", lw=1, label="mean image")

@@ -114,6 +114,7 @@ from repro.dna.bbmap import bbmap_available, missing_reason
 from repro.dna.quality import PSNR_CAP_DB
 from repro.dna.simulator import ErrorModel
 from repro.experiments import dna_storage as ex
+from repro.experiments.common import resolve_precision
 from repro.models.classifier import train_classifier
 from repro.systems import vae_storage as vs
 
@@ -135,6 +136,7 @@ for c in P["coverages"]:
 # the figure coverages are always part of the sweep
 P["coverages"] = sorted(set(P["coverages"]) | set(P["figure_coverages"]))
 P.update(dataset=dataset, device=device)
+resolve_precision(P, "vae")  # precision auto: bf16 only with native hardware bf16 (repro.core.precision)
 check_range("threads", P["threads"], 1, 1024, integer=True)
 # torch runs small inference batches (decoding latents, MS-SSIM, the classifier) between numpy and spoa work; one
 # thread avoids the spin-waiting of idle worker threads, which on the busy 2-core machine made scoring 40 images

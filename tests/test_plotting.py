@@ -11,7 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from repro.bundle.plotting import image_grid, paper_vs_ours, show_image_grid  # noqa: E402
+from repro.bundle.plotting import image_grid, paper_vs_ours, paper_vs_ours_dots, show_image_grid  # noqa: E402
 
 
 def rows(r=2, k=3, c=1, side=4):
@@ -85,4 +85,23 @@ def test_paper_vs_ours_draws_mean_and_std_over_seeds_beside_the_paper():
     assert low == pytest.approx(2.0 - np.sqrt(2.0)) and high == pytest.approx(2.0 + np.sqrt(2.0))
     with pytest.raises(ValueError, match=r"paper lacks the columns \['noise'\]"):
         paper_vs_ours(ax, ours, paper.drop(columns="noise"), x="noise", group="method", colors={"A": "k"})
+    plt.close(fig)
+
+
+def test_dot_plot_shows_each_seed_the_mean_with_its_t_interval_and_the_paper():
+    ours = pd.DataFrame({"method": ["NECST"] * 3 + ["ABF"] * 3, "value": [18.0, 18.2, 18.4, 17.0, 17.0, 17.0]})
+    paper = pd.DataFrame({"method": ["NECST", "ABF"], "value": [14.44, 13.37]})
+    fig, ax = plt.subplots()
+    summary = paper_vs_ours_dots(ax, ours, paper, group="method", colors={"NECST": "C0", "ABF": "C1"})
+    s = summary.set_index("method")
+    half = 4.302653 * 0.2 / np.sqrt(3)  # t(0.975, 2) x sd / sqrt(n)
+    assert s.loc["NECST", "mean"] == pytest.approx(18.2)
+    assert s.loc["NECST", "ci_high"] - s.loc["NECST", "mean"] == pytest.approx(half, rel=1e-5)
+    assert s.loc["ABF", "ci_low"] == s.loc["ABF", "ci_high"] == pytest.approx(17.0)  # no spread, no bar
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["NECST", "ABF"]
+    # 2 seed clouds + 2 paper crosses; the paper's crosses sit at the paper's values
+    offsets = np.concatenate([c.get_offsets() for c in ax.collections if len(c.get_offsets())])
+    assert any(np.isclose(offsets[:, 1], 14.44)) and any(np.isclose(offsets[:, 1], 13.37))
+    with pytest.raises(ValueError, match="lacks the columns"):
+        paper_vs_ours_dots(ax, ours.rename(columns={"value": "v"}), paper, group="method", colors={"NECST": "C0"})
     plt.close(fig)

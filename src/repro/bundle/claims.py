@@ -168,10 +168,10 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 PENDING = frozenset({"gdna.graceful_vs_outer_code"})
 assert set(TABLES) == set(CLAIM_IDS)
-# Claims about untrained artefacts (codecs, sizes of a quantized code, decoders timed without training): final by
-# nature (CLAIMS.md, "Verdict and standing").
+# Claims about untrained artefacts (codecs, sizes of a quantized code, decoders timed without training, a code-level
+# fact such as a discriminator fed identical inputs): final by nature (CLAIMS.md, "Verdict and standing").
 UNTRAINED = frozenset({"gdna.classic_fail_bsc", "gdna.vae_10x_smaller", "necst.decoder_10x_cpu",
-                       "necst.decoder_100x_gpu"})
+                       "necst.decoder_100x_gpu", "iabf.official_tc_defect"})
 NOTEBOOKS = ("01_vae_compression", "02_necst", "03_iabf", "04_bandwidth_awgn", "05_dna_storage")
 
 
@@ -249,7 +249,6 @@ class Outcome:
     compute_fraction: float = float("nan")
     headline: Point | None = None
     deciding: list[Point] | None = None  # the points the verdict rests on, when not all (the row's sanity_ok)
-    trained: bool = True  # False: an untrained artefact (codec, timing, code-level fact), final by nature
     converged: bool | None = None  # None: judged from compute_fraction alone (see evaluate)
     convergence_note: str = ""
 
@@ -1133,7 +1132,7 @@ def m_official_tc_defect(r: Results) -> Outcome:
            + (f"; the rule needs {TC_MIN_SEEDS} seeds: official_vs_ours.csv rows for seeds 0-2 (notebook 03's "
               f"official check per seed) would decide it." if len(losses) < TC_MIN_SEEDS else "."))
     return Outcome("code-level: official discriminator input unpermuted; |official final loss - 2 log 2|", [p], v, why,
-                   [rel], float("nan"), float("nan"), p, trained=False)
+                   [rel], float("nan"), float("nan"), p)
 
 
 # ------------------------------------------------------------------------------------------ paper 003
@@ -1482,7 +1481,7 @@ def evaluate(root, baselines: pd.DataFrame | None = None) -> tuple[pd.DataFrame,
         h = o.headline
         if o.verdict not in VERDICTS:
             raise ConfigError(f"claim {c.id}: unknown verdict {o.verdict!r}; valid: {', '.join(VERDICTS)}")
-        trained = o.trained and c.id not in UNTRAINED
+        trained = c.id not in UNTRAINED
         converged, conv_note = o.converged, o.convergence_note
         if converged is None and trained:  # no per-model check in this measure: the compute-fraction criterion
             cf = o.compute_fraction

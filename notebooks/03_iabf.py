@@ -420,7 +420,7 @@ elif dataset != "mnist":
 # seed-to-seed standard deviation of the main point (three seeds), for scale only, since the budgets differ.
 
 # %%
-if dataset == "mnist" and (P["abf_masked_check"] or P["lambda_sweep"]):
+if dataset == "mnist" and iabf_exp.ablation_jobs(P):  # none when every check is off and lambda_sweep is the main one
     eps_a = P["extra_seed_eps"]
     spread = table1[(table1.metric == "l2_per_image") & (table1.noise == eps_a)].groupby("method").value.std()
     ablation = iabf_exp.ablations(P, test.x, device=dev, cache=cache, data_root=data_dir,

@@ -356,8 +356,9 @@ if dataset == "mnist":
     run.write_table(chain_stats, "figure3_chain_diversity", reproduces="IABF Figure 3",
                     description="distinct classes (MNIST classifier) visited per chain, NECST vs IABF")
     display(chain_stats.groupby(["method", "seed"])[["distinct_classes_visited", "label_changes"]].mean())
-    fig, ax = plt.subplots(figsize=(chains["NECST"].shape[0] * 0.55, len(starts) * 1.2))
-    order = [(m, n) for n in range(len(starts)) for m in ("NECST", "IABF")]
+    shown = chains["NECST"].shape[1]  # the first chain_starts chains are drawn
+    fig, ax = plt.subplots(figsize=(chains["NECST"].shape[0] * 0.55, shown * 1.2))
+    order = [(m, n) for n in range(shown) for m in ("NECST", "IABF")]
     show_image_grid(ax, [chains[m][:, n] for m, n in order], row_labels=[m for m, _ in order], fontsize=6)
     fig.suptitle(f"Figure 3: Markov chains through BSC({eps_fig}), seed {P['seeds'][0]} models", fontsize=9)
     run.save_figure(fig, "figure3_markov_chains", reproduces="IABF Figure 3",

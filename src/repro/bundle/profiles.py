@@ -59,7 +59,7 @@ PROFILES: dict[str, dict[str, dict]] = {
                       epochs=1, sweep_epochs=None, stop_plateau=None, min_epochs=None, ablation_epochs=None,
                       n_train=300, n_val=100, n_test=200, eps_values=[0.1], seeds=[0],
                       extra_seeds=[], lambda_sweep={"mnist": [0.1]}, abf_masked_check={"mnist": True},
-                      chain_steps=3, chain_starts=4, chain_count=4, official_check=True),
+                      chain_steps=3, chain_starts=4, chain_count=6, official_check=True),
         # cpu budgets. MNIST's main point (eps 0.1, 3 seeds, full training set; issue 22) has the converge budget:
         # at most 40 epochs, stopping earlier once the validation distortion improved by < 1 % over the last
         # quarter of the epochs (the plateau rule of shared/CLAIMS.md), not before 10. 40 is sized from a held-out

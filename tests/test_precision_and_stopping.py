@@ -120,6 +120,37 @@ def test_fit_stops_on_a_plateau_and_a_rerun_returns_the_stopped_run(tmp_path, on
         fit(model2, loss2, x, **{**kw, "select_by": None})
 
 
+def test_a_longer_budget_extends_a_shorter_complete_run_to_the_same_weights(tmp_path, one_torch_thread):
+    from repro.core.cache import CheckpointCache
+
+    x = torch.rand(64, 4)
+
+    def run(cache, epochs, vals, **extra):
+        torch.manual_seed(123)
+        model, loss, val = _toy(vals)
+        return fit(model, loss, x, name="toy", config={"m": 1}, epochs=epochs, batch_size=16, lr=1e-2, seed=3,
+                   device=torch.device("cpu"), cache=cache, val_fn=val, select_by="l2", **extra)
+
+    falling = [10.0 - i for i in range(8)]
+    scratch, h_scratch = run(CheckpointCache(tmp_path / "a"), 6, falling)
+    short_cache = CheckpointCache(tmp_path / "b")
+    run(short_cache, 3, falling)
+    extended, h_ext = run(short_cache, 6, falling[3:])  # only epochs 4-6 are trained: they read the rest of vals
+    assert [h["epoch"] for h in h_ext] == [1, 2, 3, 4, 5, 6]
+    for a, b in zip(scratch.state_dict().values(), extended.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert [h["loss"] for h in h_ext] == pytest.approx([h["loss"] for h in h_scratch], rel=0, abs=0)
+    # a different configuration is never extended
+    _, other = run(short_cache, 6, falling, weight_decay=0.1)
+    assert len(other) == 6 and other[0]["val_l2"] == 10.0
+    # the shorter run ended at its maximum: the longer budget applies the plateau rule at that epoch and stops
+    flat = [7.0, 6.9, 6.9, 6.9, 6.9, 6.9]
+    c = CheckpointCache(tmp_path / "c")
+    run(c, 5, flat, stop_plateau=0.01, min_epochs=5)  # maximum 5: no plateau check at epoch 5
+    _, h = run(c, 9, [99.0] * 9, stop_plateau=0.01, min_epochs=5)
+    assert len(h) == 5 and h[-1]["stopped"] == "plateau" and [r["val_l2"] for r in h] == flat[:5]
+
+
 def test_plan_estimates_from_this_machines_measured_throughput(tmp_path, monkeypatch):
     from repro.core import throughput
     from repro.experiments.common import SECONDS_PER_IMAGE, cost

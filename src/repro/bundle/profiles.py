@@ -32,13 +32,13 @@ PROFILES: dict[str, dict[str, dict]] = {
         # 0.1 reached test L2 27.4 / 19.8 / 17.9 / 16.0 after 1 / 5 / 10 / 30 full-data epochs (paper 14.44), and
         # one bf16 epoch of 50k images takes ~11 s on one core, so every point of Figure 3 left and Table 1 gets
         # 3 seeds and full training sets at a budget short of convergence (binary MNIST 4, Omniglot 5 epochs; the
-        # validation split picks the epoch). Table 1 (MNIST) has notebook 03's converge budget (at most 40 epochs,
+        # validation split picks the epoch). Table 1 (MNIST) has notebook 03's converge budget (at most 100 epochs,
         # plateau stop; see there), so its eps-0.1 models are notebook 03's main-point NECST models (the same
         # job). Random bits: 8 epochs for NECST; 20 for the discrete VAE, whose collapse is a property of its
         # objective (the notebook measures it), not of the budget. Precision is `auto` (bf16 only where the
         # hardware has it natively and the parity run allows it). Table 1's classifiers: 5,000 training codes,
         # all 10,000 test images (binomial standard error ~0.003).
-        "cpu": dict(threads=1, epochs={"binary_mnist": 4, "omniglot": 5, "random_bits": 8, "mnist": 40, "cifar10": 3,
+        "cpu": dict(threads=1, epochs={"binary_mnist": 4, "omniglot": 5, "random_bits": 8, "mnist": 100, "cifar10": 3,
                                        "celeba32": 4},
                     stop_plateau={"mnist": 0.01}, min_epochs={"mnist": 10},
                     vae_epochs={"binary_mnist": 4, "omniglot": 5, "random_bits": 20, "mnist": 8, "cifar10": 3,
@@ -61,16 +61,19 @@ PROFILES: dict[str, dict[str, dict]] = {
                       extra_seeds=[], lambda_sweep={"mnist": [0.1]}, abf_masked_check={"mnist": True},
                       chain_steps=3, chain_starts=4, chain_count=6, official_check=True),
         # cpu budgets. MNIST's main point (eps 0.1, 3 seeds, full training set; issue 22) has the converge budget:
-        # at most 40 epochs, stopping earlier once the validation distortion improved by < 1 % over the last
-        # quarter of the epochs (the plateau rule of shared/CLAIMS.md), not before 10. 40 is sized from a held-out
-        # calibration of this code (NECST test L2 27.4 / 19.8 / 17.9 / 16.0 after 1 / 5 / 10 / 30 epochs; a fit
-        # puts the paper's 14.44 + 10 % at 34-40 epochs), not from the time at hand. Binary MNIST and Omniglot keep
+        # at most 100 epochs, stopping earlier once the validation distortion improved by < 1 % over the last
+        # quarter of the epochs (the plateau rule of shared/CLAIMS.md), not before 10. Each of the three ways
+        # CLAIMS.md counts a model converged can end it: within 10 % of the paper, a plateau, or 100 epochs = half
+        # the paper's 200 (compute_fraction 0.5). A first budget of 40 epochs (sized from a calibration that put
+        # NECST at the paper + 10 % after 34-40 epochs) left ABF and IABF 18-20 % above the paper and still
+        # improving 2-3 % per quarter; the longer budget extends those runs (`fit` continues a complete shorter run
+        # of the same configuration: constant learning rate, epochs seeded by number, so it is a prefix). Binary MNIST and Omniglot keep
         # the issue-13 budgets (8 and 12 epochs: short of convergence, so their points stay provisional). The
         # other eps values: `-p eps_values [0.1,0.2,0.3,0.4]` adds them with one seed at `sweep_epochs`. The
         # one-seed ablations at MNIST eps 0.1 (the official code's ABF / IABF, ABF spending its whole budget on the
         # attacked bits, the paper's lambda grid) and the seed-0 models they are compared with train for
         # `ablation_epochs` (8). CIFAR-10 keeps the committed conv budget.
-        "cpu": dict(threads=1, epochs={"binary_mnist": 8, "mnist": 40, "omniglot": 12, "cifar10": 3},
+        "cpu": dict(threads=1, epochs={"binary_mnist": 8, "mnist": 100, "omniglot": 12, "cifar10": 3},
                     sweep_epochs={"binary_mnist": 2, "mnist": 2, "omniglot": 3},
                     stop_plateau={"mnist": 0.01}, min_epochs={"mnist": 10}, ablation_epochs={"mnist": 8},
                     n_train={"cifar10": 3000}, n_val={"cifar10": 1000}, n_test={"cifar10": 2000},

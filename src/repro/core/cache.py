@@ -87,6 +87,32 @@ class CheckpointCache:
             raise CorruptCheckpointError(f"checkpoint {path} was written for another configuration")
         return payload
 
+    def shorter_run(self, name: str, config: dict) -> dict | None:
+        """The complete checkpoint of the longest run of ``name`` whose configuration equals ``config`` except for a
+        smaller ``epochs``, or ``None``. :func:`repro.core.training.fit` extends such a run instead of training
+        from scratch (its epochs are a prefix of the longer run's). A file that cannot be read is skipped here;
+        :meth:`load` reports it when its own configuration asks for it."""
+        want = {k: v for k, v in config.items() if k != "epochs"}
+        best = None
+        for path in sorted(self.root.glob(f"{name}-*.pt")):
+            if path.stem.rsplit("-", 1)[0] != name:
+                continue
+            try:
+                verify_container(path)
+                payload = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception:  # noqa: BLE001 - a corrupt neighbour is reported by load() when asked for
+                continue
+            if not isinstance(payload, dict) or payload.get("format") != FORMAT or "config" not in payload:
+                continue
+            cfg = payload["config"]
+            epochs = cfg.get("epochs")
+            if ({k: v for k, v in cfg.items() if k != "epochs"} != want or not isinstance(epochs, int)
+                    or epochs >= int(config["epochs"]) or not payload.get("complete")):
+                continue
+            if best is None or epochs > best["config"]["epochs"]:
+                best = payload
+        return best
+
     def save(self, name: str, config: dict, payload: dict) -> Path:
         """Write ``payload`` (must hold ``complete``, ``epoch`` and ``model``) atomically."""
         path = self.path(name, config)

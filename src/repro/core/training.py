@@ -67,6 +67,21 @@ def shown_metrics(row: dict) -> dict:
     return {"loss": row["loss"], **out}
 
 
+def _extendable(payload: dict | None, select_by: str | None) -> dict | None:
+    """A complete shorter run that a longer one may continue from, or ``None``.
+
+    Training is a prefix: Adam at a constant learning rate, each epoch seeded from ``(seed, epoch)``, and the plateau
+    rule applied after each epoch but the last. So a run of ``E`` epochs that ended at its maximum (not on a
+    plateau) holds the first ``E`` epochs of the same configuration with a larger maximum, optimizer state included,
+    and a longer budget resumes it rather than training again. A run that stopped on a plateau would have stopped
+    there under any maximum, so it is final under the longer budget too (its history says so)."""
+    if payload is None or "optimizer" not in payload or not payload.get("history"):
+        return None
+    if select_by is not None and any(f"val_{select_by}" not in r for r in payload["history"]):
+        return None
+    return {**payload, "complete": False, "history": [dict(r) for r in payload["history"]]}
+
+
 def epoch_seed(seed: int, epoch: int) -> int:
     return (int(seed) * 1_000_003 + int(epoch)) % (2**63 - 1)
 
@@ -120,6 +135,10 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
     start = 0
     best = None  # {"epoch", "value", "model"} of the epoch chosen by select_by
     payload = cache.load(name, config)
+    extended_from = None
+    if payload is None:
+        payload = _extendable(cache.shorter_run(name, config), select_by)
+        extended_from = None if payload is None else int(payload["epoch"])
     if payload is not None:
         model.load_state_dict(payload["model"])
         history = list(payload.get("history", []))
@@ -131,6 +150,19 @@ def fit(model: nn.Module, loss_fn: LossFn, train_x: torch.Tensor, *, name: str, 
             model.eval()
             return model, history
         optimizer.load_state_dict(payload["optimizer"])
+        if extended_from is not None:
+            # the shorter run ended at its maximum, where the plateau rule is not applied; the longer run applies
+            # it at that epoch, and stops there
+            if (not history[-1].get("stopped") and stop_plateau is not None and start >= min_epochs
+                    and plateaued([r[f"val_{select_by}"] for r in history], stop_plateau)):
+                history[-1]["stopped"] = "plateau"
+            if history[-1].get("stopped"):
+                cache.save(name, config, {"complete": True, "epoch": start, "model": payload["model"],
+                                          "optimizer": payload["optimizer"], "history": history, "best": best})
+                if best is not None:
+                    model.load_state_dict(best["model"])
+                model.eval()
+                return model, history
 
     x_all = train_x.to(device) if device.type == "cuda" else train_x
     y_all = None if train_y is None else (train_y.to(device) if device.type == "cuda" else train_y)

@@ -17,7 +17,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install --quiet -r requirements.txt 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install --quiet --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c 'import torch, torchvision, papermill, jupytext, nbval, pytorch_msssim, spoa, edlib, repro' \
+  .venv/bin/python -c 'import torch, torchvision, papermill, jupytext, nbval, pytorch_msssim, spoa, edlib, reedsolo, repro' \
     || { echo "setup_env: installation incomplete" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi

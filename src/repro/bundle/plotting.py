@@ -17,6 +17,8 @@ import pandas as pd
 import torch
 from torchvision.utils import make_grid
 
+from repro.bundle.verdict import seed_interval
+
 FAILED_FACE = "#fde0dd"
 
 
@@ -139,3 +141,27 @@ def paper_vs_ours_dots(ax, ours: pd.DataFrame, paper: pd.DataFrame, *, group: st
     ax.set_xticks(range(len(colors)), list(colors))
     ax.set_xlim(-0.6, len(colors) - 0.4)
     return pd.DataFrame(rows, columns=[group, "mean", "ci_low", "ci_high", "count"])
+
+
+def quality_vs_coverage(ax, table: pd.DataFrame) -> None:
+    """MS-SSIM vs coverage (log axis) of every arm in a :func:`repro.experiments.equal_nucleotides.sweep` table:
+    mean over seeds with its 95 % t-interval; the error-free value as a dotted line of the same colour. VAE arms
+    solid, classic arms dashed."""
+    for i, (label, d) in enumerate(table.groupby("label", sort=False)):
+        color = f"C{i}"
+        finite = d[np.isfinite(d.coverage)]
+        stats = [(c, *seed_interval(g.ms_ssim.to_numpy())) for c, g in finite.groupby("coverage")]
+        cov, mean, lo, hi = (np.array(v, float) for v in zip(*stats))
+        style = "-" if d.kind.iloc[0] == "vae" else "--"
+        ax.plot(cov, mean, style, marker="o", ms=3, color=color,
+                label=f"{label} ({d.nt_per_image.mean():.0f} nt)")
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.fill_between(cov[ok], lo[ok], hi[ok], color=color, alpha=0.15, lw=0)
+        ax.axhline(float(d[np.isinf(d.coverage)].ms_ssim.mean()), color=color, ls=":", lw=0.8)
+    ax.set_xscale("log")
+    finite = sorted(float(c) for c in table.coverage.unique() if np.isfinite(c))
+    ax.set_xticks(finite, [f"{c:g}" for c in finite])
+    ax.minorticks_off()
+    ax.set_xlabel("coverage (reads per oligo)")
+    ax.set_ylabel("MS-SSIM")
+    ax.legend(fontsize=7, loc="lower right")

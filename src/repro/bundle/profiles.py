@@ -67,12 +67,12 @@ PROFILES: dict[str, dict[str, dict]] = {
         # the paper's 200 (compute_fraction 0.5). A first budget of 40 epochs (sized from a calibration that put
         # NECST at the paper + 10 % after 34-40 epochs) left ABF and IABF 18-20 % above the paper and still
         # improving 2-3 % per quarter; the longer budget extends those runs (`fit` continues a complete shorter run
-        # of the same configuration: constant learning rate, epochs seeded by number, so it is a prefix). Binary MNIST and Omniglot keep
-        # the issue-13 budgets (8 and 12 epochs: short of convergence, so their points stay provisional). The
-        # other eps values: `-p eps_values [0.1,0.2,0.3,0.4]` adds them with one seed at `sweep_epochs`. The
-        # one-seed ablations at MNIST eps 0.1 (the official code's ABF / IABF, ABF spending its whole budget on the
-        # attacked bits, the paper's lambda grid) and the seed-0 models they are compared with train for
-        # `ablation_epochs` (8). CIFAR-10 keeps the committed conv budget.
+        # of the same configuration: constant learning rate, epochs seeded by number, so it is a prefix). Binary
+        # MNIST and Omniglot keep the issue-13 budgets (8 and 12 epochs: short of convergence, so their points stay
+        # provisional). The other eps values: `-p eps_values [0.1,0.2,0.3,0.4]` adds them with one seed at
+        # `sweep_epochs`. The one-seed ablations at MNIST eps 0.1 (the official code's ABF / IABF, ABF spending
+        # its whole budget on the attacked bits, the paper's lambda grid) and the seed-0 models they are compared
+        # with train for `ablation_epochs` (8). CIFAR-10 keeps the committed conv budget.
         "cpu": dict(threads=1, epochs={"binary_mnist": 8, "mnist": 100, "omniglot": 12, "cifar10": 3},
                     sweep_epochs={"binary_mnist": 2, "mnist": 2, "omniglot": 3},
                     stop_plateau={"mnist": 0.01}, min_epochs={"mnist": 10}, ablation_epochs={"mnist": 8},
@@ -113,16 +113,24 @@ PROFILES: dict[str, dict[str, dict]] = {
     "05_dna_storage": {
         "smoke": dict(epochs=1, n_train=512, n_test=40, seeds=[0], n_bits=[4, 8], jpeg_qualities=[50],
                       coverages=[1, 3, 10, 30], figure_images=6, classifier_epochs=1, classifier_n_train=1024,
-                      bbmap_coverages=[10], error_profile_reads=500, benchmark_files=60, benchmark_coverages=[3]),
+                      bbmap_coverages=[10], error_profile_reads=500, benchmark_files=60, benchmark_coverages=[3],
+                      outer_redundancies=[0.0, 0.25], outer_qualities=[1, 5, 20], outer_scales=[2, 4], outer_group=20,
+                      outer_val_images=40, outer_coverages=[2, 3, 10]),
         "cpu": dict(epochs=10, n_train=None, n_test=1000, seeds=[0, 1, 2], n_bits=[2, 4, 6, 8],
                     jpeg_qualities=[10, 50, 90], coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70],
                     figure_images=10, classifier_epochs=10, classifier_n_train=None, bbmap_coverages=[3, 10],
-                    error_profile_reads=5000, benchmark_files=2000, benchmark_coverages=[1, 3, 10, 30]),
+                    error_profile_reads=5000, benchmark_files=2000, benchmark_coverages=[1, 3, 10, 30],
+                    outer_redundancies=[0.0, 0.1, 0.25, 0.5, 1.0], outer_qualities=[1, 5, 10, 20, 30, 50, 75, 90],
+                    outer_scales=[1, 2, 4], outer_group=100, outer_val_images=1000,
+                    outer_coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30]),
         "paper": dict(epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2], n_bits=[2, 3, 4, 5, 6, 7, 8],
                       jpeg_qualities=[10, 30, 50, 70, 90],
                       coverages=[1, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100], figure_images=10,
                       classifier_epochs=10, classifier_n_train=None, bbmap_coverages=[1, 3, 10, 30],
-                      error_profile_reads=20000, benchmark_files=2000, benchmark_coverages=[1, 3, 10, 30]),
+                      error_profile_reads=20000, benchmark_files=2000, benchmark_coverages=[1, 3, 10, 30],
+                      outer_redundancies=[0.0, 0.1, 0.25, 0.5, 1.0], outer_qualities=[1, 5, 10, 20, 30, 50, 75, 90],
+                      outer_scales=[1, 2, 4], outer_group=100, outer_val_images=None,
+                      outer_coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30]),
     },
 }
 
@@ -182,9 +190,10 @@ def for_dataset(params: dict, dataset: str, default_seeds=(0,)) -> dict:
 
 EXTRA_KINDS = {"bl_beta": "float", "threads": "int", "output_dir": "path", "data_dir": "path"}
 POSITIVE = {"lr", "obs_std", "quant_range", "binary_temperature", "binary_beta", "betas", "bl_beta", "coverages",
-            "figure_coverages", "bbmap_coverages", "benchmark_coverages"}
+            "figure_coverages", "bbmap_coverages", "benchmark_coverages", "outer_coverages"}
 NON_NEGATIVE = {"seeds", "extra_seeds", "infomax_weight", "lambda_sweep", "bias_sigma"}
-RANGES = {"jpeg_qualities": (1, 100), "jpeg_figure_quality": (1, 100), "stop_plateau": (1e-6, 0.5)}
+RANGES = {"jpeg_qualities": (1, 100), "jpeg_figure_quality": (1, 100), "stop_plateau": (1e-6, 0.5),
+          "outer_qualities": (1, 100), "outer_redundancies": (0.0, 1.5), "outer_scales": (1, 14)}
 
 
 def value_kind(notebook: str, name: str) -> str | None:

@@ -10,6 +10,15 @@
   unknown bytes being zeros and a file whose end was lost being cut after its last recovered byte; a file that
   Pillow cannot decode is a *failure* and its image is shown and scored as blank (all zeros).
 
+- **Mosaics** (:func:`mosaic_payload`): JPEG or PNG of ``group`` images tiled into one picture, optionally
+  downscaled by ``scale`` before coding (and upscaled bilinearly after decoding). One file per group pays the
+  format's header once, the way an archive would store a collection; a file that fails to decode blanks its whole
+  group. Used for the comparison at equal nucleotides, where a 28x28 JPEG's ~370 bytes of header alone exceed the
+  budget.
+- **An outer code** (:func:`protect`, :func:`unprotect`): every file of a payload with Reed-Solomon parity across
+  its oligos (:mod:`repro.dna.outer_code`); the reader knows the protected and the data sizes (a catalog, like the
+  VAE's fixed record sizes).
+
 Rates: ``bpp`` is the stored bits per pixel (payload bits / pixels), the paper's x axis.
 """
 
@@ -21,8 +30,9 @@ import numpy as np
 import torch
 
 from repro.coding import classic as classic_codecs
-from repro.core.checks import check_choice
+from repro.core.checks import check_choice, check_range
 from repro.dna.decoder import RecoveredFile
+from repro.dna.outer_code import OuterCode
 from repro.systems.vae_storage import bits_to_gamma, gamma_to_bits
 
 FAMILIES = ("VAEU", "VAEN", "JPEG", "PNG")
@@ -44,6 +54,8 @@ class MethodPayload:
 
     @property
     def label(self) -> str:
+        if "label" in self.extra:
+            return self.extra["label"]
         if self.family in ("VAEU", "VAEN"):
             return f"{self.family} {self.setting}-bit"
         return f"JPEG q{self.setting}" if self.family == "JPEG" else "PNG"
@@ -62,7 +74,9 @@ class MethodPayload:
 
     def expected_sizes(self) -> list[int] | None:
         """File sizes the reader knows in advance (fixed-size latent records), else ``None``."""
-        return [len(f) for f in self.files] if self.family in ("VAEU", "VAEN") else None
+        if self.family in ("VAEU", "VAEN") or "outer" in self.extra:
+            return [len(f) for f in self.files]
+        return None
 
 
 def vae_payload(family: str, quantizer, gamma: torch.Tensor, pixels: int, layout: str = "packed") -> MethodPayload:
@@ -130,3 +144,90 @@ def images_from_files(files: list[RecoveredFile], shape: tuple[int, ...]) -> tup
         else:
             out[i] = img
     return torch.from_numpy(out), failed
+
+
+def mosaic_payload(images: torch.Tensor, family: str, quality: int | None = None, group: int = 100,
+                   scale: int = 1) -> MethodPayload:
+    """``(N, C, H, W)`` images as JPEG or PNG mosaics of ``group`` images each (the last may hold fewer), every
+    image downscaled by ``scale`` (box filter) before tiling; see the module doc."""
+    check_choice("image format", family, ("JPEG", "PNG"))
+    n, c, h, w = images.shape
+    check_range("mosaic group", group, 1, 10_000, integer=True)
+    check_range("mosaic scale", scale, 1, min(h, w), integer=True)
+    small = torch.nn.functional.avg_pool2d(images, scale) if scale > 1 else images
+    hs, ws = small.shape[-2:]
+    cols = int(np.ceil(np.sqrt(group)))
+    rows = int(np.ceil(group / cols))
+    files = []
+    for start in range(0, n, group):
+        tile = torch.zeros(c, rows * hs, cols * ws)
+        for j, img in enumerate(small[start:start + group]):
+            r, q = divmod(j, cols)
+            tile[:, r * hs:(r + 1) * hs, q * ws:(q + 1) * ws] = img
+        files.append(classic_codecs.encode(tile.numpy(), family.lower(), quality if family == "JPEG" else None))
+    setting = quality if family == "JPEG" else None
+    name = f"JPEG q{quality}" if family == "JPEG" else "PNG"
+    label = f"{name} mosaic{group}" + (f" 1/{scale}" if scale > 1 else "")
+    return MethodPayload(family, setting, files, n, c * h * w, layout="mosaic",
+                         extra={"label": label, "group": group, "scale": scale, "grid": (rows, cols),
+                                "tile": (hs, ws), "quality": quality})
+
+
+def images_from_mosaics(payload: MethodPayload, files: list[RecoveredFile],
+                        shape: tuple[int, ...]) -> tuple[torch.Tensor, np.ndarray]:
+    """Recovered mosaic files -> ``(N, C, H, W)`` images (upscaled bilinearly when stored downscaled; blank where
+    the file failed) and ``(N,)`` failure flags."""
+    c, h, w = shape
+    (rows, cols), (hs, ws), group = payload.extra["grid"], payload.extra["tile"], payload.extra["group"]
+    out = torch.zeros((payload.n_images, c, hs, ws))
+    failed = np.zeros(payload.n_images, dtype=bool)
+    for f_i, f in enumerate(files):
+        lo, hi = f_i * group, min(payload.n_images, (f_i + 1) * group)
+        tile = classic_codecs.decode(f.data, (c, rows * hs, cols * ws)) if len(f.data) else None
+        if tile is None:
+            failed[lo:hi] = True
+            continue
+        t = torch.from_numpy(tile)
+        for j in range(hi - lo):
+            r, q = divmod(j, cols)
+            out[lo + j] = t[:, r * hs:(r + 1) * hs, q * ws:(q + 1) * ws]
+    if (hs, ws) != (h, w):
+        out = torch.nn.functional.interpolate(out, size=(h, w), mode="bilinear", align_corners=False)
+        out[torch.from_numpy(failed)] = 0.0
+    return out.clamp(0, 1), failed
+
+
+def protect(payload: MethodPayload, redundancy: float, row_bytes: int) -> MethodPayload:
+    """The payload with every file Reed-Solomon protected across its oligos at ``redundancy`` (parity rows / data
+    rows; rows of ``row_bytes``, the most bytes one oligo carries). The label gains ``+RS<redundancy>``."""
+    codes = [OuterCode.for_redundancy(redundancy, row_bytes, size=len(f)) for f in payload.files]
+    files = [code.encode(f) for code, f in zip(codes, payload.files)]
+    extra = {**payload.extra, "label": f"{payload.label} +RS{round(100 * redundancy)}%",
+             "outer": {"redundancy": redundancy, "row_bytes": row_bytes, "codes": codes,
+                       "data_files": list(payload.files), "data_sizes": [len(f) for f in payload.files]}}
+    return MethodPayload(payload.family, payload.setting, files, payload.n_images, payload.pixels,
+                         payload.record_bytes, payload.layout, extra)
+
+
+def unprotect(payload: MethodPayload, files: list[RecoveredFile]) -> tuple[MethodPayload, list[RecoveredFile], dict]:
+    """Outer-decode a protected payload's recovered files: the unprotected payload (its data files), the recovered
+    data files, and totals (``outer_codewords_failed``, ``outer_codewords_recovered``,
+    ``outer_codewords_inconsistent``, ``outer_files_recovered``). A payload without an outer code passes through."""
+    outer = payload.extra.get("outer")
+    if outer is None:
+        return payload, files, {}
+    data_files, totals = [], dict(outer_codewords_recovered=0, outer_codewords_failed=0,
+                                  outer_codewords_inconsistent=0, outer_files_recovered=0)
+    for code, f, size in zip(outer["codes"], files, outer["data_sizes"]):
+        got = code.decode(f, size)
+        data_files.append(got.as_file())
+        totals["outer_codewords_recovered"] += got.codewords_recovered
+        totals["outer_codewords_failed"] += got.codewords_failed
+        totals["outer_codewords_inconsistent"] += got.codewords_inconsistent
+        totals["outer_files_recovered"] += int(got.complete and not f.complete)
+    extra = {k: v for k, v in payload.extra.items() if k not in ("outer", "label")}
+    if "label" in payload.extra and "mosaic" in payload.layout:
+        extra["label"] = payload.extra["label"].rsplit(" +RS", 1)[0]
+    inner = MethodPayload(payload.family, payload.setting, list(outer["data_files"]), payload.n_images,
+                          payload.pixels, payload.record_bytes, payload.layout, extra)
+    return inner, data_files, totals

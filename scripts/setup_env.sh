@@ -17,7 +17,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install --quiet -r requirements.txt 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install --quiet --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c 'import torch, torchvision, papermill, jupytext, nbval, pytorch_msssim, spoa, edlib, reedsolo, repro' \
+  .venv/bin/python -c 'import torch, torchvision, papermill, jupytext, nbval, pytorch_msssim, spoa, edlib, reedsolo, repro
+import sphinx, myst_nb, sphinx_book_theme' \
     || { echo "setup_env: installation incomplete" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
@@ -27,4 +28,13 @@ if ! command -v randomreads.sh >/dev/null 2>&1 && [ ! -x /usr/share/bbmap/random
    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "setup_env: installing the Debian package bbmap (optional, for notebook 05)"
   timeout 300 apt-get install -y -qq bbmap >/dev/null 2>&1 || echo "setup_env: bbmap not installed (optional)"
+fi
+# Chromium (Debian's package): the site's browser test (tests/test_site.py) loads pages in it headless. Optional (the
+# test skips without it), tried the same way as bbmap.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 \
+   && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup_env: installing the Debian package chromium (optional, for the site's browser test)"
+  { timeout 600 apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || { timeout 300 apt-get update -qq >/dev/null 2>&1 && timeout 600 apt-get install -y -qq chromium >/dev/null 2>&1; }; } \
+    || echo "setup_env: chromium not installed (optional; the browser test skips)"
 fi

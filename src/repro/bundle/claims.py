@@ -1560,8 +1560,10 @@ RULES: dict[str, str] = {
         f"VAEN minus VAEU MS-SSIM at {' and '.join(f'{c:g}x' for c in VAEN_DNA_COVERAGES)} coverage, Holm-corrected, "
         f"with at least {VAEN_DNA_MIN_SEEDS} seeds (the paper's claim is qualitative, so it asks for more seeds).",
     "gdna.graceful_vs_outer_code":
-        "VAE minus the best Reed-Solomon outer-coded JPEG/PNG MS-SSIM at equal nucleotides per image, at 2x and 3x "
-        "coverage (Holm), 3 seeds; the coverage where the classic format overtakes is reported.",
+        "VAE minus the best Reed-Solomon outer-coded JPEG/PNG MS-SSIM at equal nucleotides per image (the classic "
+        f"format chosen on validation images), at {' and '.join(f'{c:g}x' for c in OUTER_CODE_COVERAGES)} coverage "
+        f"(Holm), at least {OUTER_CODE_MIN_SEEDS} seeds; the coverage where the classic format overtakes is "
+        "reported.",
     "necst.beats_vae_ldpc_images":
         "The multi-point rule over every (dataset, eps) point of binary MNIST and Omniglot, with the sanity rules "
         "S1 and S2.",

@@ -99,6 +99,8 @@ outer_scales = None  # downscaling factors tried for JPEG/PNG mosaics at equal n
 outer_group = None  # images per JPEG/PNG mosaic file
 outer_val_images = None  # validation images the best outer-coded classic is chosen on
 outer_coverages = None  # coverages of the equal-nucleotide comparison
+peer_codecs = None  # Chamaeleo codecs stored beside ours: Goldman | Grass | DNAFountain | YinYang | Church | Blawat
+peer_coverages = None  # coverages of the peer comparison
 threads = None  # torch CPU threads; every profile uses 1 (small inference batches between numpy and spoa work)
 
 # %%
@@ -109,7 +111,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from repro.bundle.plotting import quality_vs_coverage, show_image_grid
+from repro.bundle.plotting import peer_density_vs_robustness, quality_vs_coverage, show_image_grid
 from repro.bundle.profiles import resolve
 from repro.bundle.results import Run
 from repro.core.cache import CheckpointCache
@@ -122,6 +124,7 @@ from repro.dna.quality import PSNR_CAP_DB
 from repro.dna.simulator import ErrorModel
 from repro.experiments import dna_storage as ex
 from repro.experiments import equal_nucleotides as eq
+from repro.experiments import peer_codecs as pc
 from repro.experiments.common import resolve_precision
 from repro.models.classifier import train_classifier
 from repro.systems import vae_storage as vs
@@ -135,7 +138,7 @@ P = resolve("05_dna_storage", profile, epochs=epochs, n_train=n_train, n_test=n_
             benchmark_files=benchmark_files, benchmark_coverages=benchmark_coverages,
             outer_redundancies=outer_redundancies, outer_qualities=outer_qualities, outer_scales=outer_scales,
             outer_group=outer_group, outer_val_images=outer_val_images, outer_coverages=outer_coverages,
-            threads=threads)
+            peer_codecs=peer_codecs, peer_coverages=peer_coverages, threads=threads)
 check_choice("dataset", dataset, vs.VAE_DATASETS)
 check_choice("vae_layout", P["vae_layout"], storage.VAE_LAYOUTS)
 if P["n_bits_table"] not in P["n_bits"]:
@@ -544,6 +547,40 @@ plt.show()
 print(f"the best classic's mean MS-SSIM is at least the VAE's from {eq.overtake_coverage(outer_claim):g}x "
       "(nan: never in the swept coverages)")
 outer_recovery.round(3)
+
+# %% [markdown]
+# ## Published codecs as peers: density against robustness
+#
+# The same file, VAEN 8-bit latents of the test images, stored by the codecs practitioners cite, in the maintained
+# implementations of the `Chamaeleo` package (`repro.dna.peers`): Goldman et al. (rotating ternary code), Grass et
+# al. (GF(47) codons), DNA Fountain (LT droplets; redundancy 0.3, fixed beforehand) and the Yin-Yang code. Each
+# segment of 16 bytes carries its index (Fountain droplets carry their seed instead) and a 2-byte Reed-Solomon
+# check. None of them clusters reads, so their reads go through the same simulator and a generic clustering and
+# spoa consensus; they get **oriented** reads (a primer would orient them; they pay no primer nucleotides), a
+# difference in their favour. Beside them, the bundle's own format on the same file.
+
+# %%
+peer_rows = []
+for s, model in models.items():
+    vaen8 = [m for m in vae_methods(s) if m.payload.family == "VAEN" and m.payload.setting == P["n_bits_table"]][0]
+    peer_rows.append(pc.peer_sweep(method=vaen8, model=model, names=P["peer_codecs"],
+                                   coverages=P["peer_coverages"], seed=s, channel=channel, scorer=scorer))
+peer_table = pd.concat(peer_rows, ignore_index=True)
+run.write_table(peer_table, "peer_codecs", reproduces="ours: published codecs beside the bundle's (issue 27)",
+                description="VAEN 8-bit latents stored by Chamaeleo's codecs and the bundle's format, per seed and "
+                            "coverage: bits per nt, GC, homopolymer, bytes recovered, exact file, wrong known "
+                            "bytes, MS-SSIM/PSNR/ACC of the reconstructions, decode time")
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+peer_density_vs_robustness(axes, peer_table)
+fig.tight_layout()
+run.save_figure(fig, "peer_codecs_density_vs_robustness", reproduces="ours: published codecs (issue 27)",
+                description="left: MS-SSIM of the VAE reconstructions vs coverage per codec (mean over seeds, "
+                            "95 % t-interval); right: bits per nt against the coverage from which the file comes "
+                            "back exact for every seed")
+plt.show()
+(peer_table[np.isfinite(peer_table.coverage)]
+ .groupby(["codec", "coverage"])[["bits_per_nt", "bytes_known", "file_exact", "ms_ssim", "seconds_decoding"]]
+ .mean().round(3))
 
 # %% [markdown]
 # ## The paper's claims, checked

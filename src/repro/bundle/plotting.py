@@ -165,3 +165,34 @@ def quality_vs_coverage(ax, table: pd.DataFrame) -> None:
     ax.set_xlabel("coverage (reads per oligo)")
     ax.set_ylabel("MS-SSIM")
     ax.legend(fontsize=7, loc="lower right")
+
+
+def peer_density_vs_robustness(axes, table: pd.DataFrame) -> None:
+    """Two panels from a :func:`repro.experiments.peer_codecs.peer_sweep` table: MS-SSIM vs coverage per codec
+    (mean over seeds with its 95 % t-interval), and bits per nt against the smallest coverage from which the file
+    comes back exact for every seed (monotone; drawn at the right edge, hollow, when never reached)."""
+    left, right = axes
+    finite = table[np.isfinite(table.coverage)]
+    top = float(finite.coverage.max())
+    for i, (codec, d) in enumerate(finite.groupby("codec", sort=False)):
+        stats = [(c, *seed_interval(g.ms_ssim.to_numpy())) for c, g in d.groupby("coverage")]
+        cov, mean, lo, hi = (np.array(v, float) for v in zip(*stats))
+        left.plot(cov, mean, marker="o", ms=3, color=f"C{i}", label=codec)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        left.fill_between(cov[ok], lo[ok], hi[ok], color=f"C{i}", alpha=0.15, lw=0)
+        exact = d.groupby("coverage").file_exact.all().sort_index()
+        bad = np.flatnonzero(~exact.to_numpy())
+        reached = not bad.size or bad[-1] + 1 < len(exact)
+        c_exact = float(exact.index[bad[-1] + 1]) if bad.size and reached else float(exact.index[0])
+        right.scatter([c_exact if reached else top * 1.3], [d.bits_per_nt.mean()], color=f"C{i}",
+                      facecolors=f"C{i}" if reached else "none", s=40, label=codec)
+    finite_cov = sorted(float(c) for c in finite.coverage.unique())
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xticks(finite_cov, [f"{c:g}" for c in finite_cov])
+        ax.minorticks_off()
+        ax.set_xlabel("coverage (reads per oligo)")
+    left.set_ylabel("MS-SSIM of the VAE reconstructions")
+    right.set_ylabel("information density (file bits per nt)")
+    right.set_title("exact file from (hollow: not in the sweep)", fontsize=9)
+    left.legend(fontsize=7)

@@ -115,14 +115,16 @@ PROFILES: dict[str, dict[str, dict]] = {
                       coverages=[1, 3, 10, 30], figure_images=6, classifier_epochs=1, classifier_n_train=1024,
                       bbmap_coverages=[10], error_profile_reads=500, benchmark_files=60, benchmark_coverages=[3],
                       outer_redundancies=[0.0, 0.25], outer_qualities=[1, 5, 20], outer_scales=[2, 4], outer_group=20,
-                      outer_val_images=40, outer_coverages=[2, 3, 10]),
+                      outer_val_images=40, outer_coverages=[2, 3, 10], peer_codecs=["Grass", "DNAFountain"],
+                      peer_coverages=[3, 10]),
         "cpu": dict(epochs=10, n_train=None, n_test=1000, seeds=[0, 1, 2], n_bits=[2, 4, 6, 8],
                     jpeg_qualities=[10, 50, 90], coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70],
                     figure_images=10, classifier_epochs=10, classifier_n_train=None, bbmap_coverages=[3, 10],
                     error_profile_reads=5000, benchmark_files=2000, benchmark_coverages=[1, 3, 10, 30],
                     outer_redundancies=[0.0, 0.1, 0.25, 0.5, 1.0], outer_qualities=[1, 5, 10, 20, 30, 50, 75, 90],
                     outer_scales=[1, 2, 4], outer_group=100, outer_val_images=1000,
-                    outer_coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30]),
+                    outer_coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30],
+                    peer_codecs=["Goldman", "Grass", "DNAFountain", "YinYang"], peer_coverages=[1, 2, 3, 5, 10, 30]),
         "paper": dict(epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2], n_bits=[2, 3, 4, 5, 6, 7, 8],
                       jpeg_qualities=[10, 30, 50, 70, 90],
                       coverages=[1, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100], figure_images=10,
@@ -130,7 +132,8 @@ PROFILES: dict[str, dict[str, dict]] = {
                       error_profile_reads=20000, benchmark_files=2000, benchmark_coverages=[1, 3, 10, 30],
                       outer_redundancies=[0.0, 0.1, 0.25, 0.5, 1.0], outer_qualities=[1, 5, 10, 20, 30, 50, 75, 90],
                       outer_scales=[1, 2, 4], outer_group=100, outer_val_images=None,
-                      outer_coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30]),
+                      outer_coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30],
+                      peer_codecs=["Goldman", "Grass", "DNAFountain", "YinYang"], peer_coverages=[1, 2, 3, 5, 10, 30]),
     },
 }
 
@@ -190,7 +193,7 @@ def for_dataset(params: dict, dataset: str, default_seeds=(0,)) -> dict:
 
 EXTRA_KINDS = {"bl_beta": "float", "threads": "int", "output_dir": "path", "data_dir": "path"}
 POSITIVE = {"lr", "obs_std", "quant_range", "binary_temperature", "binary_beta", "betas", "bl_beta", "coverages",
-            "figure_coverages", "bbmap_coverages", "benchmark_coverages", "outer_coverages"}
+            "figure_coverages", "bbmap_coverages", "benchmark_coverages", "outer_coverages", "peer_coverages"}
 NON_NEGATIVE = {"seeds", "extra_seeds", "infomax_weight", "lambda_sweep", "bias_sigma"}
 RANGES = {"jpeg_qualities": (1, 100), "jpeg_figure_quality": (1, 100), "stop_plateau": (1e-6, 0.5),
           "outer_qualities": (1, 100), "outer_redundancies": (0.0, 1.5), "outer_scales": (1, 14)}

@@ -1,5 +1,6 @@
-"""Every notebook runs at the smoke profile, produces every artifact the committed manifest lists for it, and
-its paired .ipynb re-executes under nbval with the deterministic cells matching the committed outputs."""
+"""Every notebook runs at the smoke profile and produces exactly the artifacts the committed cpu run has (same
+names, same table columns: the drift check of :mod:`repro.bundle.drift`), and its paired .ipynb re-executes under
+nbval with the deterministic cells matching the committed outputs."""
 
 import json
 import os
@@ -9,7 +10,7 @@ import sys
 import jupytext
 import pytest
 
-from repro.bundle import runner
+from repro.bundle import drift, runner
 from repro.bundle.results import read_manifest
 from repro.core.checks import ConfigError
 
@@ -20,11 +21,20 @@ RUNS = [(name, params) for name in NOTEBOOKS for params in runner.RUNS[name]]
 pytestmark = pytest.mark.notebook
 
 
+# Runs whose committed cpu results predate the code (the drift check finds it), each with why, until the run is
+# regenerated at cpu and its results committed. Not an allow-list: the smoke test still fails if the drift goes
+# away (remove the entry) or if any other run drifts.
+PENDING_REGENERATION = {
+    ("02_necst", "binary_mnist"): "figure3_right_binary_mnist.csv predates the per-repeat timing rows (`repeat`)",
+    ("02_necst", "omniglot"): "figure3_right_omniglot.csv predates the per-repeat timing rows (`repeat`)",
+    ("02_necst", "random_bits"): "figure3_right_random_bits.csv predates the per-repeat timing rows (`repeat`)",
+    ("05_dna_storage", "mnist"): "the outer-code and peer-codec sections (issue 27) have no committed cpu run yet",
+}
+
+
 def committed_artifacts(name, params):
     """Artifacts the committed manifest lists for this notebook run (matched on the run's parameters)."""
-    manifest = read_manifest(ROOT / "figures")["artifacts"]
-    return {path for path, meta in manifest.items()
-            if meta["notebook"] == name and all(meta["params"].get(k) == v for k, v in params.items())}
+    return drift.run_artifacts(read_manifest(ROOT / "figures")["artifacts"], name, params)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -35,7 +45,7 @@ def test_paired_notebooks_are_in_sync(name):
 
 
 @pytest.mark.parametrize("name,params", RUNS, ids=[f"{n}-{'-'.join(map(str, p.values()))}" for n, p in RUNS])
-def test_smoke_run_produces_every_committed_artifact(name, params, tmp_path, monkeypatch):
+def test_smoke_run_has_the_committed_artifacts_and_columns(name, params, tmp_path, monkeypatch):
     out = tmp_path / "out"
     monkeypatch.setenv("REPRO_OUTPUT_DIR", str(out))
     executed, error = runner.execute(name, "smoke", params, tmp_path / "build", timeout=600)
@@ -43,10 +53,18 @@ def test_smoke_run_produces_every_committed_artifact(name, params, tmp_path, mon
     produced = read_manifest(out)["artifacts"]
     expected = committed_artifacts(name, params)
     assert expected, f"figures/manifest.json lists nothing for {name} {params}"
-    assert expected <= set(produced), f"missing: {sorted(expected - set(produced))}"
-    for path in expected:
+    for path in expected & set(produced):
         assert (out / path).stat().st_size > 0
         assert produced[path]["profile"] == "smoke"
+    # the same names and columns as the committed cpu run: a renamed table or column, or a figure the code no
+    # longer draws, is drift between the code and figures/ (python scripts/check_drift.py run ... says the same)
+    problems = drift.run_problems(ROOT / "figures", out, [(name, params)])
+    key = (name, params.get("dataset"))
+    if key in PENDING_REGENERATION:
+        # strict, like an xfail(strict=True): once the run is regenerated, this fails until the entry is removed
+        assert problems, f"{key} no longer drifts from figures/: remove it from PENDING_REGENERATION"
+        pytest.xfail(f"{PENDING_REGENERATION[key]}:\n" + "\n".join(problems))
+    assert not problems, "drift against the committed cpu results:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -1,2 +1,2 @@
-"""The reproducibility bundle: profiles, results files and their figures, the claims ledger, the report and the
-notebook runner."""
+"""The reproducibility bundle: profiles, results files and their figures, the claims ledger, the report, the
+notebook runner and the drift checks of the committed results."""

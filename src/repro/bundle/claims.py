@@ -1627,15 +1627,20 @@ def load_baselines(root: Path) -> pd.DataFrame | None:
 BASELINES_CSV = "sanity_mean_image.csv"
 
 
-def evaluate(root, baselines: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(ledger rows, points) computed from the results under ``root``."""
+def evaluate(root, baselines: pd.DataFrame | None = None,
+             commit: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ledger rows, points) computed from the results under ``root``.
+
+    ``commit`` fills the ledger's ``commit`` column (default: the repository's commit now); the drift check
+    (:mod:`repro.bundle.drift`) passes the committed ledger's, so a ledger regenerated later can equal it.
+    """
     root = Path(root)
     if baselines is None:
         baselines = load_baselines(root)
     r = Results(root, baselines)
     from repro.bundle.results import git_commit
 
-    profile, commit = r.profile_commit[0], git_commit()
+    profile, commit = r.profile_commit[0], commit or git_commit()
     rows, prows = [], []
     for c in CLAIMS:
         try:

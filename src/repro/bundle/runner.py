@@ -51,6 +51,25 @@ RUNS: dict[str, list[dict]] = {
     "04_bandwidth_awgn": [{"dataset": "celeba32"}],
     "05_dna_storage": [{"dataset": "mnist"}],
 }
+
+
+def all_runs() -> list[tuple[str, dict]]:
+    """Every run of :data:`RUNS` as ``(notebook, parameters)``, in the order the runner executes them."""
+    return [(name, params) for name, runs in RUNS.items() for params in runs]
+
+
+def select_runs(notebook: str | None = None, dataset: str | None = None) -> list[tuple[str, dict]]:
+    """The runs of one notebook and/or one dataset (all when both are ``None``); one line naming the valid
+    choices (:class:`ConfigError`) when nothing matches."""
+    if notebook is not None:
+        check_choice("notebook", notebook, sorted(RUNS))
+    runs = [(n, p) for n, p in all_runs() if notebook in (None, n) and dataset in (None, p.get("dataset"))]
+    if not runs:
+        valid = sorted({p["dataset"] for n, p in all_runs() if notebook in (None, n)})
+        raise ConfigError(f"no run of {notebook or 'any notebook'} on dataset {dataset!r}; valid: {', '.join(valid)}")
+    return runs
+
+
 CUSTOM_OUTPUT = "build/figures-cpu-custom"  # a cpu run with -p, relative to the repository root
 INTERRUPTED = "interrupted; rerun to resume"
 

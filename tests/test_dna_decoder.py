@@ -149,6 +149,23 @@ def test_decoder_settings_name_the_value(pool_and_files):
         decode_reads(Reads.empty(), pool.fmt, len(files), k=40)
 
 
+def test_file_counts_and_sizes_are_checked_before_anything_is_allocated(pool_and_files):
+    pool, files = pool_and_files
+    n, fmt = len(files), pool.fmt
+    sizes = [len(f) for f in files]
+    with pytest.raises(ConfigError, match=f"expected_sizes has {n - 1} entries for n_files={n}"):
+        decode_reads(Reads.empty(), fmt, n, sizes[:-1])
+    with pytest.raises(ConfigError, match=r"expected_sizes\[0\]=-5 is outside its valid range 0\.\."):
+        decode_reads(Reads.empty(), fmt, n, [-5] + sizes[1:])
+    with pytest.raises(ConfigError, match=r"expected_sizes\[1\]=1000000000000 is outside its valid range 0\.\."):
+        decode_reads(Reads.empty(), fmt, n, [0, 10**12] + sizes[2:])
+    for bad in (-1, 0, 10**9, 2.5):
+        with pytest.raises(ConfigError, match=f"n_files(={bad!r}| must be an integer in 1..81, got {bad!r})"):
+            decode_reads(Reads.empty(), fmt, bad)
+    out, _ = decode_reads(Reads.empty(), fmt, n, sizes)  # the largest valid values still decode
+    assert [len(f.data) for f in out] == sizes and fmt.max_file_bytes >= max(sizes)
+
+
 def test_assembly_withdraws_conflicting_chunks_and_disagreeing_ends(pool_and_files):
     from repro.dna.consensus import RecoveredOligos, RecoveryReport
     from repro.dna.decoder import assemble_files

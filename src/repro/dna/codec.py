@@ -381,6 +381,11 @@ class OligoFormat:
     def max_offset(self) -> int:
         return 3 ** self.offset_trits - 1
 
+    @property
+    def max_file_bytes(self) -> int:
+        """The largest file the layout can address: a last chunk at the largest offset, as full as it can be."""
+        return self.max_offset + self.payload // HUFFMAN.min_len
+
     @classmethod
     def for_files(cls, sizes, *, payload: int | None = None, oligo_length: int | None = None,
                   header_check_trits: int = 4, check_trits: int = 12, pool_id: int = 0) -> OligoFormat:

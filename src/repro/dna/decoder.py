@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repro.core.checks import ConfigError, check_range
 from repro.dna.codec import OligoFormat, payload_bytes
 from repro.dna.consensus import RecoveredOligos, RecoveryReport, recover_oligos
 from repro.dna.reads import Reads
@@ -106,12 +107,28 @@ def assemble_files(rec: RecoveredOligos, n_files: int, expected_sizes=None,
     return files
 
 
+def check_files(fmt: OligoFormat, n_files, expected_sizes=None) -> None:
+    """Raise :class:`ConfigError` unless ``n_files`` (1 .. the format's file count) and ``expected_sizes`` (``None``
+    or one size per file, each 0 .. the largest file the format addresses) fit the format."""
+    check_range("n_files", n_files, 1, fmt.max_files, integer=True)
+    if expected_sizes is None:
+        return
+    sizes = list(expected_sizes)
+    if len(sizes) != n_files:
+        raise ConfigError(f"expected_sizes has {len(sizes)} entries for n_files={n_files}: give one size per file")
+    for i, size in enumerate(sizes):
+        check_range(f"expected_sizes[{i}]", size, 0, fmt.max_file_bytes, integer=True)
+
+
 def decode_reads(reads: Reads, fmt: OligoFormat, n_files: int, expected_sizes=None,
                  **options) -> tuple[list[RecoveredFile], RecoveryReport]:
     """Reads (sequences only) -> the ``n_files`` files of the pool and a report of what could not be used.
 
     ``options`` go to :func:`repro.dna.consensus.recover_oligos` (consensus method, length tolerance, ...).
+    ``n_files`` and ``expected_sizes`` are checked against what the format can address before anything is
+    allocated (a one-line :class:`~repro.core.checks.ConfigError` naming the value and the valid range).
     """
+    check_files(fmt, n_files, expected_sizes)
     rec, report = recover_oligos(reads, fmt, n_files=n_files, **options)
     files = assemble_files(rec, n_files, expected_sizes, report)
     if len(reads) == 0:

@@ -27,7 +27,6 @@ pytestmark = pytest.mark.notebook
 PENDING_REGENERATION = {
     ("02_necst", "binary_mnist"): "figure3_right_binary_mnist.csv predates the per-repeat timing rows (`repeat`)",
     ("02_necst", "omniglot"): "figure3_right_omniglot.csv predates the per-repeat timing rows (`repeat`)",
-    ("02_necst", "random_bits"): "figure3_right_random_bits.csv predates the per-repeat timing rows (`repeat`)",
     ("05_dna_storage", "mnist"): "the outer-code and peer-codec sections (issue 27) have no committed cpu run yet",
 }
 

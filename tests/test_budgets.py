@@ -95,7 +95,7 @@ def test_main_point_gets_the_full_budget_and_sweep_points_the_lower_one():
     assert main.kwargs["epochs"] == P["epochs"] > sweep.kwargs["epochs"] == P["sweep_epochs"]
     assert main.kwargs["select_best"] and main.kwargs["n_val"] == necst_exp.N_VAL
     # MNIST's main point has the converge budget: epochs is a maximum, the plateau rule of CLAIMS.md stops it
-    assert (main.kwargs["stop_plateau"], main.kwargs["min_epochs"]) == (0.01, 10) and P["epochs"] == 40
+    assert (main.kwargs["stop_plateau"], main.kwargs["min_epochs"]) == (0.01, 10) and P["epochs"] == 100
     assert "stop_plateau" not in sweep.kwargs
     # the ablations and the models they are compared with: their own (one-seed) budget, no stopping rule
     abl = iabf_exp.model_job(P, "IABF", 0.1, 0, budget="ablation")

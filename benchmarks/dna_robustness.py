@@ -9,7 +9,7 @@ and the answer included. The machine's load average is recorded beside every tim
 machine is shared), and so is each decode's CPU time (one thread: its wall time on an idle machine).
 Sections (``--only`` picks some): ``scale`` (1M reads at 10x; 100k reads of another pool mixed in; 1M random
 reads), ``wrong_bytes`` (>= 10 seeds x 3 coverages, no wrong byte may be marked known), ``tradeoff`` (oligo check
-of 8 vs 12 trits, one vs two agreeing exact reads: oligos recovered and wrong oligos per coverage), ``baseline``
+of 8 vs 12 trits (format version 1) vs CRC-32 (version 2), one vs two agreeing exact reads: oligos recovered and wrong oligos per coverage), ``baseline``
 (time against an exact-index majority-vote decoder at 1x, 3x, 10x, 30x), ``codec`` (trits per byte of PNG and JPEG
 files with the format's Huffman table and with the classic one, and the table re-derived). Seeds are fixed: the
 same command gives the same counts (times vary with the machine).
@@ -76,7 +76,7 @@ def worker(path: str) -> None:
     from repro.dna.reads import Reads
 
     z = np.load(path, allow_pickle=False)
-    fmt = OligoFormat(**json.loads(str(z["fmt"])))
+    fmt = OligoFormat.from_dict(json.loads(str(z["fmt"])))
     options = json.loads(str(z["options"]))
     reads = Reads(z["flat"], z["offsets"])
     files = [bytes(b[:n]) for b, n in zip(z["files"], z["sizes"])] if "files" in z else None
@@ -128,8 +128,6 @@ def baseline_decode(reads, fmt, n_files: int):
 # the parent
 # ---------------------------------------------------------------------------------------------------------------
 def decode_in_child(reads, fmt, n_files: int, files=None, tmp: Path = Path("."), **options) -> dict:
-    from dataclasses import asdict
-
     path = tmp / "reads.npz"
     extra = {}
     if files is not None:
@@ -138,7 +136,7 @@ def decode_in_child(reads, fmt, n_files: int, files=None, tmp: Path = Path("."),
         for i, f in enumerate(files):
             buf[i, : len(f)] = np.frombuffer(f, np.uint8)
         extra = {"files": buf, "sizes": np.array([len(f) for f in files])}
-    np.savez(path, flat=reads.flat, offsets=reads.offsets, fmt=json.dumps(asdict(fmt)),
+    np.savez(path, flat=reads.flat, offsets=reads.offsets, fmt=json.dumps(fmt.to_dict()),
              options=json.dumps(options), n_files=n_files, **extra)
     before = load()
     proc = subprocess.run([sys.executable, __file__, "--worker", str(path)], capture_output=True, text=True,
@@ -210,16 +208,20 @@ def section_wrong_bytes(tmp: Path, quick: bool) -> dict:
             "runs_with_wrong_bytes": sum(r["wrong_known_bytes"] > 0 for r in runs)}
 
 
+CHECKS = ((8, 1), (12, 1), (21, 2))  # (check_trits, format version): version 1's weighted checks, version 2's CRC
+
+
 def section_tradeoff(tmp: Path, quick: bool) -> dict:
-    """Oligos recovered and wrong oligos with an 8- or 12-trit check and 1 or 2 agreeing exact reads."""
+    """Oligos recovered and wrong oligos with format version 1's 8- or 12-trit weighted check or version 2's CRC-32
+    (21 trits), and 1 or 2 agreeing exact reads."""
     from repro.dna.codec import OligoFormat, encode_files, parse_oligos
     from repro.dna.consensus import recover_oligos
     from repro.dna.simulator import ErrorModel, simulate_reads
 
     rows = []
     files = random_files(200 if quick else 1_000, seed=5)
-    for check in (8, 12):
-        fmt = OligoFormat.for_files([len(f) for f in files], payload=150, check_trits=check)
+    for check, version in CHECKS:
+        fmt = OligoFormat.for_files([len(f) for f in files], payload=150, check_trits=check, version=version)
         pool = encode_files(files, fmt)
         truth = {(int(f), int(o)): p.tobytes() for f, o, p in
                  zip(pool.file_id, pool.offset, parse_oligos(pool.oligos, fmt).payload)}
@@ -234,15 +236,15 @@ def section_tradeoff(tmp: Path, quick: bool) -> dict:
                     wrong += sum(truth.get((int(f), int(o))) != p.tobytes()
                                  for f, o, p in zip(rec.file_id, rec.offset, rec.payload))
                 n_seeds = 2 if quick else 4
-                rows.append({"check_trits": check, "min_exact_reads": agree, "coverage": cov,
+                rows.append({"format_version": version, "check_trits": check, "min_exact_reads": agree, "coverage": cov,
                              "oligo_length": fmt.length, "recovered_fraction": rec_n / (n_seeds * pool.n_oligos),
                              "wrong_oligos": wrong, "seeds": n_seeds})
                 print(json.dumps(rows[-1]), flush=True)
     # how often a corrupted read passes each check: 1-3 random substitutions (length kept) in random oligos
     passes = []
     n_trials = 200_000 if quick else 2_000_000
-    for check in (8, 12):
-        fmt = OligoFormat.for_files([len(f) for f in files], payload=150, check_trits=check)
+    for check, version in CHECKS:
+        fmt = OligoFormat.for_files([len(f) for f in files], payload=150, check_trits=check, version=version)
         pool = encode_files(files, fmt)
         rng = np.random.default_rng(check)
         passed = corrupted = 0
@@ -258,7 +260,7 @@ def section_tradeoff(tmp: Path, quick: bool) -> dict:
             corrupted += int(changed.sum())
             passed += int((parse_oligos(rows_, fmt).full_ok & changed).sum())
         n_trials_done = corrupted
-        passes.append({"check_trits": check, "corrupted_reads": n_trials_done, "passed_full_check": passed,
+        passes.append({"format_version": version, "check_trits": check, "corrupted_reads": n_trials_done, "passed_full_check": passed,
                        "pass_rate": passed / n_trials_done, "one_in": n_trials_done / passed if passed else None})
         print(json.dumps(passes[-1]), flush=True)
     return {"rows": rows, "corrupted_reads_passing": passes}

@@ -35,10 +35,15 @@
 # images; bytes 0x00-0x13, which a plain canonical code makes long, are 16-25 % of those files). Bytes are packed
 # greedily into chunks of $P = 150$ trits, whole bytes only, so a lost chunk loses a known span; after a file's
 # end mark the rest of its last chunk is pseudo-random padding. Each chunk gets a header $[\text{file id},
-# \text{byte offset}, \text{header check}]$ and a closing check over header and payload; a check is
+# \text{byte offset}, \text{header check}]$ and a closing check over header and payload. The header check is
 # $\sum_i w_i t_i \bmod p$ with pseudo-random weights seeded by the layout and the pool's id, and $p$ the largest
-# prime below $3^n$ ($n = 4$ for the header, $12$ for the whole oligo), so a corrupted oligo, or an oligo of
-# another pool, passes with probability about $1/p$ (1 in 531,000). Trits become bases with the rotating code
+# prime below $3^4$: a cheap filter that routes reads. The closing check, which decides what is trusted, is CRC-32
+# over the bases of header and payload (format version 2), started from the CRC of the layout and the pool id and
+# written as 21 trits: every single-base substitution and every burst of up to 16 bases is caught, an oligo of
+# another pool of the same layout never passes, and other corruptions pass with probability about $2^{-32}$. (The
+# weighted 12-trit check before it, format version 1, let some one-base substitutions through for some pool ids;
+# `repro.dna.codec` has the argument, `tests/test_dna_check.py` every single-base edit of a sample.) Trits become
+# bases with the rotating code
 #
 # $$b_i = (b_{i-1} + 1 + t_i) \bmod 4 \quad\text{over } (A, C, G, T),$$
 #

@@ -144,13 +144,13 @@ def test_padding_is_pseudo_random_and_decoding_ignores_it():
     assert codec.longest_tandem_repeat(codec.to_codes("ACGTACGTACGTAG")[None])[0] == 13  # ACGTACGTACGTA
 
 
-def test_pool_id_and_layout_seed_the_check_weights():
+def test_pool_id_and_layout_seed_the_checks():
     files = [bytes(range(100))]
     a = codec.OligoFormat.for_files([100], payload=150, pool_id=1)
     b = codec.OligoFormat.for_files([100], payload=150, pool_id=2)
     oligos_a = codec.encode_files(files, a).oligos
     assert codec.parse_oligos(oligos_a, a).full_ok.all()
     assert not codec.parse_oligos(oligos_a, b).full_ok.any()
-    assert a.check_trits == 12 and a.length == b.length
+    assert a.check_trits == codec.CRC_TRITS and a.length == b.length
     with pytest.raises(ConfigError, match="pool_id"):
         codec.OligoFormat(pool_id=-1)

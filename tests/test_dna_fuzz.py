@@ -178,13 +178,13 @@ def test_other_pools_mixed_in_give_no_wrong_bytes(pool_and_files):
 def test_conflicting_exact_reads_are_not_trusted(pool_and_files):
     pool, files = pool_and_files
     fmt = pool.fmt
-    # a forged oligo with the same index as oligo 0 and a valid check (an adversary, or a 1-in-531,000 read)
+    # a forged oligo with the same index as oligo 0 and a valid check (an adversary, or a 1-in-2**32 read)
     parsed = codec.parse_oligos(pool.oligos[:1], fmt)
     trits, _ = codec.bases_to_trits(pool.oligos[:1])
     forged = trits.copy()
     forged[0, fmt.header + 10] = (forged[0, fmt.header + 10] + 1) % 3
     body = forged[:, : fmt.header + fmt.payload]
-    forged[:, fmt.header + fmt.payload:] = codec.int_to_trits(fmt.full_check(body), fmt.check_trits)
+    forged[:, fmt.header + fmt.payload:] = fmt.check_field(body)
     forged_bases = codec.trits_to_bases(forged)
     assert codec.parse_oligos(forged_bases, fmt).full_ok[0]
     reads = Reads.from_rows(np.concatenate([pool.oligos[:1], forged_bases]))

@@ -151,7 +151,9 @@ def dna_formats():
 
     files = dna_files()
     return {"for_files_payload150": codec.OligoFormat.for_files([len(f) for f in files], payload=150),
-            "default_payload100_pool5": codec.OligoFormat(payload=100, pool_id=5)}
+            "default_payload100_pool5": codec.OligoFormat(payload=100, pool_id=5),
+            # format version 1 (the weighted 12-trit check): its oligos are the ones committed before version 2
+            "default_payload100_pool5_v1": codec.OligoFormat(payload=100, pool_id=5, check_trits=12, version=1)}
 
 
 def test_dna_codec_oligos_match_the_committed_ones():
@@ -162,7 +164,7 @@ def test_dna_codec_oligos_match_the_committed_ones():
         pool = codec.encode_files(dna_files(), fmt)
         assert codec.decode_pool_exact(pool) == dna_files()
         out[name] = {"format": [fmt.payload, fmt.file_trits, fmt.offset_trits, fmt.header_check_trits,
-                                fmt.check_trits, fmt.pool_id],
+                                fmt.check_trits, fmt.pool_id, fmt.version],
                      "oligos": [codec.to_string(o) for o in pool.oligos], "oligos_sha256": sha256(pool.oligos),
                      "file_id": pool.file_id.tolist(), "offset": pool.offset.tolist(),
                      "n_bytes": pool.n_bytes.tolist()}

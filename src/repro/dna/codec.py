@@ -20,12 +20,28 @@ Three layers, each invertible:
 
        | file id (F) | byte offset (O) | header check (H) | payload (P) | check (C) |     (trits = nucleotides)
 
-   Checks are weighted sums of the trits modulo the largest prime below ``3**n``: any single trit error is caught,
-   other corruptions pass with probability about ``3**-n``. The weights are pseudo-random, seeded by the layout
-   (field widths, payload) *and the pool id* (:attr:`OligoFormat.pool_id`), so the oligos of another pool, even
-   one of the same layout, fail both checks except by chance. The whole-oligo check has 12 trits by default
-   (about 1 in 531,000 corrupted or foreign oligos passes; 8 trits let 1 in 6,553 through, which at a million
-   reads trusted a few wrong oligos).
+   The **header check** (H) is a weighted sum of the index trits modulo the largest prime below ``3**H``, with
+   pseudo-random weights seeded by the layout and the pool id: a cheap filter that routes reads to their oligo; it
+   can pass a corrupted index, and nothing is trusted on it alone. The **oligo check** (C) decides what is trusted.
+   Its definition is the format's *version* (:attr:`OligoFormat.version`, :data:`FORMAT_VERSIONS`):
+
+   - **Version 2** (the default): CRC-32 (``zlib.crc32``, the IEEE 802.3 polynomial) over the bases of index and
+     payload, two bits per base in sequence order, started from the CRC of a descriptor of the layout and the
+     pool id, and written as 21 trits (``3**21 > 2**32``), least significant first. It detects, for every pool id
+     and layout: every single-base substitution anywhere in the oligo; every change confined to 16 consecutive
+     bases of index and payload (a burst of at most 32 bits, which CRC-32 always detects) or to the check field
+     (base-3 digits are unique); and every error-free oligo of another pool of the same layout (the start values
+     differ, so the CRCs of the same bases differ). The one substitution whose effect crosses the boundary, the last
+     payload base (the rotating code below makes it change the check's first trit too), moves the CRC by one of
+     three fixed syndromes, all multiples of 16, while the check's value moves by 1 or 2: it cannot pass
+     (:func:`boundary_syndromes`; ``tests/test_dna_check.py`` checks this and every single-base edit of a sample
+     of oligos and pools). Insertions and deletions shift the rest of the oligo; they pass with probability about
+     ``2**-32``. Cost: 21 nt per oligo.
+   - **Version 1** (pools written before 2026-12-04): a weighted sum of all trits modulo the largest prime below
+     ``3**C`` (12 trits by default). It catches any single *trit* error, but a substituted base changes two
+     adjacent trits, and for some pool ids such a change passes (issue 25: 13 of 20,000 ids for one layout). It
+     is kept so that such pools still decode; new pools use version 2.
+
 3. **Trits to bases** with Goldman's rotating code: each trit picks one of the three bases that differ from the
    previous one, ``base_i = (base_{i-1} + 1 + trit_i) mod 4`` over ``A, C, G, T`` (the base before the oligo is
    ``A``). No two neighbours are equal, so there are no homopolymers by construction; one nucleotide per trit.
@@ -37,6 +53,8 @@ from __future__ import annotations
 
 import heapq
 import math
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +74,11 @@ COMPLEMENT = np.array([3, 2, 1, 0, N_CODE], dtype=np.uint8)  # A<->T, C<->G, N->
 START_BASE = 0  # the implicit base before every oligo (A)
 MAX_OLIGO_LENGTH = 400  # "a few hundred nucleotides at most" (array synthesis)
 CHECK_WEIGHT_SEED = 20130123  # fixed once: the check weights are part of the format
+FORMAT_VERSIONS = {1: "weighted sum of the trits modulo a prime (12 trits by default; before 2026-12-04)",
+                   2: "CRC-32 over the bases of index and payload, 21 trits, least significant first"}
+FORMAT_VERSION = 2  # what new pools are written in
+CRC_TRITS = 21  # 3**21 > 2**32: the CRC-32 value in base 3
+V1_CHECK_TRITS = 12  # version 1's default
 PAD_SEED = 20260105  # fixed once: the padding after a file's end mark is part of the format
 # The 20 bytes that get six-trit codewords: the rarest bytes of PNG and JPEG (q10, q50, q90) files of 2,000 MNIST
 # training images (benchmarks/dna_robustness.py --only codec re-derives them). Part of the format, never changed.
@@ -86,8 +109,9 @@ def trits_to_bases(trits: np.ndarray, start: int = START_BASE) -> np.ndarray:
     trits = np.asarray(trits)
     if trits.size and (trits.min() < 0 or trits.max() > 2):
         raise ValueError("trits must be 0, 1 or 2")
-    steps = np.cumsum(trits.astype(np.int64) + 1, axis=-1)
-    return ((start + steps) % 4).astype(np.uint8)
+    # uint8 sums wrap modulo 256, a multiple of 4, so the running sum stays exact modulo 4
+    steps = np.cumsum(trits.astype(np.uint8) + np.uint8(1), axis=-1, dtype=np.uint8)
+    return (steps + np.uint8(start)) & np.uint8(3)
 
 
 _PAIR_TRIT = np.full(25, 3, dtype=np.uint8)  # (previous base * 5 + base) -> trit, 3 where invalid
@@ -346,14 +370,23 @@ class OligoFormat:
     file_trits: int = 7
     offset_trits: int = 7
     header_check_trits: int = 4
-    check_trits: int = 12
+    check_trits: int | None = None  # version 2: 21 (CRC-32); version 1: 2..16, default 12
     pool_id: int = 0
+    version: int = FORMAT_VERSION
 
     def __post_init__(self):
+        if self.version not in FORMAT_VERSIONS:
+            raise ConfigError(f"format version={self.version!r} is not known; valid versions: "
+                              + "; ".join(f"{k} ({v})" for k, v in FORMAT_VERSIONS.items()))
+        if self.check_trits is None:
+            object.__setattr__(self, "check_trits", CRC_TRITS if self.version == 2 else V1_CHECK_TRITS)
         check_range("file_trits", self.file_trits, 1, 20, integer=True)
         check_range("offset_trits", self.offset_trits, 1, 20, integer=True)
         check_range("header_check_trits", self.header_check_trits, 2, 8, integer=True)
-        check_range("check_trits", self.check_trits, 2, 16, integer=True)
+        if self.version == 2 and self.check_trits != CRC_TRITS:
+            raise ConfigError(f"check_trits={self.check_trits!r}: format version 2's check is CRC-32, written in "
+                              f"{CRC_TRITS} trits; other widths are version 1's weighted check (version=1)")
+        check_range("check_trits", self.check_trits, 2, 16 if self.version == 1 else CRC_TRITS, integer=True)
         check_range("pool_id", self.pool_id, 0, 2**32 - 1, integer=True)
         overhead = self.header + self.check_trits
         if not isinstance(self.payload, (int, np.integer)) or self.payload < HUFFMAN.max_len:
@@ -386,22 +419,44 @@ class OligoFormat:
         """The largest file the layout can address: a last chunk at the largest offset, as full as it can be."""
         return self.max_offset + self.payload // HUFFMAN.min_len
 
+    def to_dict(self) -> dict:
+        """The layout as plain values (stored beside a pool; :meth:`from_dict` reads it back)."""
+        return {"payload": int(self.payload), "file_trits": self.file_trits, "offset_trits": self.offset_trits,
+                "header_check_trits": self.header_check_trits, "check_trits": self.check_trits,
+                "pool_id": int(self.pool_id), "version": self.version}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> OligoFormat:
+        """A stored layout; one without ``version`` was written before versions existed, so it is version 1."""
+        known = {"payload", "file_trits", "offset_trits", "header_check_trits", "check_trits", "pool_id", "version"}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown layout field(s) {unknown}; valid fields: {sorted(known)}")
+        d = dict(d)
+        d.setdefault("version", 1)
+        if d["version"] == 1:
+            d.setdefault("check_trits", V1_CHECK_TRITS)
+        return cls(**d)
+
     @classmethod
     def for_files(cls, sizes, *, payload: int | None = None, oligo_length: int | None = None,
-                  header_check_trits: int = 4, check_trits: int = 12, pool_id: int = 0) -> OligoFormat:
+                  header_check_trits: int = 4, check_trits: int | None = None, pool_id: int = 0,
+                  version: int = FORMAT_VERSION) -> OligoFormat:
         """The narrowest fields for files of ``sizes`` bytes; give ``payload`` or the total ``oligo_length``."""
         sizes = [int(s) for s in sizes]
         file_trits = _trits_for(len(sizes))
         offset_trits = _trits_for(max(sizes, default=0) + 1)
         if (payload is None) == (oligo_length is None):
             raise ConfigError("give exactly one of payload and oligo_length")
+        if check_trits is None:
+            check_trits = CRC_TRITS if version == 2 else V1_CHECK_TRITS
         if oligo_length is not None:
             overhead = file_trits + offset_trits + header_check_trits + check_trits
             if not isinstance(oligo_length, (int, np.integer)) or oligo_length - overhead < HUFFMAN.max_len:
                 raise ConfigError(f"oligo_length={oligo_length!r} nt is too short: the index and checks take "
                                   f"{overhead} nt and the payload needs at least {HUFFMAN.max_len} nt")
             payload = oligo_length - overhead
-        return cls(payload, file_trits, offset_trits, header_check_trits, check_trits, pool_id)
+        return cls(payload, file_trits, offset_trits, header_check_trits, check_trits, pool_id, version)
 
     # -- checks ---------------------------------------------------------------------------------------------
     def _weights(self, n: int, trits: int) -> tuple[np.ndarray, int]:
@@ -421,10 +476,61 @@ class OligoFormat:
         w, m = self._weights(self.file_trits + self.offset_trits, self.header_check_trits)
         return exact_dot(fields, w) % m
 
-    def full_check(self, body: np.ndarray) -> np.ndarray:
-        """``(n, header + payload)`` trits -> ``(n,)`` check values."""
-        w, m = self._weights(self.header + self.payload, self.check_trits)
-        return exact_dot(body, w) % m
+    def full_check(self, body: np.ndarray, bases: np.ndarray | None = None) -> np.ndarray:
+        """``(n, header + payload)`` trits -> ``(n,)`` check values (version 1: weighted sum; 2: CRC-32 of their
+        bases, which a reader passes as ``bases`` when it has them)."""
+        body = np.atleast_2d(body)
+        if self.version == 1:
+            w, m = self._weights(self.header + self.payload, self.check_trits)
+            return exact_dot(body, w) % m
+        return crc32_rows(trits_to_bases(body) if bases is None else bases, self._crc_start())
+
+    def _crc_start(self) -> int:
+        """CRC-32 start value: the CRC of the layout and pool id, so another pool's oligos never match."""
+        descriptor = struct.pack("<4sHIIIII", b"DNAv", self.version, int(self.payload), self.file_trits,
+                                 self.offset_trits, self.header_check_trits, int(self.pool_id))
+        return zlib.crc32(descriptor)
+
+    def check_field(self, body: np.ndarray) -> np.ndarray:
+        """``(n, header + payload)`` trits -> ``(n, check_trits)`` check trits as written in the oligo."""
+        trits = int_to_trits(self.full_check(body), self.check_trits)
+        return trits if self.version == 1 else trits[:, ::-1]  # version 2: least significant trit first
+
+    def read_check(self, field: np.ndarray) -> np.ndarray:
+        """``(n, check_trits)`` trits read from oligos -> ``(n,)`` the values they write."""
+        field = np.atleast_2d(field)
+        return trits_to_int(field if self.version == 1 else field[:, ::-1])
+
+
+def crc32_rows(bases: np.ndarray, start: int) -> np.ndarray:
+    """CRC-32 (``zlib.crc32``) of each row of ``(n, m)`` base codes 0..3, packed four bases per byte, least
+    significant bits first and left-padded with zero bases, so base ``j`` of the padded row is bit pair ``2j`` in
+    the CRC's (reflected) bit order and the last base is the last bit pair: a change in ``b`` consecutive bases
+    is a burst of at most ``2b`` bits."""
+    bases = np.atleast_2d(np.asarray(bases, dtype=np.uint8))
+    n, m = bases.shape
+    pad = (-m) % 4
+    padded = np.concatenate([np.zeros((n, pad), dtype=np.uint8), bases], axis=1).reshape(n, -1, 4)
+    packed = (padded[..., 0] | padded[..., 1] << 2 | padded[..., 2] << 4 | padded[..., 3] << 6).astype(np.uint8)
+    width = packed.shape[1]
+    view = memoryview(np.ascontiguousarray(packed).tobytes())
+    return np.fromiter((zlib.crc32(view[i * width:(i + 1) * width], start) for i in range(n)), dtype=np.int64,
+                       count=n)
+
+
+def boundary_syndromes() -> list[int]:
+    """How CRC-32 moves when the last base of index and payload changes (it is the last bit pair): one value per
+    change of its two bits, the same for every row and start value. Each is a multiple of 16, so the CRC moves by at
+    least 16 while the check's first (least significant) trit, which that base's change also moves, moves its value
+    by 1 or 2: such an oligo cannot pass version 2's check."""
+    row = np.zeros((1, 8), dtype=np.uint8)
+    base = int(crc32_rows(row, 0)[0])
+    out = []
+    for flip in (1, 2, 3):
+        changed = row.copy()
+        changed[0, -1] ^= flip
+        out.append(int(crc32_rows(changed, 0)[0]) ^ base)
+    return out
 
 
 def exact_dot(small: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -536,8 +642,7 @@ def encode_files(files: list[bytes], fmt: OligoFormat) -> Pool:
     hcheck = int_to_trits(fmt.header_check(fields), fmt.header_check_trits)
     payload = np.array(rows, dtype=np.uint8).reshape(n, fmt.payload)
     body = np.concatenate([fields, hcheck, payload], axis=1)
-    check = int_to_trits(fmt.full_check(body), fmt.check_trits)
-    trits = np.concatenate([body, check], axis=1)
+    trits = np.concatenate([body, fmt.check_field(body)], axis=1)
     return Pool(fmt, trits_to_bases(trits), fids_a, offs_a, np.array(nbytes, dtype=np.int64),
                 np.array([len(f) for f in files], dtype=np.int64))
 
@@ -563,7 +668,8 @@ def parse_oligos(seqs: np.ndarray, fmt: OligoFormat) -> ParsedOligos:
     fields = trits[:, : f + o]
     header_ok = valid[:, : fmt.header].all(1) & (fmt.header_check(fields) == trits_to_int(trits[:, f + o: fmt.header]))
     body = trits[:, : fmt.header + fmt.payload]
-    full_ok = header_ok & valid.all(1) & (fmt.full_check(body) == trits_to_int(trits[:, fmt.header + fmt.payload:]))
+    stored = fmt.read_check(trits[:, fmt.header + fmt.payload:])
+    full_ok = header_ok & valid.all(1) & (fmt.full_check(body, seqs[:, : fmt.header + fmt.payload]) == stored)
     return ParsedOligos(header_ok, full_ok, trits_to_int(trits[:, :f]), trits_to_int(trits[:, f: f + o]),
                         trits[:, fmt.header: fmt.header + fmt.payload])
 

@@ -8,10 +8,11 @@ Every decode runs in a child process (this script with ``--worker``) that loads 
 and the answer included. The machine's load average is recorded beside every timed number (the development
 machine is shared), and so is each decode's CPU time (one thread: its wall time on an idle machine).
 Sections (``--only`` picks some): ``scale`` (1M reads at 10x; 100k reads of another pool mixed in; 1M random
-reads), ``wrong_bytes`` (>= 10 seeds x 3 coverages, no wrong byte may be marked known), ``tradeoff`` (oligo check
-of 8 vs 12 trits (format version 1) vs CRC-32 (version 2), one vs two agreeing exact reads: oligos recovered and wrong oligos per coverage), ``baseline``
-(time against an exact-index majority-vote decoder at 1x, 3x, 10x, 30x), ``codec`` (trits per byte of PNG and JPEG
-files with the format's Huffman table and with the classic one, and the table re-derived). Seeds are fixed: the
+reads), ``wrong_bytes`` (>= 10 seeds x 3 coverages, no wrong byte may be marked known), ``tradeoff``
+(oligo check of 8 vs 12 trits (format version 1) vs CRC-32 (version 2), one vs two agreeing exact reads: oligos
+recovered and wrong oligos per coverage), ``baseline`` (time against an exact-index majority-vote decoder at 1x,
+3x, 10x, 30x), ``codec`` (trits per byte of PNG and JPEG files with the format's Huffman table and with the
+classic one, and the table re-derived). Seeds are fixed: the
 same command gives the same counts (times vary with the machine).
 """
 
@@ -236,7 +237,8 @@ def section_tradeoff(tmp: Path, quick: bool) -> dict:
                     wrong += sum(truth.get((int(f), int(o))) != p.tobytes()
                                  for f, o, p in zip(rec.file_id, rec.offset, rec.payload))
                 n_seeds = 2 if quick else 4
-                rows.append({"format_version": version, "check_trits": check, "min_exact_reads": agree, "coverage": cov,
+                rows.append({"format_version": version, "check_trits": check, "min_exact_reads": agree,
+                             "coverage": cov,
                              "oligo_length": fmt.length, "recovered_fraction": rec_n / (n_seeds * pool.n_oligos),
                              "wrong_oligos": wrong, "seeds": n_seeds})
                 print(json.dumps(rows[-1]), flush=True)
@@ -260,7 +262,8 @@ def section_tradeoff(tmp: Path, quick: bool) -> dict:
             corrupted += int(changed.sum())
             passed += int((parse_oligos(rows_, fmt).full_ok & changed).sum())
         n_trials_done = corrupted
-        passes.append({"format_version": version, "check_trits": check, "corrupted_reads": n_trials_done, "passed_full_check": passed,
+        passes.append({"format_version": version, "check_trits": check, "corrupted_reads": n_trials_done,
+                       "passed_full_check": passed,
                        "pass_rate": passed / n_trials_done, "one_in": n_trials_done / passed if passed else None})
         print(json.dumps(passes[-1]), flush=True)
     return {"rows": rows, "corrupted_reads_passing": passes}

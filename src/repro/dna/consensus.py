@@ -8,10 +8,11 @@ The decoder sees sequences only. For a pool of format ``fmt`` (oligo length ``L`
    are reported as too short and not used.
 2. **Exact reads.** A read of length ``L`` that passes the full check in one orientation (as read, or reverse-
    complemented) is an error-free copy (format version 2's CRC-32 catches every single-base substitution and
-   every burst of up to 16 bases; other corruptions pass with probability about ``2**-32``; version 1's 12-trit
-   weighted check, about ``3**-12``, missed some one-base substitutions: :mod:`repro.dna.codec`). Per index the most frequent exact payload wins when it has at least
-   ``min_exact_reads`` reads and strictly more than any other payload of that index; a tie is a conflict (counted)
-   and all reads of that index go to consensus. Most oligos at useful coverage are solved here, vectorized.
+   every burst of up to 16 bases; other corruptions pass with probability about ``2**-32``; version 1's
+   12-trit weighted check, about ``3**-12``, missed some one-base substitutions: :mod:`repro.dna.codec`).
+   Per index the most frequent exact payload wins when it has at least ``min_exact_reads`` reads and strictly
+   more than any other payload of that index; a tie is a conflict (counted) and all reads of that index go to
+   consensus. Most oligos at useful coverage are solved here, vectorized.
 3. **Header grouping.** Other reads are oriented by their header check (first ``header`` bases as read, or of
    the reverse complement) and grouped by (file id, offset).
 4. **Orphans** (no valid header in either orientation, e.g. a substitution or deletion in the index) are

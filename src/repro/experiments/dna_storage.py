@@ -109,8 +109,8 @@ def pool_row(method: Method) -> dict:
                 max_homopolymer=codec.max_homopolymer(pool.oligos),
                 longest_tandem_repeat=int(repeats.max(initial=0)),
                 oligos_with_repeat_16nt=float((repeats >= REPEAT_REPORT_NT).mean()),
-                gc_window20_min=gc_lo, gc_window20_max=gc_hi, check_trits=pool.fmt.check_trits, format_version=pool.fmt.version,
-                pool_id=pool.fmt.pool_id)
+                gc_window20_min=gc_lo, gc_window20_max=gc_hi, check_trits=pool.fmt.check_trits,
+                format_version=pool.fmt.version, pool_id=pool.fmt.pool_id)
 
 
 def pool_table(methods: list[Method]) -> pd.DataFrame:

@@ -8,11 +8,12 @@ Every decode runs in a child process (this script with ``--worker``) that loads 
 and the answer included. The machine's load average is recorded beside every timed number (the development
 machine is shared), and so is each decode's CPU time (one thread: its wall time on an idle machine).
 Sections (``--only`` picks some): ``scale`` (1M reads at 10x; 100k reads of another pool mixed in; 1M random
-reads), ``wrong_bytes`` (>= 10 seeds x 3 coverages, no wrong byte may be marked known), ``tradeoff``
-(oligo check of 8 vs 12 trits (format version 1) vs CRC-32 (version 2), one vs two agreeing exact reads: oligos
-recovered and wrong oligos per coverage), ``baseline`` (time against an exact-index majority-vote decoder at 1x,
-3x, 10x, 30x), ``codec`` (trits per byte of PNG and JPEG files with the format's Huffman table and with the
-classic one, and the table re-derived). Seeds are fixed: the
+reads), ``hostile`` (issue 25's hostile read sets at 1M reads, beside the majority-vote decoder), ``wrong_bytes``
+(>= 10 seeds x 3 coverages, no wrong byte may be marked known), ``tradeoff`` (oligo check of 8 vs 12 trits (format
+version 1) vs CRC-32 (version 2), one vs two agreeing exact reads: oligos recovered and wrong oligos per
+coverage), ``baseline`` (time against an exact-index majority-vote decoder at 1x, 3x, 10x, 30x), ``codec`` (trits
+per byte of PNG and JPEG files with the format's Huffman table and with the classic one, and the table
+re-derived). Seeds are fixed: the
 same command gives the same counts (times vary with the machine).
 """
 
@@ -300,8 +301,74 @@ def section_codec(tmp: Path, quick: bool) -> dict:
             "six_trit_bytes_classic": list(CLASSIC_HUFFMAN.long_bytes), "six_trit_bytes_now": list(HUFFMAN.long_bytes)}
 
 
-SECTIONS = {"scale": section_scale, "wrong_bytes": section_wrong_bytes, "tradeoff": section_tradeoff,
-            "baseline": section_baseline, "codec": section_codec}
+def hostile_read_sets(pool, n_reads: int, seed: int = 0) -> dict:
+    """The read sets of issue 25 (items 2 and 3), each ``n_reads`` reads or about: valid indexes of the pool with
+    random content (one read per index drawn at random, and pairs), one extra base on every read, adapters and
+    primers, reads 3 nt short at one end, twice as many reads of another pool as of ours, and random reads."""
+    from dataclasses import replace
+
+    from repro.dna.codec import encode_files
+    from repro.dna.reads import Reads
+    from repro.dna.simulator import ErrorModel, simulate_reads
+
+    rng = np.random.default_rng(seed)
+    fmt, L, H = pool.fmt, pool.fmt.length, pool.fmt.header
+    cov = n_reads / pool.n_oligos
+    real = simulate_reads(pool.oligos, cov, ErrorModel(), seed=seed + 1).reads
+
+    def with_valid_index(n, per_index):
+        heads = np.repeat(pool.oligos[rng.integers(0, pool.n_oligos, n // per_index), :H], per_index, axis=0)
+        return Reads.from_rows(np.concatenate([heads, rng.integers(0, 4, (len(heads), L - H), dtype=np.uint8)], 1))
+
+    def around(reads, prefix: str, suffix: str):
+        from repro.dna.codec import to_codes
+
+        a, b = to_codes(prefix), to_codes(suffix)
+        lengths = reads.lengths + len(a) + len(b)
+        flat = np.concatenate([np.concatenate([a, reads[i], b]) for i in range(len(reads))])
+        return Reads(flat, np.concatenate([[0], np.cumsum(lengths)]))
+
+    other = encode_files(random_files(len(pool.file_sizes), seed=seed + 77), replace(fmt, pool_id=fmt.pool_id + 1))
+    foreign = simulate_reads(other.oligos, 2 * n_reads / 3 / other.n_oligos, ErrorModel(), seed=seed + 2).reads
+    ours = simulate_reads(pool.oligos, n_reads / 3 / pool.n_oligos, ErrorModel(), seed=seed + 3).reads
+    mixed = Reads.concat([ours, foreign])
+    return {
+        "ordinary": real,
+        "valid_index_random_content": with_valid_index(n_reads, 1),
+        "valid_index_pairs": with_valid_index(n_reads, 2),
+        "extra_base_appended": around(real, "", "A"),
+        "adapter_5nt_front": around(real, "ACGTC", ""),
+        "primers_both_ends": around(real, "GATCGATTAC", "CCATGGTA"),
+        "three_nt_short_at_end": real.windows(np.zeros(len(real), np.int64), real.lengths - 3),
+        "two_foreign_per_real_read": mixed.take(rng.permutation(len(mixed))),
+        "random_reads": Reads.from_rows(rng.integers(0, 4, (n_reads, L), dtype=np.uint8)),
+    }
+
+
+def section_hostile(tmp: Path, quick: bool) -> dict:
+    """Issue 25's hostile read sets at scale (1M reads; ``--quick``: 100k), each decoded in a child process, with
+    the plain majority-vote decoder beside it: seconds, peak memory, files exact, wrong known bytes, the layout
+    diagnosis and whether the decode flagged low read use."""
+    n_reads = 100_000 if quick else 1_000_000
+    pool, files = pool_for(n_reads // 10, seed=0, pool_id=12345)
+    rows = []
+    for name, reads in hostile_read_sets(pool, n_reads).items():
+        ours = decode_in_child(reads, pool.fmt, len(files), files, tmp)
+        plain = decode_in_child(reads, pool.fmt, len(files), files, tmp, baseline=True)
+        rep = ours["report"]
+        rows.append({"case": name, "reads": len(reads), "seconds": ours["seconds"],
+                     "peak_rss_mb": ours["peak_rss_mb"],
+                     "files_equal": ours["files_equal"], "wrong_known_bytes": ours["wrong_known_bytes"],
+                     "layout": rep.get("layout"), "low_read_use": rep.get("low_read_use"),
+                     "majority_seconds": plain["seconds"], "majority_peak_rss_mb": plain["peak_rss_mb"],
+                     "majority_files_equal": plain["files_equal"],
+                     "majority_wrong_known_bytes": plain["wrong_known_bytes"], "files": len(files), "load": load()})
+        print(json.dumps(rows[-1]), flush=True)
+    return {"rows": rows, "oligos": pool.n_oligos, "oligo_length": pool.fmt.length}
+
+
+SECTIONS = {"scale": section_scale, "hostile": section_hostile, "wrong_bytes": section_wrong_bytes,
+            "tradeoff": section_tradeoff, "baseline": section_baseline, "codec": section_codec}
 
 
 def main():

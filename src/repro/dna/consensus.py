@@ -60,6 +60,7 @@ from repro.dna.codec import (
     to_codes,
     to_string,
 )
+from repro.dna.read_layout import MAX_TRIM, diagnose, trim
 from repro.dna.reads import Reads
 
 CONSENSUS_METHODS = ("spoa", "majority")
@@ -70,6 +71,8 @@ PLACE_CHUNK = 25_000  # orphans placed / clustered per vectorized block (about 2
 MAX_ORPHANS = 100_000  # default cap on the orphans that enter clustering
 PROGRESS_READS = 200_000  # read sets at least this large show progress bars (show_progress=None)
 PROGRESS_JOBS = 2_000  # and their consensus loop too, when it has this many groups
+SHIFTED_GROUPS = 200_000  # up to this many header groups enter the orphan table at shifted anchors too
+MIN_READ_USE = 0.5  # a decode that uses fewer of its reads is flagged (RecoveryReport.low_read_use)
 
 
 @dataclass
@@ -106,6 +109,11 @@ class RecoveryReport:
     consensus_errors: int = 0
     consensus_fallbacks: int = 0
     tie_breaks: int = 0
+    groups_incoherent: int = 0
+    incoherent_reads: int = 0
+    layout: str = "as is"
+    trimmed_reads: int = 0
+    low_read_use: bool = False
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -115,6 +123,17 @@ class RecoveryReport:
     @property
     def unused_reads(self) -> int:
         return self.too_short + self.too_long
+
+    @property
+    def used_reads(self) -> int:
+        """Reads that went into a recovered or attempted oligo: exact, grouped by index (less those unlike the rest of
+        their group), or placed by k-mers."""
+        return (self.exact_reads + self.header_reads + self.rescued_reads + self.redundant_orphans
+                - self.incoherent_reads)
+
+    @property
+    def read_use(self) -> float:
+        return self.used_reads / self.reads if self.reads else 0.0
 
     def summary(self) -> dict:
         out = {k: v for k, v in asdict(self).items() if k != "problems"}
@@ -361,14 +380,19 @@ def progress(iterable, *, disable: bool = False, **kwargs):
 def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None, consensus: str = "spoa",
                    length_tolerance: int = 8, k: int = 16, n_anchors: int = 6, max_shift: int = 3,
                    min_anchor_hits: int = 2, max_cluster: int = 500, max_consensus_reads: int = 40,
-                   min_exact_reads: int = 1, max_orphans: int = MAX_ORPHANS,
+                   min_exact_reads: int = 1, max_orphans: int = MAX_ORPHANS, max_trim: int = MAX_TRIM,
                    show_progress: bool | None = None) -> tuple[RecoveredOligos, RecoveryReport]:
     """Recover the oligos of a pool of format ``fmt`` from reads (sequences only). See the module docstring.
 
     ``min_exact_reads``: agreeing exact reads needed before an index is solved without consensus (1: one read
     that passes the full check; 2: two identical ones). ``max_orphans``: orphans (reads placed nowhere) that enter
-    clustering; the rest are counted in ``RecoveryReport.orphans_not_clustered``. ``show_progress``: progress
-    bars over the chunked stages (``None``: only for large read sets).
+    clustering; the rest are counted in ``RecoveryReport.orphans_not_clustered``. ``max_trim``: offsets searched
+    for the index when the reads do not fit the layout as they are (:mod:`repro.dna.read_layout`: adapters,
+    primers, extra bases are trimmed, or reads of another pool diagnosed). ``show_progress``: progress bars over
+    the chunked stages (``None``: only for large read sets).
+
+    A decode that uses fewer than ``MIN_READ_USE`` of its reads sets ``RecoveryReport.low_read_use`` and says why
+    in ``problems``.
 
     The stages, in order (numbered as in the module docstring), each its own function:
     :func:`_usable_reads` (1, length filter), :func:`_header_calls` (orientation by the header check),
@@ -392,11 +416,20 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     verbose = len(reads) >= PROGRESS_READS if show_progress is None else bool(show_progress)
     max_file = n_files if n_files is not None else fmt.max_files
 
+    fit = diagnose(reads, fmt, max_file=max_file, max_trim=max_trim)
+    report.layout = fit.action
+    if fit.action != "as is":
+        report.problems.append(fit.message)
+    if fit.action == "trim":
+        reads, report.trimmed_reads = trim(reads, fmt, fit, max_file=max_file)
     usable = _usable_reads(reads, fmt, length_tolerance, report)
     calls = _header_calls(reads, usable, fmt, max_file, report)
     exact = _exact_reads(reads, usable, calls, fmt, max_file, report)
     solved = _trusted_exact(exact, usable, min_exact_reads, report)
     groups, orphans = _group_by_header(usable, calls, exact, solved, report)
+    if fit.action == "no fit":  # hardly any read is of this pool: searching among the others is hopeless
+        report.orphans_not_clustered = len(orphans)
+        orphans = orphans[:0]
     clusters = _place_orphans(reads, orphans, groups, solved, fmt, k=k, n_anchors=n_anchors, max_shift=max_shift,
                               min_anchor_hits=min_anchor_hits, max_cluster=max_cluster, max_orphans=max_orphans,
                               report=report, verbose=verbose)
@@ -406,7 +439,28 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     parts += _consensus_groups(reads, groups, clusters, solved, fmt, consensus=consensus, max_file=max_file,
                                max_shift=max_shift, max_consensus_reads=max_consensus_reads, report=report,
                                verbose=verbose)
+    _flag_read_use(report, fit)
     return _assemble(parts, fmt), report
+
+
+def _flag_read_use(report: RecoveryReport, fit) -> None:
+    """Set ``low_read_use`` with the reason when fewer than ``MIN_READ_USE`` of the reads were used."""
+    if not report.reads or report.read_use >= MIN_READ_USE:
+        return
+    report.low_read_use = True
+    parts = [f"{report.exact_reads} exact", f"{report.header_reads} grouped by index",
+             f"{report.rescued_reads + report.redundant_orphans} placed by content"]
+    why = []
+    if report.unused_reads:
+        why.append(f"{report.unused_reads} of the wrong length")
+    if report.incoherent_reads:
+        why.append(f"{report.incoherent_reads} that carry a valid index but are unlike the other reads of their index")
+    if report.orphan_reads:
+        why.append(f"{report.orphan_reads - report.rescued_reads - report.redundant_orphans} with no valid index "
+                   f"that matched no known oligo")
+    report.problems.append(f"only {100 * report.read_use:.0f} % of {report.reads} reads were used ("
+                           + ", ".join(parts) + "); unused: " + (", ".join(why) or "none counted")
+                           + f"; layout check: {fit.message}")
 
 
 # -- the stages of recover_oligos ------------------------------------------------------------------------------
@@ -587,19 +641,23 @@ def _representative_table(reads: Reads, groups: dict, solved: _Solved, anchor_po
 
     Labels ``0 .. n_solved - 1`` are the solved keys (their exact read's k-mers at the anchors: exact reads have
     no indels), then one per group (its first read's k-mers at the anchors and up to ``max_shift`` bases around
-    them, since that read may have indels). The reverse complements enter under labels of their own, which are
+    them, since that read may have indels; at the anchors only beyond ``SHIFTED_GROUPS`` groups). The reverse
+    complements enter under labels of their own, which are
     then masked to -1: a spurious group (a read whose damaged index passed the header check under another index,
     or a read taken in the wrong orientation) shares its k-mers with the true oligo's entries, they become
     ambiguous, and no orphan is placed into it."""
     group_keys = np.array(list(groups), dtype=np.int64)
     rep_keys = np.concatenate([solved.key, group_keys])
     n_solved, n_reps = len(solved.key), len(rep_keys)
+    # many groups (floods of reads with a valid index and foreign content) enter at their anchors only, so the
+    # table stays linear in the groups with a small constant; orphans are still searched at shifted positions
+    group_positions = shifted(anchor_pos, max_shift) if len(groups) <= SHIFTED_GROUPS else anchor_pos
     t_values, t_labels = [], []
     for reps_read, reps_rev, labels, positions in (
             (solved.read, solved.rev, np.arange(n_solved), anchor_pos),
             (np.array([g[0][0] for g in groups.values()], dtype=np.int64),
              np.array([g[0][1] for g in groups.values()], dtype=bool), np.arange(n_solved, n_reps),
-             shifted(anchor_pos, max_shift))):
+             group_positions)):
         for a in range(0, len(labels), PARSE_CHUNK):
             reps = _oriented_reads(reads, reps_read[a: a + PARSE_CHUNK], reps_rev[a: a + PARSE_CHUNK])
             lab = np.repeat(labels[a: a + PARSE_CHUNK], len(positions))
@@ -742,6 +800,14 @@ def _consensus_groups(reads: Reads, groups: dict, clusters: list, solved: _Solve
             report.groups_failed += 1
             continue
         seqs = _oriented_list(reads, members[:max_consensus_reads])
+        if how == CONSENSUS:
+            kept = _coherent_reads(seqs, fmt.length)
+            report.incoherent_reads += len(seqs) - len(kept)
+            if not kept:
+                report.groups_incoherent += 1  # reads that share an index but not their content
+                report.groups_failed += 1
+                continue
+            seqs = kept
         if how == ORPHAN_CLUSTER and not _index_plausible(seqs, fmt, max_file, max_shift):
             report.orphan_clusters_rejected += 1  # no valid index even in the prefixes' consensus: foreign reads
             continue
@@ -764,6 +830,31 @@ def _consensus_groups(reads: Reads, groups: dict, clusters: list, solved: _Solve
         else:
             report.oligos_from_orphans += 1
     return out
+
+
+COHERENT_PIVOTS = 3  # reads tried as the centre of a group by _coherent_reads
+
+
+def _coherent_reads(seqs: list[np.ndarray], length: int) -> list[np.ndarray]:
+    """The reads of a group that lie within ``length // 4`` edits of its centre (in their order), or ``[]``.
+
+    The centre is the first of the first ``COHERENT_PIVOTS`` reads that has another read within that bound
+    (``edlib`` with the bound, so unrelated reads cost microseconds). Reads of one oligo, at any error rate the
+    decoder can correct, all lie within it, so an ordinary group keeps every read; reads that only share a valid
+    index (a flood of foreign content under it) do not, and the group's consensus, milliseconds per read, is
+    skipped or made of the reads that agree."""
+    import edlib
+
+    if len(seqs) < 2:
+        return list(seqs)
+    strings = [to_string(s) for s in seqs]
+    bound = max(length // 4, 1)
+    for c in range(min(COHERENT_PIVOTS, len(seqs))):
+        near = [i for i in range(len(seqs)) if i == c or
+                edlib.align(strings[i], strings[c], mode="NW", task="distance", k=bound)["editDistance"] >= 0]
+        if len(near) >= 2:
+            return [seqs[i] for i in near]
+    return []
 
 
 def _assemble(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], fmt: OligoFormat) -> RecoveredOligos:

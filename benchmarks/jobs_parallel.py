@@ -1,5 +1,6 @@
 """Jobs per hour: the same short training jobs run one after another in one process (as the notebooks did before
-the job layer) and by the job runner with 2 worker processes of one thread each.
+the job layer), by one process per job (the job runner before issue 29) and by the job runner's persistent
+workers, 2 processes of one thread each.
 
     .venv/bin/python benchmarks/jobs_parallel.py [--jobs 6] [--epochs 2] [--n-train 50000]
 
@@ -8,7 +9,9 @@ checkpoint cache per mode, so nothing is reused between modes. Three modes, in t
 
 * ``sequential_default_threads``: one process, torch's default thread count (the notebooks' old behaviour);
 * ``sequential_1_thread``: one process, one thread;
-* ``workers_2``: ``repro.jobs.local.run_local`` with 2 workers x 1 thread (process start-up included).
+* ``per_job_processes_2``: a new ``python -m repro.jobs worker`` process per job, 2 at a time (each pays its
+  start-up: imports and dataset loading);
+* ``workers_2``: ``repro.jobs.local.run_local``, 2 persistent workers x 1 thread (start-up paid once per worker).
 
 The speed-up is quoted against the faster sequential mode. The machine's load average before and after is
 recorded: on a machine shared with other work the parallel gain shrinks. Writes
@@ -53,6 +56,32 @@ def sequential(jobs, threads: int | None) -> float:
     return seconds
 
 
+def per_job_processes(jobs, workers: int) -> float:
+    """One ``python -m repro.jobs worker`` process per job, ``workers`` at a time (the runner before issue 29)."""
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "REPRO_CACHE_DIR": tmp, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        files = []
+        for job in jobs:
+            f = Path(tmp) / f"{job.name}.json"
+            f.write_text(json.dumps(job.to_dict()))
+            files.append(f)
+        t0 = time.perf_counter()
+        procs: list[subprocess.Popen] = []
+        for f in files:
+            while sum(r.poll() is None for r in procs) >= workers:
+                time.sleep(0.05)
+            procs.append(subprocess.Popen([sys.executable, "-m", "repro.jobs", "worker", str(f), "--threads", "1",
+                                           "--device", "cpu"], env=env, stdout=subprocess.DEVNULL))
+        codes = [r.wait() for r in procs]
+        seconds = time.perf_counter() - t0
+    if any(codes):
+        raise SystemExit(f"benchmark jobs failed in per-job processes: exit codes {codes}")
+    return seconds
+
+
 def parallel(jobs, workers: int) -> float:
     from repro.jobs.local import run_local
 
@@ -91,8 +120,9 @@ def main():
               "epochs": args.epochs, "n_train": args.n_train, "cores": os.cpu_count(),
               "torch_default_threads": torch.get_num_threads(), "load_average_start": os.getloadavg(), "modes": {}}
     modes = [] if args.skip_default_threads else [("sequential_default_threads", lambda: sequential(jobs, None))]
-    modes += [("sequential_1_thread", lambda: sequential(jobs, 1)), (f"workers_{args.workers}",
-                                                                     lambda: parallel(jobs, args.workers))]
+    modes += [("sequential_1_thread", lambda: sequential(jobs, 1)),
+              (f"per_job_processes_{args.workers}", lambda: per_job_processes(jobs, args.workers)),
+              (f"workers_{args.workers}", lambda: parallel(jobs, args.workers))]
     for name, fn in modes:
         seconds = fn()
         result["modes"][name] = {"wall_s": round(seconds, 2), "jobs_per_hour": round(3600 * args.jobs / seconds, 1)}
@@ -100,6 +130,9 @@ def main():
     best_seq = min(v["wall_s"] for k, v in result["modes"].items() if k.startswith("sequential"))
     par = result["modes"][f"workers_{args.workers}"]["wall_s"]
     result["speedup_vs_best_sequential"] = round(best_seq / par, 2)
+    result["speedup_vs_1_thread"] = round(result["modes"]["sequential_1_thread"]["wall_s"] / par, 2)
+    result["speedup_vs_per_job_processes"] = round(
+        result["modes"][f"per_job_processes_{args.workers}"]["wall_s"] / par, 2)
     result["load_average_end"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")

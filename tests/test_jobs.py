@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -89,6 +90,32 @@ def test_two_workers_resume_and_skip(tmp_path):
     assert any("epoch 1/1 done" in ln for ln in lines), lines  # progress relayed from the workers
     again = run_local(jobs, workers=2, log_dir=tmp_path / "logs", echo=lines.append)
     assert [o.status for o in again] == ["skipped", "skipped"]
+
+
+def _weights(job, root):
+    """The trained weights of ``job``'s checkpoint under the cache ``root``."""
+    seed = job.kwargs["seed"]
+    [path] = [p for p in Path(root).glob("vae-mnist-*.pt")
+              if torch.load(p, map_location="cpu", weights_only=False).get("config", {}).get("seed") == seed]
+    return torch.load(path, map_location="cpu", weights_only=False)["model"]
+
+
+def test_a_job_trained_after_others_in_one_worker_equals_one_trained_alone(tmp_path, monkeypatch, one_torch_thread):
+    # persistent workers train jobs one after another in one process: no state may leak from one job to the next
+    monkeypatch.setenv("REPRO_CACHE_DIR", str(tmp_path / "shared"))
+    first, second = vae_job(40), vae_job(41)
+    lines = []
+    outcomes = run_local([first, second], workers=1, log_dir=tmp_path / "logs", echo=lines.append)
+    assert [o.status for o in outcomes] == ["done", "done"], lines
+    assert sum("persistent worker" in ln for ln in lines) == 1
+    pids = {ln.split("worker pid ")[1].split(")")[0] for ln in (tmp_path / "logs").glob("*.log")
+            for ln in ln.read_text().splitlines() if "worker pid" in ln}
+    assert len(pids) == 1  # both jobs ran in the same worker process
+    monkeypatch.setenv("REPRO_CACHE_DIR", str(tmp_path / "alone"))
+    second.train(device="cpu")  # in this process, alone
+    a, b = _weights(second, tmp_path / "shared"), _weights(second, tmp_path / "alone")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert any("estimated" in ln and "finished in" in ln for ln in lines)
 
 
 def test_a_dying_worker_fails_its_job_only(tmp_path):

@@ -73,6 +73,26 @@ def measured_seconds_per_image(family: str, precision: str = "fp32") -> float | 
     return SECONDS_PER_IMAGE[family] * statistics.median(ratios) if ratios else None
 
 
+def measured_startup() -> float | None:
+    """Seconds a job worker takes to start on this machine (interpreter, torch and the package), or ``None``."""
+    value = measurements().get("worker_startup_seconds")
+    return float(value) if value is not None else None
+
+
+def time_startup(repeats: int = 2) -> float:
+    """Median wall seconds of starting a worker's imports in a fresh interpreter."""
+    import subprocess
+    import sys
+    import time
+
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import torch, repro.jobs.cli, repro.core.training"], check=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def method_factor(method: str) -> float | None:
     """Measured cost of one NECST-MLP training image with ``method``'s regularizers over plain NECST."""
     return measurements().get("method_factor", {}).get(method)
@@ -105,6 +125,8 @@ def measure(families: list[str] | None = None, batches: int = 8, echo=print) -> 
         base = base or rate
         out["method_factor"][method] = round(base / rate, 3)
         echo(f"[measure] NECST MLP with {method}: {rate:,.0f} images per CPU-second ({base / rate:.2f}x NECST)")
+    out["worker_startup_seconds"] = round(time_startup(), 2)
+    echo(f"[measure] worker start-up: {out['worker_startup_seconds']:.1f} s")
     p = path()
     try:
         data = json.loads(p.read_text())

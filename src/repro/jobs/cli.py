@@ -83,16 +83,18 @@ def cmd_plan(args) -> int:
     todo = [r for r in rows if r[2] != "done"]
     total = sum(r[3] for r in todo)
     workers = args.workers or os.cpu_count() or 1
-    from repro.core.throughput import SIDE_BY_SIDE, measurements
+    from repro.core.throughput import SIDE_BY_SIDE, measured_startup, measurements
+    from repro.jobs.local import STARTUP_SECONDS, estimate_wall
 
-    parallel = max(1, min(workers, len(todo) or 1))
-    wall = total / parallel / (SIDE_BY_SIDE if parallel > 1 else 1.0)
+    wall = estimate_wall([j for j in jobs if status(j) != "done"], workers)
+    startup = measured_startup() or STARTUP_SECONDS
     measured = measurements()
     source = (f"throughput measured on this machine on {measured['date'][:10]}" if measured else
               "the development machine's throughput; run `python -m repro.jobs measure` for this machine's")
     capped = any(j.kwargs.get("stop_plateau") is not None for j in jobs)
     print(f"{len(rows)} jobs, {len(rows) - len(todo)} done; remaining {format_seconds(total)} on one thread, "
-          f"about {format_seconds(wall)} with {workers} workers (x{SIDE_BY_SIDE} per worker side by side) "
+          f"about {format_seconds(wall)} with {workers} workers (x{SIDE_BY_SIDE} per worker side by side, plus "
+          f"{format_seconds(startup)} of start-up per worker) "
           f"{'at most (plateau stops may end runs earlier) ' if capped else ''}(estimates from {source})")
     if args.hours_left is not None:
         left = args.hours_left * 3600
@@ -155,6 +157,12 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from repro.jobs.local import serve
+
+    return serve(args.threads, args.device)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m repro.jobs", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,13 +185,17 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--gpus-per-job", type=float, default=None,
                        help="with --ray: GPUs per task (default: 0.25 for MLPs, 0.5 for conv coders, 0 without GPUs)")
     p_run.add_argument("--log-dir", default=None, help="worker logs (default <cache>/jobs/logs)")
-    p_worker = sub.add_parser("worker", help=argparse.SUPPRESS)
+    p_serve = sub.add_parser("serve", help=argparse.SUPPRESS)  # a persistent worker of `run` (jobs.local)
+    p_serve.add_argument("--threads", type=int, default=1)
+    p_serve.add_argument("--device", default="auto")
+    p_worker = sub.add_parser("worker", help=argparse.SUPPRESS)  # one job in this process
     p_worker.add_argument("job_file")
     p_worker.add_argument("--threads", type=int, default=1)
     p_worker.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
     try:
-        return {"plan": cmd_plan, "run": cmd_run, "worker": cmd_worker, "measure": cmd_measure}[args.command](args)
+        return {"plan": cmd_plan, "run": cmd_run, "worker": cmd_worker, "serve": cmd_serve,
+                "measure": cmd_measure}[args.command](args)
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

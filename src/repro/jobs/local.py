@@ -1,17 +1,27 @@
-"""Run jobs in N worker processes on this machine.
+"""Run jobs in N persistent worker processes on this machine.
 
-Every job runs in its own ``python -m repro.jobs worker`` process (one torch thread by default), with its output in
-``<log dir>/<job>.log``. The parent starts the most expensive jobs first, relays each worker's progress lines to the
-terminal prefixed with the job's name, and keeps going when a worker dies: that job is reported failed with its log
-path, the others finish, and the exit status is non-zero. Jobs are resumable (the trainer checkpoints every epoch)
-and guarded by their lock, so rerunning the same command picks up where a killed run stopped, and two runners (or
-two machines sharing the cache) never train the same job.
+Each of the ``workers`` processes (``python -m repro.jobs serve``, one torch thread by default) imports torch once,
+keeps the datasets it has loaded, and trains the jobs the parent hands it one after another, so start-up (about
+10 s of imports and dataset loading per process here) is paid once per worker instead of once per job. A job's
+output goes to ``<log dir>/<job>.log`` (the worker points its stdout and stderr there for the job's duration); the
+parent starts the most expensive jobs first, relays each job's progress lines to the terminal prefixed with its
+name, and reads the outcome of each job from the worker's control pipe. A worker that dies (a crash, an
+out-of-memory kill) fails only the job it held: that job is reported failed with its log path, a new worker takes
+its place, the other jobs finish, and the exit status is non-zero. Jobs are resumable (the trainer checkpoints
+every epoch) and guarded by their lock, so rerunning the same command picks up where a killed run stopped, and two
+runners (or two machines sharing the cache) never train the same job. Every job seeds torch, numpy and Python's
+generators from its own settings before it trains (:meth:`repro.jobs.spec.Job.train`), so a job trained after
+others in the same process gives the same weights as one trained in a fresh process (``tests/test_jobs.py``).
+
+At the end the runner prints the wall time against its estimate (the jobs' costs, shared among the workers, plus
+one start-up per worker).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import selectors
 import subprocess
 import sys
 import time
@@ -23,6 +33,7 @@ from repro.core.runtime import format_seconds
 from repro.jobs.spec import Job
 
 BUSY_EXIT = 75  # a worker found the job's lock held by someone else
+STARTUP_SECONDS = 8.0  # a worker's start-up (imports); jobs plan uses the measured value when there is one
 
 
 @dataclass
@@ -42,8 +53,8 @@ def pending(jobs: list[Job], root: Path) -> tuple[dict[str, Outcome], list[Job]]
     return done, sorted((j for j in jobs if j.key not in done), key=lambda j: -j.cost)
 
 
-def _worker_command(job_file: Path, threads: int, device: str) -> list[str]:
-    return [sys.executable, "-m", "repro.jobs", "worker", str(job_file), "--threads", str(threads), "--device", device]
+def _serve_command(threads: int, device: str) -> list[str]:
+    return [sys.executable, "-m", "repro.jobs", "serve", "--threads", str(threads), "--device", device]
 
 
 def _tail_new(fh, prefix: str, echo) -> str:
@@ -60,9 +71,41 @@ def _tail_new(fh, prefix: str, echo) -> str:
     return last
 
 
+@dataclass
+class _Worker:
+    """A persistent worker process, its control pipe (one JSON line per finished job) and the job it holds."""
+
+    proc: subprocess.Popen
+    buffer: str = ""
+    job: Job | None = None
+    reader: object = None
+    log: Path | None = None
+    t0: float = 0.0
+    number: int = 0
+
+    def lines(self) -> list[str]:
+        """Complete control lines available now (non-blocking); ``[]`` at end of file."""
+        try:
+            data = os.read(self.proc.stdout.fileno(), 65536)
+        except BlockingIOError:
+            return []
+        if not data:
+            return []
+        self.buffer += data.decode()
+        *done, self.buffer = self.buffer.split("\n")
+        return [ln for ln in done if ln.strip()]
+
+
+def _start_worker(threads: int, device: str, env: dict) -> _Worker:
+    proc = subprocess.Popen(_serve_command(threads, device), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    os.set_blocking(proc.stdout.fileno(), False)
+    return _Worker(proc)
+
+
 def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = "auto", log_dir: Path | None = None,
               echo=print, poll: float = 0.5) -> list[Outcome]:
-    """Train ``jobs`` with at most ``workers`` processes at a time; return one :class:`Outcome` per job."""
+    """Train ``jobs`` in at most ``workers`` persistent processes; return one :class:`Outcome` per job."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     root = cache_root()
@@ -70,62 +113,164 @@ def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = 
     log_dir.mkdir(parents=True, exist_ok=True)
     outcomes, todo = pending(jobs, root)
     total = len(todo)
-    est = sum(j.cost for j in todo)
-    echo(f"[jobs] {len(jobs)} jobs, {len(jobs) - total} already done, {total} to train with {workers} worker(s) x "
-         f"{threads} thread(s); estimated {format_seconds(est / max(1, min(workers, total or 1)))} "
-         f"(logs in {log_dir})")
+    n_workers = max(1, min(workers, total))
+    estimate = estimate_wall(todo, n_workers)
+    echo(f"[jobs] {len(jobs)} jobs, {len(jobs) - total} already done, {total} to train with {n_workers} persistent "
+         f"worker(s) x {threads} thread(s); estimated {format_seconds(estimate)} (logs in {log_dir})")
+    if not todo:
+        return [outcomes[j.key] for j in jobs]
     env = {**os.environ, "REPRO_PROGRESS": "lines", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
            "PYTHONUNBUFFERED": "1"}
-    running: dict[int, tuple[Job, subprocess.Popen, object, float, Path, int]] = {}
+    pool: list[_Worker] = []
     started = 0
     t_all = time.perf_counter()
+    selector = selectors.DefaultSelector()
+
+    def hand_out(w: _Worker) -> None:
+        nonlocal started
+        job = todo.pop(0)
+        started += 1
+        w.job, w.number, w.t0 = job, started, time.perf_counter()
+        w.log = log_dir / f"{job.name}-{job.key[:8]}.log"
+        job_file = log_dir / f"{job.name}-{job.key[:8]}.job.json"
+        job_file.write_text(json.dumps(job.to_dict(), indent=1))
+        w.log.write_text("")
+        w.reader = open(w.log)
+        w.proc.stdin.write((json.dumps({"job_file": str(job_file), "log": str(w.log)}) + "\n").encode())
+        w.proc.stdin.flush()
+        echo(f"[jobs] start {started}/{total} {job.name} (est. {format_seconds(job.cost)})")
+
+    def finish(w: _Worker, status: str, error: str = "", code=None) -> None:
+        job, seconds = w.job, time.perf_counter() - w.t0
+        prefix = f"[{w.number}/{total} {job.name}]"
+        _tail_new(w.reader, prefix, echo)
+        w.reader.close()
+        if status == "done":
+            outcomes[job.key] = Outcome(job, "done", seconds, w.log)
+            echo(f"[jobs] done  {w.number}/{total} {job.name} in {format_seconds(seconds)}")
+        elif status == "busy":
+            outcomes[job.key] = Outcome(job, "busy", seconds, w.log, "trained by another runner")
+            echo(f"[jobs] busy  {job.name}: another runner holds its lock; rerun later to use its result")
+        else:
+            found = error or _last_error(w.log)
+            if code is not None:
+                error = f"exit status {code}" + (f": {found}" if found else " (the worker died)")
+            else:
+                error = found or "failed (see its log)"
+            outcomes[job.key] = Outcome(job, "failed", seconds, w.log, error)
+            echo(f"[jobs] FAILED {job.name}: {error} (log: {w.log})")
+        w.job = w.reader = None
+
     try:
-        while todo or running:
-            while todo and len(running) < workers:
-                job = todo.pop(0)
-                started += 1
-                log = log_dir / f"{job.name}-{job.key[:8]}.log"
-                job_file = log_dir / f"{job.name}-{job.key[:8]}.job.json"
-                job_file.write_text(json.dumps(job.to_dict(), indent=1))
-                out = open(log, "w")
-                proc = subprocess.Popen(_worker_command(job_file, threads, device), stdout=out,
-                                        stderr=subprocess.STDOUT, env=env, start_new_session=True)
-                reader = open(log)
-                running[proc.pid] = (job, proc, reader, time.perf_counter(), log, started)
-                echo(f"[jobs] start {started}/{total} {job.name} (est. {format_seconds(job.cost)})")
-            time.sleep(poll)
-            for pid in list(running):
-                job, proc, reader, t0, log, i = running[pid]
-                last = _tail_new(reader, f"[{i}/{total} {job.name}]", echo)
-                code = proc.poll()
-                if code is None:
-                    continue
-                last = _tail_new(reader, f"[{i}/{total} {job.name}]", echo) or last
-                reader.close()
-                del running[pid]
-                seconds = time.perf_counter() - t0
-                if code == 0:
-                    outcomes[job.key] = Outcome(job, "done", seconds, log)
-                    echo(f"[jobs] done  {i}/{total} {job.name} in {format_seconds(seconds)}")
-                elif code == BUSY_EXIT:
-                    outcomes[job.key] = Outcome(job, "busy", seconds, log, "trained by another runner")
-                    echo(f"[jobs] busy  {job.name}: another runner holds its lock; rerun later to use its result")
-                else:
-                    found = _last_error(log)
-                    error = f"exit status {code}" + (f": {found}" if found else " (the worker died)")
-                    outcomes[job.key] = Outcome(job, "failed", seconds, log, error)
-                    echo(f"[jobs] FAILED {job.name}: {error} (log: {log})")
+        while todo or any(w.job for w in pool):
+            # keep n_workers alive while there is work for them; hand every idle worker a job
+            while len(pool) < min(n_workers, len(todo) + sum(w.job is not None for w in pool)):
+                w = _start_worker(threads, device, env)
+                selector.register(w.proc.stdout, selectors.EVENT_READ, w)
+                pool.append(w)
+            for w in pool:
+                if w.job is None and todo:
+                    hand_out(w)
+            for key, _ in selector.select(timeout=poll):
+                w = key.data
+                for line in w.lines():
+                    msg = json.loads(line)
+                    if w.job is not None and msg.get("key") == w.job.key:
+                        finish(w, msg["status"], msg.get("error", ""))
+            for w in list(pool):
+                if w.job is not None:
+                    _tail_new(w.reader, f"[{w.number}/{total} {w.job.name}]", echo)
+                code = w.proc.poll()
+                if code is not None:  # the worker died: its job fails, a new worker takes its place
+                    for line in w.lines():  # an outcome written just before it exited
+                        msg = json.loads(line)
+                        if w.job is not None and msg.get("key") == w.job.key:
+                            finish(w, msg["status"], msg.get("error", ""))
+                    if w.job is not None:
+                        finish(w, "failed", code=code)
+                    selector.unregister(w.proc.stdout)
+                    pool.remove(w)
     except KeyboardInterrupt:
-        for _job, proc, *_ in running.values():
-            proc.terminate()
-        for _job, proc, *_ in running.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _stop(pool)
         raise
-    echo(f"[jobs] finished in {format_seconds(time.perf_counter() - t_all)}")
+    _stop(pool)
+    wall = time.perf_counter() - t_all
+    echo(f"[jobs] finished in {format_seconds(wall)} (estimated {format_seconds(estimate)}, "
+         f"{wall / estimate if estimate else float('nan'):.2f}x)")
     return [outcomes[j.key] for j in jobs]
+
+
+def estimate_wall(todo: list[Job], workers: int) -> float:
+    """Wall seconds for ``todo`` on ``workers`` persistent workers: their costs shared among the workers (each
+    slowed by side-by-side running), plus one start-up per worker (measured by ``python -m repro.jobs measure``)."""
+    if not todo:
+        return 0.0
+    from repro.core.throughput import SIDE_BY_SIDE, measured_startup
+
+    n = max(1, min(workers, len(todo)))
+    compute = sum(j.cost for j in todo) / n / (SIDE_BY_SIDE if n > 1 else 1.0)
+    return compute + (measured_startup() or STARTUP_SECONDS)
+
+
+def _stop(pool: list[_Worker]) -> None:
+    """Close every worker: end of input for the idle ones, a terminate for those still training."""
+    for w in pool:
+        try:
+            if w.job is None:
+                w.proc.stdin.close()
+            else:
+                w.proc.terminate()
+        except (BrokenPipeError, OSError):
+            pass
+    for w in pool:
+        try:
+            w.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            w.proc.kill()
+
+
+def serve(threads: int, device: str) -> int:
+    """The worker's side: read job requests (one JSON line each) from stdin until it closes; for each, point
+    stdout and stderr at the job's log, train it, and write its outcome as one JSON line to the original stdout
+    (the control pipe): ``{"key", "status": done | busy | failed, "error"}``."""
+    import traceback
+
+    from repro.core.runtime import pin_threads
+    from repro.jobs.spec import JobBusy
+
+    pin_threads(threads)
+    control = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        job = Job.from_dict(json.loads(Path(request["job_file"]).read_text()))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        log_fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        status, error = "done", ""
+        print(f"[jobs] {job.name}: training on {device} with {threads} thread(s) (worker pid {os.getpid()})",
+              flush=True)
+        try:
+            job.train(device=device, wait=False)
+        except JobBusy as err:
+            print(f"[jobs] {err}", flush=True)
+            status, error = "busy", str(err)
+        except Exception as err:  # the job fails, the worker lives on for the next one
+            traceback.print_exc()
+            status, error = "failed", f"{type(err).__name__}: {err}"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        control.write(json.dumps({"key": job.key, "status": status, "error": error[:300]}) + "\n")
+    return 0
 
 
 def _last_error(log: Path) -> str:

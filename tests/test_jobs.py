@@ -118,6 +118,19 @@ def test_a_job_trained_after_others_in_one_worker_equals_one_trained_alone(tmp_p
     assert any("estimated" in ln and "finished in" in ln for ln in lines)
 
 
+def test_idle_cores_are_lent_only_to_the_last_job_on_an_idle_machine(tmp_path):
+    from repro.jobs.local import threads_for
+
+    assert threads_for(1, busy_after=0, jobs_left=0, cores=2, load=0.1) == 2  # the last job, an idle machine
+    assert threads_for(1, busy_after=1, jobs_left=0, cores=2, load=1.1) == 1  # the other core is busy with ours
+    assert threads_for(1, busy_after=0, jobs_left=3, cores=2, load=0.1) == 1  # jobs still waiting for a worker
+    assert threads_for(1, busy_after=0, jobs_left=0, cores=2, load=1.6) == 1  # someone else keeps the machine busy
+    assert threads_for(2, busy_after=0, jobs_left=0, cores=8, load=0.0) == 8
+    job = vae_job(45)
+    [o] = run_local([job], workers=1, log_dir=tmp_path, echo=lambda s: None)  # default: never lent
+    assert o.status == "done" and json.loads(job.done_path().read_text())["threads"] == 1
+
+
 def test_a_dying_worker_fails_its_job_only(tmp_path):
     crash = Job("01_vae_compression", "crash", "repro.jobs.diagnostics:crash", {"exit_code": 13})
     boom = Job("01_vae_compression", "boom", "repro.jobs.diagnostics:fail", {"message": "bad luck"})

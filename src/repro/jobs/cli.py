@@ -129,7 +129,8 @@ def cmd_run(args) -> int:
         from repro.jobs.local import run_local
 
         outcomes = run_local(jobs, workers=workers, threads=threads, device=args.device,
-                             log_dir=Path(args.log_dir) if args.log_dir else None)
+                             log_dir=Path(args.log_dir) if args.log_dir else None,
+                             lend_idle_cores=args.lend_idle_cores)
     failed = [o for o in outcomes if o.status == "failed"]
     busy = [o for o in outcomes if o.status == "busy"]
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "skipped", "busy", "failed")}
@@ -179,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--workers", type=int, default=None, help="parallel processes (default: the number of cores)")
     p_run.add_argument("--threads", type=int, default=1, help="torch threads per job (default 1)")
     p_run.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
+    p_run.add_argument("--lend-idle-cores", action="store_true",
+                       help="let the last job take idle cores' threads on an otherwise idle machine (faster; a "
+                            "thread count can change weights in the last bits, so off by default)")
     p_run.add_argument("--ray", default=None, metavar="auto|ADDRESS|local",
                        help="run as Ray tasks: 'auto' (the cluster this node belongs to), an address "
                             "(ray://host:10001 or host:6379), or 'local' (a private instance)")

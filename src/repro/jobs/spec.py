@@ -145,11 +145,18 @@ class Job:
         last = history[-1] if history else {}
         info = {"name": self.name, "notebook": self.notebook, "target": self.target, "kwargs": self.kwargs,
                 "seconds_this_call": round(seconds, 2), "device": str(device), "epochs": last.get("epoch"),
+                "threads": _torch_threads(),
                 "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "host": socket.gethostname()}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(info, indent=1, default=str))
         os.replace(tmp, path)
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def status(job: Job, root: Path | None = None) -> str:

@@ -33,6 +33,7 @@ from repro.core import precision as prec_mod
 from repro.core.precision import throughput
 from repro.core.runtime import pin_threads
 from repro.data import load_dataset
+from repro.experiments import compute
 from repro.jobs import Job
 from repro.jobs.local import run_local
 from repro.systems import necst
@@ -41,8 +42,8 @@ OUT = Path(__file__).resolve().parent / "results" / "train_throughput.json"
 
 
 def families():
-    """(name, model factory, loss, input shape, batch size): the probe families of :mod:`repro.core.precision`."""
-    return [(name, *spec) for name, spec in prec_mod.families().items()]
+    """(name, model factory, loss, input shape, batch size): the probe families of :mod:`repro.experiments.compute`."""
+    return [(name, *spec) for name, spec in compute.families().items()]
 
 
 PARITY = {

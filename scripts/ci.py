@@ -5,7 +5,7 @@
     python scripts/ci.py gather --into build/ci/all build/ci/parts/*   # merge the matrix jobs' output folders
 
 ``matrix`` prints ``{"include": [{"notebook": ..., "dataset": ..., "name": ...}, ...]}`` from the runner's own table
-of runs (:data:`repro.bundle.runner.RUNS`), so the workflow's matrix cannot drift from the code; an unknown
+of runs (:data:`repro.bundle.profiles.RUNS`), so the workflow's matrix cannot drift from the code; an unknown
 notebook or dataset stops it with one line naming the valid ones (exit status 2).
 
 ``gather`` merges the parts (each one job's upload: ``figures/`` with its ``manifest.json``, ``executed/`` with the

@@ -12,6 +12,7 @@ from torch import nn
 from repro.core import convergence, precision
 from repro.core.checks import ConfigError
 from repro.core.training import fit
+from repro.experiments import compute
 
 
 @pytest.fixture
@@ -20,35 +21,35 @@ def cpu(monkeypatch):
 
     def make(*flags, speedup=2.0):
         monkeypatch.setattr(precision, "cpu_model_and_flags", lambda: ("Test CPU", frozenset(flags)))
-        monkeypatch.setattr(precision, "probe_speedup", lambda family, device="auto": speedup)
+        monkeypatch.setattr(compute, "probe_speedup", lambda family, device="auto": speedup)
 
     return make
 
 
 def test_auto_is_fp32_without_native_bf16_and_says_why(cpu):
     cpu("avx2", "fma")
-    prec, why = precision.resolve("auto", "necst_mlp", "cpu")
+    prec, why = compute.resolve("auto", "necst_mlp", "cpu")
     assert prec == "fp32" and "no native bf16" in why and "Test CPU" in why
-    assert precision.resolve(None, "vae", "cpu")[0] == "fp32"  # None means auto
+    assert compute.resolve(None, "vae", "cpu")[0] == "fp32"  # None means auto
 
 
 def test_auto_keeps_bf16_only_where_parity_and_the_probe_allow(cpu):
     cpu("avx512_bf16", speedup=1.6)
-    prec, why = precision.resolve("auto", "necst_mlp", "cpu")  # parity run kept bf16 for the NECST MLP
+    prec, why = compute.resolve("auto", "necst_mlp", "cpu")  # parity run kept bf16 for the NECST MLP
     assert prec == "bf16" and "1.60x" in why
-    assert precision.resolve("auto", "necst_conv", "cpu")[0] == "fp32"  # its parity run was not informative
-    assert precision.resolve("auto", "vae", "cpu")[0] == "fp32"  # no parity run
+    assert compute.resolve("auto", "necst_conv", "cpu")[0] == "fp32"  # its parity run was not informative
+    assert compute.resolve("auto", "vae", "cpu")[0] == "fp32"  # no parity run
     cpu("amx_bf16", speedup=1.2)  # native, but the probe measured less than MIN_SPEEDUP
-    prec, why = precision.resolve("auto", "necst_mlp", "cpu")
-    assert prec == "fp32" and "1.20x" in why and f"{precision.MIN_SPEEDUP}" in why
+    prec, why = compute.resolve("auto", "necst_mlp", "cpu")
+    assert prec == "fp32" and "1.20x" in why and f"{compute.MIN_SPEEDUP}" in why
 
 
 def test_forced_precision_is_used_as_given_and_bad_values_name_the_choices(cpu):
     cpu("avx2")
-    assert precision.resolve("bf16", "necst_mlp", "cpu") == ("bf16", "bf16 forced (-p precision bf16)")
-    assert precision.resolve("fp32", "necst_mlp", "cpu")[0] == "fp32"
+    assert compute.resolve("bf16", "necst_mlp", "cpu") == ("bf16", "bf16 forced (-p precision bf16)")
+    assert compute.resolve("fp32", "necst_mlp", "cpu")[0] == "fp32"
     with pytest.raises(ConfigError, match="'fp16'.*valid choices: 'auto', 'fp32', 'bf16'"):
-        precision.resolve("fp16", "necst_mlp", "cpu")
+        compute.resolve("fp16", "necst_mlp", "cpu")
 
 
 def test_parity_file_decides_per_family(tmp_path):

@@ -5,7 +5,7 @@ Each check returns one line per problem (an empty list: no drift), naming the fi
 - :func:`manifest_problems`: ``figures/manifest.json`` and the files under ``figures/`` agree. Every listed artifact
   exists; every file is listed, except the report's own files (:data:`REPORT_FILES`) and the executed notebooks
   of the notebooks with several dataset runs (``<notebook>/executed/<dataset>.ipynb``, one per run of
-  :data:`repro.bundle.runner.RUNS`, which must all exist); every entry belongs to a run of ``RUNS`` (notebook and
+  :data:`repro.bundle.profiles.RUNS`, which must all exist); every entry belongs to a run of ``RUNS`` (notebook and
   parameters) at the folder's profile.
 - :func:`run_problems`: a run's output folder (a ``smoke`` run of the test suite, or a CI job at any profile)
   against the committed ``cpu`` results, by names and columns only (a smoke run's numbers mean nothing): each
@@ -85,7 +85,7 @@ def manifest_problems(root: Path, profile: str = "cpu", executed: bool = True) -
             problems.append(f"{path}: profile {meta.get('profile')!r} in {MANIFEST}, not {profile!r}")
         if not any(belongs_to(meta, n, p) for n, p in all_runs()):
             problems.append(f"{path}: written by {meta.get('notebook')} with {meta.get('params', {}).get('dataset')!r}"
-                            f", which is no run of repro.bundle.runner.RUNS")
+                            f", which is no run of repro.bundle.profiles.RUNS")
     return problems
 
 

@@ -7,6 +7,8 @@ profile. The resolved dictionary is what the notebook records as provenance.
 
 from __future__ import annotations
 
+import ast
+
 from repro.core.checks import ConfigError, check_choice
 
 PROFILE_NAMES = ("smoke", "cpu", "paper")
@@ -139,7 +141,7 @@ PROFILES: dict[str, dict[str, dict]] = {
 
 # Parameters shared by all profiles of a notebook (the paper's settings that no profile changes).
 # ``precision`` is the training precision: ``auto`` (every profile's default: bf16 only on hardware with native
-# bf16 where the family's parity run and a throughput probe allow it, see repro.core.precision), or ``fp32`` /
+# bf16 where the family's parity run and a throughput probe allow it, see repro.experiments.compute), or ``fp32`` /
 # ``bf16`` to force one; the resolved precision is part of a checkpoint's key when not fp32.
 FIXED: dict[str, dict] = {
     "01_vae_compression": dict(precision="auto", latent_dim=16, batch_size=64, lr=1e-3, bsc_eps=0.05, n_bits_table=8,
@@ -303,3 +305,40 @@ def check_override(notebook: str, name: str, value, choices: list[str] | None = 
         return
     if not ok(value):
         raise ConfigError(f"-p {name} {value!r}: {name} must be {expected}")
+
+
+# --- the runs of each notebook ----------------------------------------------------------------------------
+
+# Parameter combinations per notebook; the first one is the canonical run written back to the paired notebook.
+RUNS: dict[str, list[dict]] = {
+    "01_vae_compression": [{"dataset": "mnist"}],
+    "02_necst": [{"dataset": d} for d in ("binary_mnist", "omniglot", "random_bits", "mnist", "cifar10", "celeba32")],
+    "03_iabf": [{"dataset": d} for d in ("mnist", "binary_mnist", "omniglot", "cifar10")],
+    "04_bandwidth_awgn": [{"dataset": "celeba32"}],
+    "05_dna_storage": [{"dataset": "mnist"}],
+}
+
+
+def all_runs() -> list[tuple[str, dict]]:
+    """Every run of :data:`RUNS` as ``(notebook, parameters)``, in the order the runner executes them."""
+    return [(name, params) for name, runs in RUNS.items() for params in runs]
+
+
+def select_runs(notebook: str | None = None, dataset: str | None = None) -> list[tuple[str, dict]]:
+    """The runs of one notebook and/or one dataset (all when both are ``None``); one line naming the valid
+    choices (:class:`ConfigError`) when nothing matches."""
+    if notebook is not None:
+        check_choice("notebook", notebook, sorted(RUNS))
+    runs = [(n, p) for n, p in all_runs() if notebook in (None, n) and dataset in (None, p.get("dataset"))]
+    if not runs:
+        valid = sorted({p["dataset"] for n, p in all_runs() if notebook in (None, n)})
+        raise ConfigError(f"no run of {notebook or 'any notebook'} on dataset {dataset!r}; valid: {', '.join(valid)}")
+    return runs
+
+
+def parse_value(text: str):
+    """``-p`` values: Python literals (``3``, ``[0, 1]``, ``None``) or plain strings."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text

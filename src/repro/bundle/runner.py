@@ -39,47 +39,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from repro.bundle.profiles import PROFILE_NAMES, check_override
+from repro.bundle.profiles import PROFILE_NAMES, RUNS, all_runs, check_override, parse_value, select_runs  # noqa: F401
 from repro.core.checks import ConfigError, check_choice
 from repro.core.paths import env_path, output_root, repo_root, resolve_path
 
-# Parameter combinations per notebook; the first one is the canonical run written back to the paired notebook.
-RUNS: dict[str, list[dict]] = {
-    "01_vae_compression": [{"dataset": "mnist"}],
-    "02_necst": [{"dataset": d} for d in ("binary_mnist", "omniglot", "random_bits", "mnist", "cifar10", "celeba32")],
-    "03_iabf": [{"dataset": d} for d in ("mnist", "binary_mnist", "omniglot", "cifar10")],
-    "04_bandwidth_awgn": [{"dataset": "celeba32"}],
-    "05_dna_storage": [{"dataset": "mnist"}],
-}
-
-
-def all_runs() -> list[tuple[str, dict]]:
-    """Every run of :data:`RUNS` as ``(notebook, parameters)``, in the order the runner executes them."""
-    return [(name, params) for name, runs in RUNS.items() for params in runs]
-
-
-def select_runs(notebook: str | None = None, dataset: str | None = None) -> list[tuple[str, dict]]:
-    """The runs of one notebook and/or one dataset (all when both are ``None``); one line naming the valid
-    choices (:class:`ConfigError`) when nothing matches."""
-    if notebook is not None:
-        check_choice("notebook", notebook, sorted(RUNS))
-    runs = [(n, p) for n, p in all_runs() if notebook in (None, n) and dataset in (None, p.get("dataset"))]
-    if not runs:
-        valid = sorted({p["dataset"] for n, p in all_runs() if notebook in (None, n)})
-        raise ConfigError(f"no run of {notebook or 'any notebook'} on dataset {dataset!r}; valid: {', '.join(valid)}")
-    return runs
-
-
 CUSTOM_OUTPUT = "build/figures-cpu-custom"  # a cpu run with -p, relative to the repository root
 INTERRUPTED = "interrupted; rerun to resume"
-
-
-def parse_value(text: str):
-    """``-p`` values: Python literals (``3``, ``[0, 1]``, ``None``) or plain strings."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 def run_label(name: str, profile: str, params: dict) -> str:

@@ -5,7 +5,8 @@ flags include ``amx_bf16`` or ``avx512_bf16`` (Intel Sapphire Rapids and later, 
 PyTorch emulates it and training runs about ten times *slower* than fp32 (measured on an AVX2-only AMD EPYC:
 NECST MLP 2,490 vs 248 images per CPU-second).
 
-:func:`resolve` turns a requested precision into the one a model family trains with, and says why:
+:func:`repro.experiments.compute.resolve` turns a requested precision into the one a model family trains with (it
+probes model families, so it lives above the models; this module holds the hardware side), and says why:
 
 - ``fp32`` or ``bf16``: forced, used as given.
 - ``auto``: ``bf16`` only when (1) the device has native bf16, (2) the family's parity run
@@ -93,21 +94,6 @@ def parity_allows(family: str, parity_file: Path = PARITY_FILE) -> tuple[bool, s
     return False, f"parity run says {entry.get('decision')}"
 
 
-def families() -> dict:
-    """Model families with a probe: name -> (model factory, loss, input shape, batch size)."""
-    from repro.models.vae import ConvVAE, negative_elbo
-    from repro.systems import necst
-    from repro.systems.bandwidth import Arch, build_joint
-
-    return {
-        "vae": (lambda: ConvVAE(16), negative_elbo, (1, 28, 28), 64),
-        "necst_mlp": (lambda: necst.build_model("mnist", eps=0.1), lambda m, x: m.loss(x), (1, 28, 28), 100),
-        "necst_conv": (lambda: necst.build_model("cifar10", eps=0.1), lambda m, x: m.loss(x), (3, 32, 32), 100),
-        "resnet": (lambda: build_joint(Arch(3, 100, 16), snr_db=0.0, beta=1.0), lambda m, x: m.loss(x),
-                   (3, 32, 32), 64),
-    }
-
-
 def throughput(factory, loss_fn, shape, batch: int, precision: str, batches: int,
                device: str | torch.device = "cpu") -> dict:
     """Images per second (CPU seconds of this process on a CPU, wall seconds on CUDA) of full training steps
@@ -139,50 +125,3 @@ def throughput(factory, loss_fn, shape, batch: int, precision: str, batches: int
             "batches": batches, "batch_size": batch}
 
 
-def probe_file() -> Path:
-    from repro.core.cache import cache_root
-
-    return cache_root() / "precision_probe.json"
-
-
-def probe_speedup(family: str, device: str | torch.device = "auto", batches: int = 6) -> float:
-    """bf16 / fp32 training throughput of ``family`` on this machine (cached per CPU model, torch and family)."""
-    fams = families()
-    check_choice("model family", family, sorted(fams))
-    dev = torch_device(device)
-    ident = torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_model_and_flags()[0]
-    key = f"{dev.type}|{ident}|{torch.__version__}|{family}"
-    path = probe_file()
-    try:
-        known = json.loads(path.read_text())
-    except (OSError, ValueError):
-        known = {}
-    if key not in known:
-        factory, loss_fn, shape, batch = fams[family]
-        unit = "images_per_wall_s" if dev.type == "cuda" else "images_per_cpu_s"
-        rate = {p: throughput(factory, loss_fn, shape, batch, p, batches, dev)[unit] for p in ("fp32", "bf16")}
-        known[key] = round(rate["bf16"] / rate["fp32"], 3)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
-    return float(known[key])
-
-
-def resolve(requested: str | None, family: str, device: str | torch.device = "auto") -> tuple[str, str]:
-    """``(precision, reason)`` a model of ``family`` trains with when ``requested`` (``auto`` | ``fp32`` |
-    ``bf16``; ``None`` means ``auto``) is asked for on ``device``."""
-    requested = requested or "auto"
-    check_choice("precision", requested, PRECISION_CHOICES)
-    if requested != "auto":
-        return requested, f"{requested} forced (-p precision {requested})"
-    native, why = native_bf16(device)
-    if not native:
-        return "fp32", f"auto: {why}"
-    allowed, why_parity = parity_allows(family)
-    if not allowed:
-        return "fp32", f"auto: {why}, but {why_parity}"
-    if family not in families():
-        return "fp32", f"auto: {why}, but no throughput probe for family {family!r}"
-    speedup = probe_speedup(family, device)
-    if speedup < MIN_SPEEDUP:
-        return "fp32", f"auto: {why}, but the probe measured bf16 at {speedup:.2f}x fp32 (< {MIN_SPEEDUP}x)"
-    return "bf16", f"auto: {why}, {why_parity}, probe {speedup:.2f}x fp32"

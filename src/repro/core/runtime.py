@@ -78,6 +78,21 @@ def pin_threads(threads: int | None) -> int:
     return torch.get_num_threads()
 
 
+# The training metrics a progress line shows, first found first (validation metrics always; the loss only when none of
+# these is reported): distortions and bounds a reader can interpret, not the training surrogate.
+SHOWN_METRICS = ("l2_per_image", "distortion", "bound", "rec", "mse_per_dim", "acc")
+
+
+def shown_metrics(row: dict) -> dict:
+    """The metrics a progress display shows for a history row: the validation metrics and the first
+    interpretable training metric of :data:`SHOWN_METRICS` (the loss only when none is reported)."""
+    out = {k: v for k, v in row.items() if k.startswith("val_") and isinstance(v, float)}
+    for key in SHOWN_METRICS:
+        if key in row:
+            return {key: row[key], **out}
+    return {"loss": row["loss"], **out}
+
+
 def format_seconds(seconds: float) -> str:
     """``75`` -> ``1m15s``; ``3700`` -> ``1h01m``."""
     seconds = max(0, int(round(seconds)))
@@ -129,8 +144,6 @@ class ProgressLines:
         rate = seen / elapsed if elapsed > 0 else float("nan")
         per_epoch = self.n / rate if rate > 0 else float("nan")
         remaining = per_epoch * (self.epochs - epoch) - elapsed
-        from repro.core.training import shown_metrics
-
         shown = shown_metrics(running) if "loss" in running else running
         self._emit(f"epoch {epoch + 1}/{self.epochs} {100 * seen / self.n:.0f}% {rate:,.0f} img/s "
                    f"eta {format_seconds(remaining)} {self._metrics(shown)}")

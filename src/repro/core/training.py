@@ -28,13 +28,11 @@ from torch import nn
 from repro.core.cache import CheckpointCache
 from repro.core.checks import check_choice
 from repro.core.convergence import plateaued
-from repro.core.runtime import ProgressLines, progress
+from repro.core.runtime import ProgressLines, progress, shown_metrics
 
 PRECISIONS = ("fp32", "bf16")
 # Metrics shown on the progress bar, in order of preference: a distortion or a bound the reader can interpret, never
 # a training surrogate (VIMCO's surrogate rises while training improves).
-SHOWN_METRICS = ("l2_per_image", "distortion", "bound", "rec", "mse_per_dim", "acc")
-
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, dict]]
 
 
@@ -55,16 +53,6 @@ class AfterOptimizerStep(Protocol):
 def step_hooks(model: nn.Module) -> list[AfterOptimizerStep]:
     """The submodules of ``model`` (itself included) that :func:`fit` calls after each optimizer step."""
     return [m for m in model.modules() if isinstance(m, AfterOptimizerStep)]
-
-
-def shown_metrics(row: dict) -> dict:
-    """The metrics a progress display shows for a history row: the validation metrics and the first
-    interpretable training metric of :data:`SHOWN_METRICS` (the loss only when none is reported)."""
-    out = {k: v for k, v in row.items() if k.startswith("val_") and isinstance(v, float)}
-    for key in SHOWN_METRICS:
-        if key in row:
-            return {key: row[key], **out}
-    return {"loss": row["loss"], **out}
 
 
 def _extendable(payload: dict | None, select_by: str | None) -> dict | None:

@@ -34,7 +34,7 @@ def plan(notebook: str, profile: str, params: dict | None = None) -> list:
 
 
 def precision_family(job) -> str:
-    """The :mod:`repro.core.precision` model family of a job (its probe and parity run)."""
+    """The :mod:`repro.experiments.compute` model family of a job (its probe and parity run)."""
     if job.family == "resnet":
         return "resnet"
     if "necst" in job.target:
@@ -43,7 +43,7 @@ def precision_family(job) -> str:
 
 
 def precision_reason(job, requested: str | None, device: str) -> str:
-    from repro.core.precision import resolve
+    from repro.experiments.compute import resolve
 
     resolved, why = resolve(requested, precision_family(job), device)
     if resolved != job.kwargs["precision"]:  # a job that fixes its own precision

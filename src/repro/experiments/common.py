@@ -45,8 +45,8 @@ BF16_SPEEDUP = {"vae": 1.47, "necst_mlp": 1.45, "necst_conv": 1.75, "resnet": 1.
 
 def resolve_precision(P: dict, family: str) -> dict:
     """Replace ``P['precision']`` (``auto`` | ``fp32`` | ``bf16``; ``None`` is ``auto``) by the precision
-    ``family`` trains with on ``P['device']``, and add ``precision_reason`` (see :mod:`repro.core.precision`)."""
-    from repro.core.precision import resolve
+    ``family`` trains with on ``P['device']``, and add ``precision_reason`` (see :mod:`repro.experiments.compute`)."""
+    from repro.experiments.compute import resolve
 
     P["precision"], P["precision_reason"] = resolve(P.get("precision"), family, P.get("device") or "auto")
     return P
@@ -58,7 +58,7 @@ def cost(family: str, epochs: int, images: int, factor: float = 1.0, precision: 
     when there is a measurement, else from the development machine's numbers above."""
     from repro.core.throughput import measured_seconds_per_image
 
-    measured = measured_seconds_per_image(family, precision)
+    measured = measured_seconds_per_image(family, precision, SECONDS_PER_IMAGE)
     if measured is not None:
         return float(epochs) * images * measured * factor
     speedup = BF16_SPEEDUP.get(family, 1.0) if precision == "bf16" else 1.0

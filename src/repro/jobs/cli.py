@@ -18,23 +18,14 @@ import os
 import sys
 from pathlib import Path
 
-from repro.bundle.profiles import PROFILE_NAMES
+from repro.bundle.profiles import PROFILE_NAMES, RUNS, parse_value
 from repro.core.checks import ConfigError, ReproError, check_choice
 from repro.core.runtime import format_seconds
 from repro.jobs.spec import Job, JobBusy, status
 
 
 def notebook_runs() -> dict[str, list[dict]]:
-    from repro.bundle.runner import RUNS
-
     return RUNS
-
-
-def parse_value(text: str):
-    """``-p`` values, parsed as the notebook runner parses them."""
-    from repro.bundle.runner import parse_value as runner_parse_value
-
-    return runner_parse_value(text)
 
 
 def collect(notebooks: list[str], profile: str, params: dict) -> list[Job]:
@@ -104,7 +95,8 @@ def cmd_plan(args) -> int:
 
 
 def cmd_measure(args) -> int:
-    from repro.core.throughput import measure, path
+    from repro.core.throughput import path
+    from repro.experiments.compute import measure
 
     measure(batches=args.batches)
     print(f"[measure] stored in {path()}; `python -m repro.jobs plan` now estimates from it")

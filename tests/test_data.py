@@ -84,3 +84,17 @@ def test_subset_is_seeded():
     assert torch.equal(d.subset(50, 3).x, d.subset(50, 3).x)
     assert not torch.equal(d.subset(50, 3).x, d.subset(50, 4).x)
     assert len(d.subset(None)) == len(d)
+
+
+def test_a_changed_data_folder_is_searched_again_not_served_from_the_cache(tmp_path, monkeypatch):
+    # the loaders cache arrays per searched folders: changing $REPRO_DATA_DIR must not return the old folder's data
+    shutil.copytree(SAMPLE / "MNIST", tmp_path / "a" / "MNIST")
+    monkeypatch.setenv("REPRO_DATA_DIR", str(tmp_path / "a"))
+    assert load_dataset("mnist", "test").root == tmp_path / "a"
+    shutil.copytree(SAMPLE / "MNIST", tmp_path / "b" / "MNIST")
+    monkeypatch.setenv("REPRO_DATA_DIR", str(tmp_path / "b"))
+    assert load_dataset("mnist", "test").root == tmp_path / "b"  # no cache_clear() in between
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("REPRO_DATA_DIR", str(tmp_path / "empty"))
+    with pytest.raises(DatasetNotFoundError):  # searched again (and not found), never the stale folder's arrays
+        load_dataset("mnist", "test")

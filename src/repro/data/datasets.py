@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from repro.core.checks import check_choice
-from repro.data.files import DatasetNotFoundError, find_files
+from repro.data.files import DatasetNotFoundError, candidate_roots, find_files
 
 DATASETS = ("mnist", "binary_mnist", "omniglot", "cifar10", "celeba32", "random_bits")
 SPLITS = ("train", "val", "test")
@@ -120,8 +120,14 @@ def _download_root(root) -> Path:
     return Path(root) if root else (env_path("REPRO_DATA_DIR") or repo_root() / "data")
 
 
+def _searched(root) -> tuple[str, ...]:
+    """The folders a load searches, resolved now: part of the loaders' cache keys, so that a changed
+    ``$REPRO_DATA_DIR`` (or ``data/``) is searched again instead of returning the arrays of the old folder."""
+    return tuple(str(r.resolve()) for r in candidate_roots(root))
+
+
 @lru_cache(maxsize=4)
-def _mnist_arrays(root, download):
+def _mnist_arrays(root, download, searched):
     try:
         base, kind = find_files("mnist", MNIST_FILES, root, HOW_TO_GET["mnist"])
     except DatasetNotFoundError:
@@ -137,7 +143,7 @@ def _mnist_arrays(root, download):
 
 
 @lru_cache(maxsize=2)
-def _omniglot_arrays(root):
+def _omniglot_arrays(root, searched):
     base, kind = find_files("omniglot", OMNIGLOT_FILES, root, HOW_TO_GET["omniglot"])
     with np.load(base / OMNIGLOT_FILES[0], allow_pickle=False) as z:
         out = {}
@@ -152,7 +158,7 @@ def _omniglot_arrays(root):
 
 
 @lru_cache(maxsize=2)
-def _cifar_arrays(root, download):
+def _cifar_arrays(root, download, searched):
     try:
         base, kind = find_files("cifar10", CIFAR_FILES, root, HOW_TO_GET["cifar10"])
     except DatasetNotFoundError:
@@ -172,7 +178,7 @@ def _cifar_arrays(root, download):
 
 
 @lru_cache(maxsize=2)
-def _celeba_array(root):
+def _celeba_array(root, searched):
     base, kind = find_files("celeba32", CELEBA_FILES, root, HOW_TO_GET["celeba32"])
     with np.load(base / CELEBA_FILES[0], allow_pickle=False) as z:
         return z["x"], kind, base
@@ -207,7 +213,7 @@ def load_dataset(name: str, split: str = "train", root=None, download: bool | No
         return ImageData(torch.from_numpy(parts[split]).float(), None, name, split, "generated")
 
     if name in ("mnist", "binary_mnist"):
-        (xtr, ytr, xte, yte), kind, base = _mnist_arrays(root, download)
+        (xtr, ytr, xte, yte), kind, base = _mnist_arrays(root, download, _searched(root))
         if split == "test":
             x, y = xte, yte
         else:
@@ -221,7 +227,7 @@ def load_dataset(name: str, split: str = "train", root=None, download: bool | No
         return ImageData(x, torch.from_numpy(y.astype(np.int64)), name, split, kind, base, notes)
 
     if name == "omniglot":
-        parts, kind, base = _omniglot_arrays(root)
+        parts, kind, base = _omniglot_arrays(root, _searched(root))
         if split == "test":
             x, y = parts["evaluation"]
         else:
@@ -235,7 +241,7 @@ def load_dataset(name: str, split: str = "train", root=None, download: bool | No
                          ["105x105 area-resized to 28x28 and rounded; the papers used Burda's 28x28 chardata.mat"])
 
     if name == "cifar10":
-        (x, y, xt, yt), kind, base = _cifar_arrays(root, download)
+        (x, y, xt, yt), kind, base = _cifar_arrays(root, download, _searched(root))
         if split == "test_exact1000":
             return ImageData(_hwc_to_tensor(xt), torch.from_numpy(yt.astype(np.int64)), name, split, kind, base)
         n_train = len(x) * 4 // 5  # batches 1-4 (40k of 50k)
@@ -249,7 +255,7 @@ def load_dataset(name: str, split: str = "train", root=None, download: bool | No
                          ["NECST split: batches 1-4 train/val, batch 5 test"])
 
     # celeba32
-    x, kind, base = _celeba_array(root)
+    x, kind, base = _celeba_array(root, _searched(root))
     n_test = int(round(len(x) * 0.1))
     n_trainval = len(x) - n_test
     cut = _val_split(n_trainval, 0.1)

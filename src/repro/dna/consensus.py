@@ -65,7 +65,6 @@ from repro.dna.reads import Reads
 
 CONSENSUS_METHODS = ("spoa", "majority")
 EXACT, CONSENSUS, ORPHAN_CLUSTER = 0, 1, 2
-HOW = {EXACT: "exact", CONSENSUS: "consensus", ORPHAN_CLUSTER: "orphan cluster"}
 PARSE_CHUNK = 10_000  # reads parsed per vectorized block (about 3 kB of work arrays per read)
 PLACE_CHUNK = 25_000  # orphans placed / clustered per vectorized block (about 2 kB of work arrays per orphan)
 MAX_ORPHANS = 100_000  # default cap on the orphans that enter clustering

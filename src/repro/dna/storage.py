@@ -35,7 +35,6 @@ from repro.dna.decoder import RecoveredFile
 from repro.dna.outer_code import OuterCode
 from repro.systems.vae_storage import bits_to_gamma, gamma_to_bits
 
-FAMILIES = ("VAEU", "VAEN", "JPEG", "PNG")
 VAE_LAYOUTS = ("packed", "per_image")
 
 

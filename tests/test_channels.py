@@ -61,3 +61,36 @@ def test_flip_bytes_rate_and_length():
     assert len(noisy) == len(data)
     assert abs(ones / (8 * len(data)) - 0.05) < 0.003
     assert flip_bytes(b"abc", 0.0) == b"abc"
+
+
+def test_every_discrete_channel_declares_its_level_once_and_everyone_checks_against_it():
+    from repro.channels.discrete import CHANNELS, check_level
+
+    for name, cls in CHANNELS.items():
+        low, high = cls.LEVEL_RANGE
+        assert cls.LEVEL == "eps" and low <= cls.LEVEL_DEFAULT <= high
+        assert check_level(name, high) == high
+        with pytest.raises(ConfigError, match=rf"{cls.LEVEL}={high + 0.1:g} is outside its valid range"):
+            check_level(name, high + 0.1)
+    with pytest.raises(ConfigError, match="unknown channel 'awgn'; valid choices: 'bec', 'bsc'"):
+        check_level("awgn", 0.1)
+
+
+def test_the_training_time_code_is_the_channels_distribution():
+    from repro.channels.discrete import ERASED, BinaryErasureChannel, BinarySymmetricChannel
+
+    p = torch.full((4000, 20), 0.8)
+    torch.manual_seed(0)
+    y, log_q = BinarySymmetricChannel.training_sample(p, 3, 0.1)
+    assert y.shape == (3, 4000, 20) and log_q.shape == (3, 4000)
+    assert abs(float(y.mean()) - (0.8 * 0.8 + 0.1)) < 0.01  # Bernoulli(p (1 - 2 eps) + eps)
+    torch.manual_seed(0)
+    y, log_q = BinaryErasureChannel.training_sample(p, 3, 0.3)
+    erased = y == ERASED
+    assert abs(float(erased.float().mean()) - 0.3) < 0.01
+    assert abs(float(y[~erased].mean()) - 0.8) < 0.01  # delivered bits are the code's
+    torch.manual_seed(1)  # at eps 0 the BEC draws exactly what the noiseless code draws
+    a = BinaryErasureChannel.training_sample(p, 2, 0.0)
+    torch.manual_seed(1)
+    b = BinarySymmetricChannel.training_sample(p, 2, 0.0)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])

@@ -72,8 +72,17 @@ def _choices_from_comment(comment: str) -> list[str]:
     return words if all(re.fullmatch(r"[A-Za-z_][\w.\-]*", w) for w in words) else []
 
 
+def registered_choices() -> dict[str, list[str]]:
+    """Parameters whose choices come from a registry in the package, not from the notebook's comment (the comment
+    is documentation, and a test checks that it lists the same choices)."""
+    from repro.channels.discrete import CHANNELS
+
+    return {"channel": sorted(CHANNELS)}
+
+
 def notebook_parameters(name: str) -> dict[str, Parameter]:
-    """The parameters cell of ``notebooks/<name>.py``: names, defaults and the choices written in comments."""
+    """The parameters cell of ``notebooks/<name>.py``: names, defaults and their choices (from a registry for the
+    parameters of :func:`registered_choices`, else as written in the comment)."""
     source = (repo_root() / "notebooks" / f"{name}.py").read_text()
     match = re.search(r"^# %% tags=\[\"parameters\"\]\n(.*?)(?=^# %%|\Z)", source, flags=re.M | re.S)
     if not match:
@@ -87,7 +96,8 @@ def notebook_parameters(name: str) -> dict[str, Parameter]:
         node = tree.body[0]
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             key = node.targets[0].id
-            params[key] = Parameter(key, ast.literal_eval(node.value), _choices_from_comment(comment))
+            params[key] = Parameter(key, ast.literal_eval(node.value),
+                                    registered_choices().get(key) or _choices_from_comment(comment))
     return params
 
 

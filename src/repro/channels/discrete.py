@@ -1,11 +1,14 @@
 """Noisy binary channels as ``torch.nn.Module`` s.
 
-Each channel maps a tensor of transmitted symbols to received symbols of the same shape:
-``channel(bits, *, generator=None, eps=None)``. The noise level given at call time overrides the one the channel
-was built with (its default), so one channel object serves every level; a level outside the channel's range raises
-:class:`~repro.core.checks.ConfigError` naming the value and the range. Randomness comes from ``generator`` when one
-is given (drawn on the generator's device, :func:`repro.core.runtime.draw`), so a fixed seed gives the same corruption
-on every run and device.
+Each channel maps a tensor of transmitted symbols to received symbols of the same shape: ``channel(bits, *,
+generator=None, eps=None)``. Its noise level is declared once, on the class: ``LEVEL`` (its name, ``eps``),
+``LEVEL_RANGE`` and ``LEVEL_DEFAULT``, and :meth:`check` validates a level against them (every caller that takes a
+level for a channel asks :func:`check_level`, never a range of its own). The distribution a model trains through
+(NECST's noisy code, paper 001 eq. 5) is the channel's too: :meth:`training_sample`. The noise level given at call
+time overrides the one the channel was built with (its default), so one channel object serves every level; a level
+outside the channel's range raises :class:`~repro.core.checks.ConfigError` naming the value and the range.
+Randomness comes from ``generator`` when one is given (drawn on the generator's device,
+:func:`repro.core.runtime.draw`), so a fixed seed gives the same corruption on every run and device.
 """
 
 from __future__ import annotations
@@ -31,14 +34,25 @@ class BinarySymmetricChannel(nn.Module):
     Capacity: ``1 - H_b(eps)`` bits per use (:meth:`capacity`).
     """
 
-    def __init__(self, eps: float = 0.0):
+    LEVEL, LEVEL_RANGE, LEVEL_DEFAULT, DESCRIPTION = "eps", (0.0, 0.5), 0.0, "BSC flip probability"
+
+    def __init__(self, eps: float = LEVEL_DEFAULT):
         super().__init__()
         self.eps = self.check(eps)
 
-    @staticmethod
-    def check(eps: float) -> float:
-        check_range("BSC flip probability eps", eps, 0.0, 0.5)
+    @classmethod
+    def check(cls, eps: float) -> float:
+        check_range(f"{cls.DESCRIPTION} {cls.LEVEL}", eps, *cls.LEVEL_RANGE)
         return float(eps)
+
+    @staticmethod
+    def training_sample(p: torch.Tensor, k: int, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """``k`` draws of the received code when bit ``i`` is sent as 1 with probability ``p_i``: each received bit is
+        Bernoulli(``p (1 - 2 eps) + eps``). Returns ``y (k, ...)`` and ``log q(y)`` summed over the last axis."""
+        p1 = p * (1 - 2 * eps) + eps
+        y = torch.bernoulli(p1.detach().expand(k, *p1.shape))
+        log_q = (y * torch.log(p1.clamp_min(1e-12)) + (1 - y) * torch.log((1 - p1).clamp_min(1e-12))).sum(-1)
+        return y, log_q
 
     def level(self, eps: float | None = None) -> float:
         """The flip probability in force: ``eps`` checked to lie in [0, 0.5], or the channel's own when None."""
@@ -100,14 +114,30 @@ class BinaryErasureChannel(nn.Module):
     ``eps`` at call time overrides the constructor's. Capacity: ``1 - eps`` bits per use.
     """
 
-    def __init__(self, eps: float = 0.0):
+    LEVEL, LEVEL_RANGE, LEVEL_DEFAULT, DESCRIPTION = "eps", (0.0, 1.0), 0.0, "BEC erasure probability"
+
+    def __init__(self, eps: float = LEVEL_DEFAULT):
         super().__init__()
         self.eps = self.check(eps)
 
-    @staticmethod
-    def check(eps: float) -> float:
-        check_range("BEC erasure probability eps", eps, 0.0, 1.0)
+    @classmethod
+    def check(cls, eps: float) -> float:
+        check_range(f"{cls.DESCRIPTION} {cls.LEVEL}", eps, *cls.LEVEL_RANGE)
         return float(eps)
+
+    @staticmethod
+    def training_sample(p: torch.Tensor, k: int, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """``k`` draws of the received code: bits Bernoulli(``p``), each erased (``ERASED``) with probability ``eps``;
+        ``log q`` counts the delivered bits only (an erasure's probability does not depend on ``p``). At ``eps = 0``
+        nothing is drawn for erasures (the BSC's draw at eps 0, so the random stream is the noiseless code's)."""
+        if eps == 0.0:
+            return BinarySymmetricChannel.training_sample(p, k, 0.0)
+        bits = torch.bernoulli(p.detach().expand(k, *p.shape))
+        erased = torch.rand_like(bits) < eps
+        y = torch.where(erased, torch.full_like(bits, ERASED), bits)
+        log_bit = bits * torch.log(p.clamp_min(1e-12)) + (1 - bits) * torch.log((1 - p).clamp_min(1e-12))
+        log_q = torch.where(erased, torch.zeros_like(log_bit), log_bit).sum(-1)
+        return y, log_q
 
     def level(self, eps: float | None = None) -> float:
         """The erasure probability in force: ``eps`` checked to lie in [0, 1], or the channel's own when None."""
@@ -129,9 +159,19 @@ class BinaryErasureChannel(nn.Module):
 CHANNELS = {"bsc": BinarySymmetricChannel, "bec": BinaryErasureChannel}
 
 
-def make_channel(name: str, eps: float) -> nn.Module:
-    """A channel by name: ``bsc`` (eps in [0, 0.5]) or ``bec`` (eps in [0, 1])."""
+def channel_class(name: str) -> type[nn.Module]:
+    """The channel class registered as ``name`` (one line naming the valid choices otherwise)."""
     from repro.core.checks import check_choice
 
     check_choice("channel", name, sorted(CHANNELS))
-    return CHANNELS[name](eps)
+    return CHANNELS[name]
+
+
+def check_level(name: str, level: float) -> float:
+    """``level`` checked against the range channel ``name`` declares (the one place a channel's range lives)."""
+    return channel_class(name).check(level)
+
+
+def make_channel(name: str, eps: float) -> nn.Module:
+    """A channel by name (:data:`CHANNELS`), at noise level ``eps`` (checked against its declared range)."""
+    return channel_class(name)(eps)

@@ -4,6 +4,7 @@ seed, the official-code variants, the chain classifier)."""
 from __future__ import annotations
 
 from repro.bundle.profiles import for_dataset, resolve
+from repro.channels.discrete import check_level
 from repro.core.checks import check_choice, check_range
 from repro.experiments.common import cost, n_images, resolve_precision, split_params
 from repro.experiments.necst import mnist_classifier_job, selected_model_kwargs
@@ -34,7 +35,7 @@ def settings(profile: str, params: dict) -> dict:
     P = for_dataset(resolve(NOTEBOOK, profile, **overrides), dataset)
     P["extra_seeds"] = [s for s in (P["extra_seeds"] or []) if s not in P["seeds"]]
     for e in P["eps_values"] + [P["extra_seed_eps"]]:
-        check_range("BSC noise eps", e, 0.0, 0.5)
+        check_level("bsc", e)
     for lam in [P["infomax_weight"]] + list(P.get("lambda_sweep") or []):
         check_range("infomax weight lambda", lam, 0.0, 100.0)
     P.update(dataset=dataset, device=runtime.get("device") or "auto", bits=necst.SETTINGS[dataset]["bits"])

@@ -7,7 +7,8 @@ features for classifiers, interpolation and Markov chains)."""
 from __future__ import annotations
 
 from repro.bundle.profiles import for_dataset, resolve
-from repro.core.checks import ConfigError, check_choice, check_range
+from repro.channels.discrete import check_level
+from repro.core.checks import ConfigError, check_choice
 from repro.experiments.common import cost, n_images, resolve_precision, split_params
 from repro.jobs.spec import Job
 from repro.systems import necst
@@ -33,7 +34,7 @@ def settings(profile: str, params: dict) -> dict:
     P = for_dataset(resolve(NOTEBOOK, profile, **overrides), dataset)
     P["eps_values"] = P["table1_eps"] if role == "table1" else (P["eps_values"] or DEFAULT_EPS[role])
     for e in P["eps_values"]:
-        check_range(f"{channel} noise eps", e, 0.0, 0.5)
+        check_level(channel, e)
     P.update(dataset=dataset, channel=channel, device=runtime.get("device") or "auto",
              bits=necst.SETTINGS[dataset]["bits"], role=role)
     return resolve_precision(P, _family(dataset))

@@ -22,7 +22,7 @@ import math
 import torch
 from torch import nn
 
-from repro.channels.discrete import ERASED, make_channel
+from repro.channels.discrete import make_channel
 from repro.core.checks import ConfigError, check_choice, check_range
 from repro.core.runtime import draw
 from repro.metrics.image import l2_per_image
@@ -166,17 +166,7 @@ class NECST(nn.Module):
             p = p * (1 - 2 * eps_star) + eps_star
             if not self.adversary.channel_noise:
                 eps = 0.0
-        if self.channel_name == "bsc" or eps == 0.0:
-            p1 = p * (1 - 2 * eps) + eps
-            y = torch.bernoulli(p1.detach().expand(k, *p1.shape))
-            log_q = (y * torch.log(p1.clamp_min(1e-12)) + (1 - y) * torch.log((1 - p1).clamp_min(1e-12))).sum(-1)
-            return y, log_q
-        bits = torch.bernoulli(p.detach().expand(k, *p.shape))
-        erased = torch.rand_like(bits) < eps
-        y = torch.where(erased, torch.full_like(bits, ERASED), bits)
-        log_bit = bits * torch.log(p.clamp_min(1e-12)) + (1 - bits) * torch.log((1 - p).clamp_min(1e-12))
-        log_q = torch.where(erased, torch.zeros_like(log_bit), log_bit).sum(-1)  # erasures: constant in phi
-        return y, log_q
+        return self.channel.training_sample(p, k, eps)  # the channel's own training-time distribution
 
     # -- training ------------------------------------------------------------------------------------------
     def loss(self, x: torch.Tensor, _y=None) -> tuple[torch.Tensor, dict]:

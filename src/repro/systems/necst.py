@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from repro.channels.discrete import BinarySymmetricChannel
+from repro.channels.discrete import BinarySymmetricChannel, check_level
 from repro.coding.ldpc import LDPCCode
 from repro.core.cache import CheckpointCache
 from repro.core.checks import ConfigError, check_choice, check_range
@@ -99,7 +99,7 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
     every epoch; ``select_best`` (implies it) returns the epoch with the lowest one, the paper's test protocol.
     ``stop_plateau`` / ``min_epochs`` (with ``select_best``): stop once the validation distortion has plateaued
     (see :func:`repro.core.training.fit`); ``epochs`` is then the maximum."""
-    check_range(f"{channel} noise eps", eps, 0.0, 0.5 if channel == "bsc" else 1.0)
+    check_level(channel, eps)
     check_range("infomax weight lambda", infomax_weight, 0.0, 100.0)
     train_set = load_dataset(dataset, "train", data_root).subset(n_train, seed)
     torch.manual_seed(seed)

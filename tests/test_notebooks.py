@@ -26,7 +26,6 @@ pytestmark = pytest.mark.notebook
 # away (remove the entry) or if any other run drifts.
 PENDING_REGENERATION = {
     ("02_necst", "binary_mnist"): "figure3_right_binary_mnist.csv predates the per-repeat timing rows (`repeat`)",
-    ("02_necst", "omniglot"): "figure3_right_omniglot.csv predates the per-repeat timing rows (`repeat`)",
     ("05_dna_storage", "mnist"): "the outer-code and peer-codec sections (issue 27) have no committed cpu run yet",
 }
 

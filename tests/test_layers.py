@@ -32,7 +32,8 @@ LAYERS: list[tuple[str, list[str]]] = [
      ["repro.experiments*"]),
     ("jobs: local and Ray workers", ["repro.jobs*"]),
     ("the bundle's roof: ledger, report, notebook runner, site, drift checks",
-     ["repro.bundle.claims", "repro.bundle.report", "repro.bundle.runner", "repro.bundle.site", "repro.bundle.drift"]),
+     ["repro.bundle.claims", "repro.bundle.report", "repro.bundle.runner", "repro.bundle.site", "repro.bundle.drift",
+      "repro.cli"]),
 ]
 
 

@@ -1,3 +1,4 @@
+import json
 import shutil
 
 import pytest
@@ -7,10 +8,11 @@ from repro.core.checks import ConfigError
 from repro.data import ChecksumError, DatasetNotFoundError, load_dataset
 from repro.data.datasets import _celeba_array, _cifar_arrays, _mnist_arrays, _omniglot_arrays
 
-from .conftest import SAMPLE
+from .conftest import ROOT, SAMPLE
 
 EXPECTED = {"mnist": (1, 28, 28), "binary_mnist": (1, 28, 28), "omniglot": (1, 28, 28), "cifar10": (3, 32, 32),
             "celeba32": (3, 32, 32), "random_bits": (100,)}
+
 
 
 def clear_caches():
@@ -98,3 +100,20 @@ def test_a_changed_data_folder_is_searched_again_not_served_from_the_cache(tmp_p
     monkeypatch.setenv("REPRO_DATA_DIR", str(tmp_path / "empty"))
     with pytest.raises(DatasetNotFoundError):  # searched again (and not found), never the stale folder's arrays
         load_dataset("mnist", "test")
+
+
+def test_the_registry_declares_every_dataset_once_and_truthfully():
+    from repro.data import DATASETS, REGISTRY, dataset_spec
+
+    checksums = json.loads((ROOT / "src/repro/data/checksums.json").read_text())
+    assert tuple(REGISTRY) == DATASETS and set(DATASETS) == set(EXPECTED)
+    for name, spec in REGISTRY.items():
+        assert spec.shape == EXPECTED[name]
+        assert all(f in checksums for f in spec.files), name  # every file it reads has a known checksum
+        x = load_dataset(name, "train").x
+        assert spec.binary == (set(x.unique().tolist()) <= {0.0, 1.0}), name
+        for split in spec.splits:
+            assert len(load_dataset(name, split)) > 0
+    with pytest.raises(ConfigError, match="unknown dataset 'svhn'; valid choices: 'mnist'"):
+        dataset_spec("svhn")
+

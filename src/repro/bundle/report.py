@@ -32,7 +32,6 @@ from repro.core.fsio import write_text
 from repro.core.paths import output_root, repo_root
 
 BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
-BASELINE_DATASETS = ("mnist", "binary_mnist", "omniglot", "cifar10", "celeba32", "random_bits")
 
 
 def markdown_table(df: pd.DataFrame, digits: int = 4) -> str:
@@ -139,9 +138,11 @@ def ensure_baselines(root: Path, recompute: bool = False, data_dir=None) -> pd.D
     path = root / C.BASELINES_CSV
     if path.exists() and not recompute:
         return pd.read_csv(path)
-    print(f"[report] computing mean-image baselines for {', '.join(BASELINE_DATASETS)} ...", flush=True)
+    from repro.data import DATASETS  # every dataset of the registry
+
+    print(f"[report] computing mean-image baselines for {', '.join(DATASETS)} ...", flush=True)
     try:
-        df = mean_image_baselines(BASELINE_DATASETS, data_dir)
+        df = mean_image_baselines(DATASETS, data_dir)
     except Exception as e:  # a missing dataset: the claims needing it become untested, said in their rows
         print(f"[report] mean-image baselines not computed: {e}", flush=True)
         return pd.read_csv(path) if path.exists() else None

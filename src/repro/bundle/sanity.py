@@ -47,7 +47,6 @@ PAPER_TRAINING: dict[tuple[str, str], dict] = {
                                     source="paper 003 states neither its epochs nor its CelebA training-set size"),
 }
 
-BINARY_DATASETS = ("binary_mnist", "omniglot", "random_bits")
 UNITS = ("l2_per_image", "l2_per_pixel", "l2_per_pixel_binarized", "bce_per_pixel")
 
 
@@ -74,14 +73,14 @@ def mean_image_distortion(train_x, test_x, binary: bool) -> dict[str, float]:
 
 def mean_image_baselines(datasets, data_dir=None, split: str = "test") -> pd.DataFrame:
     """One row per (dataset, split, unit): the mean-image distortion, with train/test sizes, from the data."""
-    from repro.data import DATASETS, load_dataset
+    from repro.data import dataset_spec, load_dataset
 
     rows = []
     for name in datasets:
-        check_choice("dataset", name, DATASETS)
+        dataset_spec(name)  # one line naming the valid datasets for an unknown one
         train = load_dataset(name, "train", data_dir)
         test = load_dataset(name, split, data_dir)
-        values = mean_image_distortion(train.x, test.x, binary=name in BINARY_DATASETS)
+        values = mean_image_distortion(train.x, test.x, binary=dataset_spec(name).binary)
         for unit, value in values.items():
             rows.append(dict(dataset=name, split=split, unit=unit, value=value, n_train=len(train.x),
                              n_test=len(test.x), pixels=int(np.prod(test.x.shape[1:]))))

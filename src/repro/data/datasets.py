@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,9 +33,7 @@ import torch.nn.functional as F
 from repro.core.checks import check_choice
 from repro.data.files import DatasetNotFoundError, candidate_roots, find_files
 
-DATASETS = ("mnist", "binary_mnist", "omniglot", "cifar10", "celeba32", "random_bits")
 SPLITS = ("train", "val", "test")
-EXTRA_SPLITS = {"cifar10": ("test_exact1000",)}
 
 RANDOM_BITS_SEED = 20190609  # fixed once: NECST's random-bit strings are regenerated identically everywhere
 RANDOM_BITS_SIZES = {"train": 5000, "val": 1000, "test": 1000}
@@ -188,6 +187,114 @@ def _hwc_to_tensor(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float().div_(255.0)
 
 
+def _load_mnist(name: str, split: str, root, download) -> ImageData:
+    (xtr, ytr, xte, yte), kind, base = _mnist_arrays(root, download, _searched(root))
+    if split == "test":
+        x, y = xte, yte
+    else:
+        cut = _val_split(len(xtr), 1 / 6)
+        x, y = (xtr[:cut], ytr[:cut]) if split == "train" else (xtr[cut:], ytr[cut:])
+    x = torch.from_numpy(x.copy()).float().div_(255.0).unsqueeze(1)
+    notes = []
+    if name == "binary_mnist":
+        x = (x > 0.5).float()
+        notes.append("static binarization at 0.5 (the papers used Larochelle's fixed binarization)")
+    return ImageData(x, torch.from_numpy(y.astype(np.int64)), name, split, kind, base, notes)
+
+
+def _load_omniglot(name: str, split: str, root, download) -> ImageData:
+    parts, kind, base = _omniglot_arrays(root, _searched(root))
+    if split == "test":
+        x, y = parts["evaluation"]
+    else:
+        xb, yb = parts["background"]
+        g = torch.Generator().manual_seed(0)
+        order = torch.randperm(len(xb), generator=g)
+        cut = _val_split(len(xb), 0.1)
+        idx = order[:cut] if split == "train" else order[cut:]
+        x, y = xb[idx.sort().values], yb[idx.sort().values]
+    return ImageData(x.clone(), y.clone(), name, split, kind, base,
+                     ["105x105 area-resized to 28x28 and rounded; the papers used Burda's 28x28 chardata.mat"])
+
+
+def _load_cifar10(name: str, split: str, root, download) -> ImageData:
+    (x, y, xt, yt), kind, base = _cifar_arrays(root, download, _searched(root))
+    if split == "test_exact1000":
+        return ImageData(_hwc_to_tensor(xt), torch.from_numpy(yt.astype(np.int64)), name, split, kind, base)
+    n_train = len(x) * 4 // 5  # batches 1-4 (40k of 50k)
+    if split == "test":
+        xs, ys = x[n_train:], y[n_train:]
+    else:
+        cut = _val_split(n_train, 0.1)
+        sl = slice(0, cut) if split == "train" else slice(cut, n_train)
+        xs, ys = x[sl], y[sl]
+    return ImageData(_hwc_to_tensor(xs), torch.from_numpy(ys.astype(np.int64)), name, split, kind, base,
+                     ["NECST split: batches 1-4 train/val, batch 5 test"])
+
+
+def _load_celeba32(name: str, split: str, root, download) -> ImageData:
+    x, kind, base = _celeba_array(root, _searched(root))
+    n_test = int(round(len(x) * 0.1))
+    n_trainval = len(x) - n_test
+    cut = _val_split(n_trainval, 0.1)
+    sl = {"train": slice(0, cut), "val": slice(cut, n_trainval), "test": slice(n_trainval, len(x))}[split]
+    return ImageData(_hwc_to_tensor(x[sl]), None, name, split, kind, base,
+                     ["10k CelebA subset at 32x32 (the papers used all of CelebA)"])
+
+
+def _load_random_bits(name: str, split: str, root, download) -> ImageData:
+    rng = np.random.default_rng(RANDOM_BITS_SEED)
+    parts = {s: rng.integers(0, 2, size=(n, RANDOM_BITS_LENGTH)) for s, n in RANDOM_BITS_SIZES.items()}
+    return ImageData(torch.from_numpy(parts[split]).float(), None, name, split, "generated")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything the bundle knows about a dataset, declared once (:data:`REGISTRY`).
+
+    ``shape``: one item, ``(C, H, W)`` or ``(D,)``; ``binary``: values in {0, 1} (distortions are then compared
+    on binarized reconstructions and the mean-image baseline is binarized too); ``sizes``: the split sizes of
+    the full data (for cost estimates; counted from the shared data on 2026-12-04, the tests read only the
+    sample); ``files``: paths under the data folder, each with its checksum in ``checksums.json`` (empty for
+    generated data); ``extra_splits``: beyond train / val / test; ``loader(name, split, root, download)``: the
+    split as an :class:`ImageData`."""
+
+    name: str
+    shape: tuple[int, ...]
+    binary: bool
+    sizes: dict[str, int]
+    files: tuple[str, ...]
+    loader: Callable[..., ImageData]
+    how_to_get: str = ""
+    extra_splits: tuple[str, ...] = ()
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return SPLITS + self.extra_splits
+
+
+REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in (
+    DatasetSpec("mnist", (1, 28, 28), False, {"train": 50_000, "val": 10_000, "test": 10_000}, tuple(MNIST_FILES),
+                _load_mnist, HOW_TO_GET["mnist"]),
+    DatasetSpec("binary_mnist", (1, 28, 28), True, {"train": 50_000, "val": 10_000, "test": 10_000},
+                tuple(MNIST_FILES), _load_mnist, HOW_TO_GET["mnist"]),
+    DatasetSpec("omniglot", (1, 28, 28), True, {"train": 17_352, "val": 1_928, "test": 13_180}, tuple(OMNIGLOT_FILES),
+                _load_omniglot, HOW_TO_GET["omniglot"]),
+    DatasetSpec("cifar10", (3, 32, 32), False, {"train": 36_000, "val": 4_000, "test": 10_000}, tuple(CIFAR_FILES),
+                _load_cifar10, HOW_TO_GET["cifar10"], ("test_exact1000",)),
+    DatasetSpec("celeba32", (3, 32, 32), False, {"train": 8_100, "val": 900, "test": 1_000}, tuple(CELEBA_FILES),
+                _load_celeba32, HOW_TO_GET["celeba32"]),
+    DatasetSpec("random_bits", (RANDOM_BITS_LENGTH,), True, dict(RANDOM_BITS_SIZES), (), _load_random_bits),
+)}
+DATASETS = tuple(REGISTRY)
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    """The registry entry of ``name`` (one line naming the valid choices otherwise)."""
+    check_choice("dataset", name, DATASETS)
+    return REGISTRY[name]
+
+
 def load_dataset(name: str, split: str = "train", root=None, download: bool | None = None) -> ImageData:
     """Load one split of a dataset into memory.
 
@@ -203,62 +310,6 @@ def load_dataset(name: str, split: str = "train", root=None, download: bool | No
         DatasetNotFoundError: the files are in none of the searched folders (the message lists them).
         ChecksumError: a file is there but corrupt.
     """
-    check_choice("dataset", name, DATASETS)
-    check_choice(f"split of {name}", split, SPLITS + EXTRA_SPLITS.get(name, ()))
-    root = str(root) if root else None
-
-    if name == "random_bits":
-        rng = np.random.default_rng(RANDOM_BITS_SEED)
-        parts = {s: rng.integers(0, 2, size=(n, RANDOM_BITS_LENGTH)) for s, n in RANDOM_BITS_SIZES.items()}
-        return ImageData(torch.from_numpy(parts[split]).float(), None, name, split, "generated")
-
-    if name in ("mnist", "binary_mnist"):
-        (xtr, ytr, xte, yte), kind, base = _mnist_arrays(root, download, _searched(root))
-        if split == "test":
-            x, y = xte, yte
-        else:
-            cut = _val_split(len(xtr), 1 / 6)
-            x, y = (xtr[:cut], ytr[:cut]) if split == "train" else (xtr[cut:], ytr[cut:])
-        x = torch.from_numpy(x.copy()).float().div_(255.0).unsqueeze(1)
-        notes = []
-        if name == "binary_mnist":
-            x = (x > 0.5).float()
-            notes.append("static binarization at 0.5 (the papers used Larochelle's fixed binarization)")
-        return ImageData(x, torch.from_numpy(y.astype(np.int64)), name, split, kind, base, notes)
-
-    if name == "omniglot":
-        parts, kind, base = _omniglot_arrays(root, _searched(root))
-        if split == "test":
-            x, y = parts["evaluation"]
-        else:
-            xb, yb = parts["background"]
-            g = torch.Generator().manual_seed(0)
-            order = torch.randperm(len(xb), generator=g)
-            cut = _val_split(len(xb), 0.1)
-            idx = order[:cut] if split == "train" else order[cut:]
-            x, y = xb[idx.sort().values], yb[idx.sort().values]
-        return ImageData(x.clone(), y.clone(), name, split, kind, base,
-                         ["105x105 area-resized to 28x28 and rounded; the papers used Burda's 28x28 chardata.mat"])
-
-    if name == "cifar10":
-        (x, y, xt, yt), kind, base = _cifar_arrays(root, download, _searched(root))
-        if split == "test_exact1000":
-            return ImageData(_hwc_to_tensor(xt), torch.from_numpy(yt.astype(np.int64)), name, split, kind, base)
-        n_train = len(x) * 4 // 5  # batches 1-4 (40k of 50k)
-        if split == "test":
-            xs, ys = x[n_train:], y[n_train:]
-        else:
-            cut = _val_split(n_train, 0.1)
-            sl = slice(0, cut) if split == "train" else slice(cut, n_train)
-            xs, ys = x[sl], y[sl]
-        return ImageData(_hwc_to_tensor(xs), torch.from_numpy(ys.astype(np.int64)), name, split, kind, base,
-                         ["NECST split: batches 1-4 train/val, batch 5 test"])
-
-    # celeba32
-    x, kind, base = _celeba_array(root, _searched(root))
-    n_test = int(round(len(x) * 0.1))
-    n_trainval = len(x) - n_test
-    cut = _val_split(n_trainval, 0.1)
-    sl = {"train": slice(0, cut), "val": slice(cut, n_trainval), "test": slice(n_trainval, len(x))}[split]
-    return ImageData(_hwc_to_tensor(x[sl]), None, name, split, kind, base,
-                     ["10k CelebA subset at 32x32 (the papers used all of CelebA)"])
+    spec = dataset_spec(name)
+    check_choice(f"split of {name}", split, spec.splits)
+    return spec.loader(name, split, str(root) if root else None, download)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from repro.core.checks import ConfigError
+from repro.data.datasets import REGISTRY
 
 # Notebook parameters that are not part of a profile (runtime and selection parameters).
 RUNTIME_PARAMS = ("dataset", "device", "data_dir", "output_dir", "channel")
 
-# Training-set sizes of the bundle's splits (see repro.data.datasets), for cost estimates when n_train is None.
-TRAIN_SIZES = {"mnist": 50_000, "binary_mnist": 50_000, "omniglot": 17_352, "cifar10": 36_000, "celeba32": 8_100,
-               "random_bits": 5_000}
+# Training-set sizes of the bundle's splits (the dataset registry's, repro.data.datasets.REGISTRY), for cost
+# estimates when n_train is None.
+TRAIN_SIZES = {name: spec.sizes["train"] for name, spec in REGISTRY.items()}
 
 # Seconds per training image on one CPU thread in fp32, measured on the development machine
 # (benchmarks/results/train_throughput.json and the committed training histories); estimates only.

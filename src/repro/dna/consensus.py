@@ -437,7 +437,7 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     report.groups = len(solved.key) + len(groups)
     parts += _consensus_groups(reads, groups, clusters, solved, fmt, consensus=consensus, max_file=max_file,
                                max_shift=max_shift, max_consensus_reads=max_consensus_reads, report=report,
-                               verbose=verbose)
+                               verbose=verbose, ends_from_either_strand=fit.action == "short")
     _flag_read_use(report, fit)
     return _assemble(parts, fmt), report
 
@@ -779,7 +779,8 @@ def _checked_consensus(seqs: list[np.ndarray], fmt: OligoFormat, methods: list[s
 
 def _consensus_groups(reads: Reads, groups: dict, clusters: list, solved: _Solved, fmt: OligoFormat, *,
                       consensus: str, max_file: int, max_shift: int, max_consensus_reads: int,
-                      report: RecoveryReport, verbose: bool) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                      report: RecoveryReport, verbose: bool,
+                      ends_from_either_strand: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Stage 5, consensus of the header groups (then of the orphan clusters): ``[(key, payload, how), ...]``, one
     ``(1,)``, ``(1, P)``, ``(1,)`` triple per recovered oligo.
 
@@ -792,6 +793,8 @@ def _consensus_groups(reads: Reads, groups: dict, clusters: list, solved: _Solve
     jobs = [(key, members, CONSENSUS) for key, members in groups.items()]
     jobs += [(None, members, ORPHAN_CLUSTER) for members in clusters]
     methods = [consensus] + [m for m in CONSENSUS_METHODS if m != consensus] + ["spoa-heaviest"]
+    if ends_from_either_strand:  # reads short at one end: only the two strands together cover both ends, which
+        methods = ["spoa-heaviest"] + methods[:-1]  # spoa's heaviest path keeps and a majority drops
     out = []
     for key, members, how in progress(jobs, desc="consensus", leave=False,
                                       disable=not (verbose and len(jobs) >= PROGRESS_JOBS)):

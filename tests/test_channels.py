@@ -94,3 +94,46 @@ def test_the_training_time_code_is_the_channels_distribution():
     torch.manual_seed(1)
     b = BinarySymmetricChannel.training_sample(p, 2, 0.0)
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_a_new_discrete_channel_needs_only_its_class_and_registry_entry(monkeypatch):
+    """The worked example of issue 24: a Z-channel (a sent 1 arrives as 0 with probability eps, a 0 always
+    arrives) registered in repro.channels.discrete is accepted by every caller, NECST trains through it and the
+    runner offers it; nothing else in the package changes (the notebook's comment would list it: a test checks)."""
+    from torch import nn
+
+    from repro.bundle import runner
+    from repro.channels import discrete
+    from repro.core.runtime import draw
+    from repro.experiments import necst as necst_exp
+    from repro.systems import necst
+
+    class ZChannel(nn.Module):
+        LEVEL, LEVEL_RANGE, LEVEL_DEFAULT, DESCRIPTION = "eps", (0.0, 1.0), 0.0, "Z-channel 1-to-0 probability"
+        check = classmethod(discrete.BinarySymmetricChannel.check.__func__)
+
+        def __init__(self, eps: float = 0.0):
+            super().__init__()
+            self.eps = self.check(eps)
+
+        def forward(self, bits, *, generator=None, eps=None):
+            eps = self.eps if eps is None else self.check(eps)
+            drop = draw(torch.rand, bits.shape, generator=generator, device=bits.device) < eps
+            return torch.where(drop & (bits == 1), torch.zeros_like(bits), bits)
+
+        @staticmethod
+        def training_sample(p, k, eps):
+            return discrete.BinarySymmetricChannel.training_sample(p * (1 - eps), k, 0.0)
+
+    monkeypatch.setitem(discrete.CHANNELS, "z", ZChannel)
+    assert discrete.check_level("z", 0.9) == 0.9 and "z" in runner.registered_choices()["channel"]
+    with pytest.raises(ConfigError, match=r"Z-channel 1-to-0 probability eps=1\.5 is outside"):
+        discrete.check_level("z", 1.5)
+    P = necst_exp.settings("smoke", {"dataset": "mnist", "channel": "z", "table1_eps": [0.9]})
+    assert P["channel"] == "z"
+    model = necst.build_model("mnist", eps=0.3, channel="z", bits=20)
+    x = torch.rand(8, 1, 28, 28)
+    loss, _ = model.loss(x)
+    loss.backward()
+    received = model.send(torch.ones(4, 20), generator=torch.Generator().manual_seed(0), eps=1.0)
+    assert torch.equal(received, torch.zeros(4, 20))  # every 1 dropped at eps 1

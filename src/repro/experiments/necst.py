@@ -7,7 +7,7 @@ features for classifiers, interpolation and Markov chains)."""
 from __future__ import annotations
 
 from repro.bundle.profiles import for_dataset, resolve
-from repro.channels.discrete import check_level
+from repro.channels.discrete import channel_class, check_level
 from repro.core.checks import ConfigError, check_choice
 from repro.experiments.common import cost, n_images, resolve_precision, split_params
 from repro.jobs.spec import Job
@@ -25,7 +25,7 @@ def settings(profile: str, params: dict) -> dict:
     dataset = runtime.get("dataset") or "binary_mnist"
     channel = runtime.get("channel") or "bsc"
     check_choice("dataset", dataset, sorted(ROLES))
-    check_choice("channel", channel, necst.CHANNELS)
+    channel_class(channel)  # the registry of repro.channels.discrete: one line naming the valid channels
     role = ROLES[dataset]
     if channel == "bec" and role != "table1":
         raise ConfigError(f"channel='bec' with dataset={dataset!r}: the {role} comparison (VAE+LDPC or WebP + ideal "

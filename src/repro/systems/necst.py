@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from repro.channels.discrete import BinarySymmetricChannel, check_level
+from repro.channels.discrete import BinarySymmetricChannel, channel_class, check_level
 from repro.coding.ldpc import LDPCCode
 from repro.core.cache import CheckpointCache
 from repro.core.checks import ConfigError, check_choice, check_range
@@ -39,7 +39,6 @@ SETTINGS = {
     "cifar10": dict(bits=500, arch="conv", likelihood="gaussian"),
     "celeba32": dict(bits=500, arch="conv", likelihood="gaussian"),
 }
-CHANNELS = ("bsc", "bec")
 METHODS = ("NECST", "ABF", "IABF")
 EVAL_BATCH = 2000  # images per reconstruct call in evaluation (part of the random stream, see repro.systems.protocol)
 
@@ -72,7 +71,7 @@ def build_model(dataset: str, *, eps: float, channel: str = "bsc", bits: int | N
     """A fresh NECST (or, with ``prior='uniform'``, discrete VAE; with ``method`` ABF/IABF, NECST with those
     regularizers) for ``dataset``."""
     check_choice("dataset", dataset, sorted(SETTINGS))
-    check_choice("channel", channel, CHANNELS)
+    channel_class(channel)  # the registry of repro.channels.discrete: one line naming the valid channels
     s = SETTINGS[dataset]
     bits = s["bits"] if bits is None else bits
     if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:

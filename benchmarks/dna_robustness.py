@@ -116,6 +116,10 @@ def baseline_decode(reads, fmt, n_files: int):
             keys.append(p.file_id[ok] * 3**fmt.offset_trits + p.offset[ok])
             hashes.append(_payload_hash(p.payload[ok]))
             payloads.append(p.payload[ok])
+    if not keys:  # no read of the oligo's length: nothing to vote on
+        empty = RecoveredOligos(np.zeros(0, int), np.zeros(0, int), np.zeros((0, fmt.payload), np.uint8),
+                                np.zeros(0, int))
+        return assemble_files(empty, n_files)
     keys, hashes, payloads = np.concatenate(keys), np.concatenate(hashes), np.concatenate(payloads)
     pair, first, count = np.unique(np.stack([keys, hashes], 1), axis=0, return_index=True, return_counts=True)
     order = np.lexsort((-count, pair[:, 0]))

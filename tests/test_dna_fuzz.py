@@ -326,3 +326,29 @@ def test_bad_read_files_raise_one_documented_error(tmp_path, content):
     assert isinstance(reads, Reads)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         read_reads(tmp_path / "missing.fq")
+
+
+def test_the_batched_index_test_answers_as_the_per_cluster_one(pool_and_files):
+    # clusters of real, foreign, damaged and random reads: wherever the batch decides, it agrees with
+    # _index_plausible; where it defers (ties, disagreeing columns), _index_plausible decides as before
+    from dataclasses import replace
+
+    from repro.dna.consensus import _index_plausible, _index_plausible_batch
+
+    pool, files = pool_and_files
+    rng = np.random.default_rng(17)
+    other = codec.encode_files(files, replace(pool.fmt, pool_id=pool.fmt.pool_id + 1))
+    clusters = []
+    for source in (pool.oligos, other.oligos):
+        for j in range(60):
+            n = int(rng.integers(1, 6))
+            reads = simulate_reads(source[j: j + 1], n, ErrorModel(0.02, 0.01, 0.01), seed=int(rng.integers(1e9)))
+            clusters.append([codec.reverse_complement(r) if rev else r
+                             for r, rev in zip([reads.reads[i] for i in range(len(reads.reads))], reads.reverse)])
+    clusters += [[rng.integers(0, 4, pool.fmt.length).astype(np.uint8) for _ in range(3)] for _ in range(30)]
+    clusters += [[np.zeros(5, np.uint8)]]  # too short for an index
+    decided = _index_plausible_batch(clusters, pool.fmt, len(files))
+    assert True in decided and False in decided and None in decided
+    for seqs, d in zip(clusters, decided):
+        if d is not None:
+            assert d == _index_plausible(seqs, pool.fmt, len(files), 3)

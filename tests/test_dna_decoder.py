@@ -199,3 +199,17 @@ def test_assembly_withdraws_conflicting_chunks_and_disagreeing_ends(pool_and_fil
     report = RecoveryReport()
     out = assemble_files(rec, len(files), [len(f) for f in files], report=report)[fid]
     assert report.chunks_out_of_file == 1 and out.data == files[fid] and out.complete
+
+
+def test_read_windows_are_cut_in_chunks_as_in_one_piece():
+    from repro.dna.reads import Reads
+
+    rng = np.random.default_rng(0)
+    reads = Reads.from_rows(rng.integers(0, 4, (500, 30), dtype=np.uint8), rng.integers(0, 31, 500))
+    start = rng.integers(-2, 10, 500)
+    stop = start + rng.integers(-3, 25, 500)
+    small, whole = reads.windows(start, stop, chunk=7), reads.windows(start, stop, chunk=10**6)
+    assert np.array_equal(small.flat, whole.flat) and np.array_equal(small.offsets, whole.offsets)
+    for i in range(len(reads)):
+        lo, hi = np.clip([start[i], stop[i]], 0, len(reads[i]))
+        assert np.array_equal(small[i], reads[i][lo:max(lo, hi)])

@@ -83,17 +83,23 @@ class Reads:
         src = np.repeat(self.offsets[:-1][index] - new_offsets[:-1], lengths) + np.arange(new_offsets[-1])
         return Reads(self.flat[src], new_offsets)
 
-    def windows(self, start, stop) -> Reads:
+    def windows(self, start, stop, chunk: int = 100_000) -> Reads:
         """Read ``i`` cut to bases ``start[i] .. stop[i] - 1`` (both clipped to the read; an empty window where
-        ``stop <= start``): trimming adapters or primers, one window per read."""
+        ``stop <= start``): trimming adapters or primers, one window per read. Gathered ``chunk`` reads at a time,
+        so the work arrays stay a few hundred MB for a million reads (the output is the only full-size array)."""
         n = len(self)
         lengths = self.lengths
         start = np.clip(np.broadcast_to(np.asarray(start, dtype=np.int64), (n,)), 0, lengths)
         stop = np.clip(np.broadcast_to(np.asarray(stop, dtype=np.int64), (n,)), 0, lengths)
         new_lengths = np.maximum(stop - start, 0)
         new_offsets = np.concatenate([[0], np.cumsum(new_lengths)])
-        src = np.repeat(self.offsets[:-1] + start - new_offsets[:-1], new_lengths) + np.arange(new_offsets[-1])
-        return Reads(self.flat[src], new_offsets)
+        flat = np.empty(int(new_offsets[-1]), dtype=np.uint8)
+        for a in range(0, n, chunk):
+            b = min(a + chunk, n)
+            lo, hi = int(new_offsets[a]), int(new_offsets[b])
+            src = np.repeat(self.offsets[a:b] + start[a:b] - new_offsets[a:b], new_lengths[a:b]) + np.arange(lo, hi)
+            flat[lo:hi] = self.flat[src]
+        return Reads(flat, new_offsets)
 
     def rows(self, index, width: int, from_end: bool = False) -> np.ndarray:
         """``(len(index), width)`` codes: the first (or last) ``width`` bases of each read, padded with code 4."""

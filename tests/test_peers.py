@@ -73,3 +73,20 @@ def test_bad_input_names_the_choices():
         peers.encode("Grass", FILES, segment_bytes=15)
     with pytest.raises(ValueError, match="nothing to store"):
         peers.encode("Grass", [b""])
+
+
+def test_a_codec_that_never_returns_is_an_error_naming_it_not_a_hang(monkeypatch):
+    # Chamaeleo 1.34's Yin-Yang retries partner segments without bound on some inputs: encode() gives up in time
+    import time as _time
+
+    from repro.dna import peers
+
+    class Stuck:
+        def silicon_to_carbon(self, segments, total_bits):
+            _time.sleep(60)
+
+    monkeypatch.setattr(peers, "make_codec", lambda name, redundancy=0.3: Stuck())
+    t0 = _time.perf_counter()
+    with pytest.raises(peers.PeerEncodeError, match=r"Stuck did not finish encoding \d+ segments within 1 s"):
+        peers.encode("Grass", [b"x" * 100], timeout=1.0)
+    assert _time.perf_counter() - t0 < 10

@@ -126,7 +126,9 @@ PROFILES: dict[str, dict[str, dict]] = {
                     outer_redundancies=[0.0, 0.1, 0.25, 0.5, 1.0], outer_qualities=[1, 5, 10, 20, 30, 50, 75, 90],
                     outer_scales=[1, 2, 4], outer_group=100, outer_val_images=1000,
                     outer_coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30],
-                    peer_codecs=["Goldman", "Grass", "DNAFountain", "YinYang"], peer_coverages=[1, 2, 3, 5, 10, 30]),
+                    # no Yin-Yang: Chamaeleo's encoder ran 30 min on these latents without returning (its addition
+                    # step retries random partners without bound); -p peer_codecs adds it, under a 10-minute limit
+                    peer_codecs=["Goldman", "Grass", "DNAFountain"], peer_coverages=[1, 2, 3, 5, 10, 30]),
         "paper": dict(epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2], n_bits=[2, 3, 4, 5, 6, 7, 8],
                       jpeg_qualities=[10, 30, 50, 70, 90],
                       coverages=[1, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100], figure_images=10,
@@ -135,7 +137,9 @@ PROFILES: dict[str, dict[str, dict]] = {
                       outer_redundancies=[0.0, 0.1, 0.25, 0.5, 1.0], outer_qualities=[1, 5, 10, 20, 30, 50, 75, 90],
                       outer_scales=[1, 2, 4], outer_group=100, outer_val_images=None,
                       outer_coverages=[1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30],
-                      peer_codecs=["Goldman", "Grass", "DNAFountain", "YinYang"], peer_coverages=[1, 2, 3, 5, 10, 30]),
+                      # no Yin-Yang: Chamaeleo's encoder ran 30 min on these latents without returning (its addition
+                    # step retries random partners without bound); -p peer_codecs adds it, under a 10-minute limit
+                    peer_codecs=["Goldman", "Grass", "DNAFountain"], peer_coverages=[1, 2, 3, 5, 10, 30]),
     },
 }
 

@@ -38,6 +38,48 @@ from repro.dna.simulator import ErrorModel, apply_errors, check_coverage, draw_r
 PEERS = ("Goldman", "Grass", "DNAFountain", "YinYang", "Church", "Blawat")
 ENCODE_SEED = 2017  # the global seed set before a peer encodes (Chamaeleo's codecs use the global generators)
 PEER_REVERSE_FRACTION = 0.0  # reads oriented, as primers would orient them (see the module doc)
+ENCODE_TIMEOUT = 600.0  # seconds a peer's encoder may take before encode() gives up (PeerEncodeError)
+
+
+class PeerEncodeError(RuntimeError):
+    """A peer codec did not produce its DNA (it raised, or ran past its time limit)."""
+
+
+def _encode_bounded(codec, segments, total_bits: int, timeout: float) -> list:
+    """``codec.silicon_to_carbon`` in a forked child, given ``timeout`` seconds: Chamaeleo 1.34's Yin-Yang encoder
+    retries random partner segments without bound (``YinYangCode.addition``, a ``while True``) and on some inputs
+    never returns, which would hang the notebook; here it becomes a :class:`PeerEncodeError` naming the codec."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child():
+        try:
+            random.seed(ENCODE_SEED)  # Yin-Yang and DNA Fountain draw from the global generators: a fixed pool per
+            np.random.seed(ENCODE_SEED)  # input
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                dna = codec.silicon_to_carbon(segments, total_bits)["dna"]
+            send.send(("ok", (dna, codec.__dict__)))  # the codec keeps what it learned encoding, for decoding
+        except Exception as err:  # the parent reports it
+            send.send(("error", f"{type(err).__name__}: {err}"))
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+    if not receive.poll(timeout):
+        proc.kill()
+        proc.join()
+        raise PeerEncodeError(f"{type(codec).__name__} did not finish encoding {len(segments)} segments within "
+                              f"{timeout:.0f} s (Chamaeleo's Yin-Yang retries partner segments without bound)")
+    status, value = receive.recv()
+    proc.join()
+    if status != "ok":
+        raise PeerEncodeError(f"{type(codec).__name__} failed to encode: {value}")
+    dna, state = value
+    codec.__dict__.update(state)
+    return dna
 
 
 def make_codec(name: str, fountain_redundancy: float = 0.3):
@@ -98,8 +140,9 @@ class PeerPool:
 
 
 def encode(name: str, files: list[bytes], *, segment_bytes: int = 16, check_bytes: int = 2,
-           fountain_redundancy: float = 0.3) -> PeerPool:
-    """Store ``files`` (one stream) with the peer codec ``name``."""
+           fountain_redundancy: float = 0.3, timeout: float = ENCODE_TIMEOUT) -> PeerPool:
+    """Store ``files`` (one stream) with the peer codec ``name``; a codec that raises or runs past ``timeout``
+    seconds is a :class:`PeerEncodeError`."""
     from Chamaeleo.methods.ecc import ReedSolomon
     from Chamaeleo.utils import indexer
 
@@ -127,11 +170,7 @@ def encode(name: str, files: list[bytes], *, segment_bytes: int = 16, check_byte
     if check_bytes:
         segments, _ = ReedSolomon(check_size=check_bytes).insert(segments)
     codec = make_codec(name, fountain_redundancy)
-    random.seed(ENCODE_SEED)  # Yin-Yang and DNA Fountain draw from the global generators: a fixed pool per input
-    np.random.seed(ENCODE_SEED)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        dna = codec.silicon_to_carbon(segments, len(segments) * len(segments[0]))["dna"]
+    dna = _encode_bounded(codec, segments, len(segments) * len(segments[0]), timeout)
     seconds = time.perf_counter() - t0
     oligos = [to_codes("".join(s)) for s in dna]
     pool = PeerPool(name, oligos, codec, segment_bytes, check_bytes, index_bits, n_segments,

@@ -98,8 +98,9 @@ def test_the_training_time_code_is_the_channels_distribution():
 
 def test_a_new_discrete_channel_needs_only_its_class_and_registry_entry(monkeypatch):
     """The worked example of issue 24: a Z-channel (a sent 1 arrives as 0 with probability eps, a 0 always
-    arrives) registered in repro.channels.discrete is accepted by every caller, NECST trains through it and the
-    runner offers it; nothing else in the package changes (the notebook's comment would list it: a test checks)."""
+    arrives) registered in repro.channels.discrete is accepted by every caller and NECST trains through it; nothing
+    else in the package changes (notebook 02's parameters comment would list it, which tests/test_runner.py
+    checks against the registry)."""
     from torch import nn
 
     from repro.bundle import runner

@@ -73,16 +73,16 @@ def _choices_from_comment(comment: str) -> list[str]:
 
 
 def registered_choices() -> dict[str, list[str]]:
-    """Parameters whose choices come from a registry in the package, not from the notebook's comment (the comment
-    is documentation, and a test checks that it lists the same choices)."""
+    """Parameters whose choices a registry in the package holds: the notebook's comment must list the same ones
+    (``tests/test_runner.py`` checks it), because the runner's check reads the comment (the registry's module
+    imports torch, which the check must not: it answers within a second)."""
     from repro.channels.discrete import CHANNELS
 
     return {"channel": sorted(CHANNELS)}
 
 
 def notebook_parameters(name: str) -> dict[str, Parameter]:
-    """The parameters cell of ``notebooks/<name>.py``: names, defaults and their choices (from a registry for the
-    parameters of :func:`registered_choices`, else as written in the comment)."""
+    """The parameters cell of ``notebooks/<name>.py``: names, defaults and the choices written in comments."""
     source = (repo_root() / "notebooks" / f"{name}.py").read_text()
     match = re.search(r"^# %% tags=\[\"parameters\"\]\n(.*?)(?=^# %%|\Z)", source, flags=re.M | re.S)
     if not match:
@@ -96,8 +96,7 @@ def notebook_parameters(name: str) -> dict[str, Parameter]:
         node = tree.body[0]
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             key = node.targets[0].id
-            params[key] = Parameter(key, ast.literal_eval(node.value),
-                                    registered_choices().get(key) or _choices_from_comment(comment))
+            params[key] = Parameter(key, ast.literal_eval(node.value), _choices_from_comment(comment))
     return params
 
 

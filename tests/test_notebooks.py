@@ -25,7 +25,6 @@ pytestmark = pytest.mark.notebook
 # regenerated at cpu and its results committed. Not an allow-list: the smoke test still fails if the drift goes
 # away (remove the entry) or if any other run drifts.
 PENDING_REGENERATION = {
-    ("05_dna_storage", "mnist"): "the outer-code and peer-codec sections (issue 27) have no committed cpu run yet",
 }
 
 

@@ -220,6 +220,35 @@ def test_standing_is_provisional_while_a_curve_still_falls_and_final_on_a_platea
     assert row.standing == "final" and str(row.converged) == "True" and "9 of 9 models converged" in row.why
 
 
+def test_feature_claim_standing_follows_its_coders_validation_curves(tmp_path):
+    """necst.noise_improves_features: final only when every Table 1 coder (eps 0 / 0.1 / 0.2, each seed) is on a
+    validation plateau or trained half the paper's passes; the row names the coders that are not."""
+    (tmp_path / "02_necst").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    rows = [dict(dataset=ds, method=clf, channel="bsc", noise=eps, metric="accuracy", seed=s, bits=100,
+                 value=0.8 + 0.05 * (eps > 0) + 0.002 * rng.standard_normal())
+            for ds in ("mnist", "noisy_mnist") for clf in ("KNN", "DT", "RF", "MLP", "AdaB", "NB", "QDA", "SVM")
+            for eps in (0.0, 0.1, 0.2) for s in (0, 1, 2)]
+    pd.DataFrame(rows).to_csv(tmp_path / "02_necst" / "table1.csv", index=False)
+    _manifest(tmp_path, {"02_necst/table1.csv": {"epochs": 100, "n_train": 50000}})
+
+    def history(last_drop, eps_drop=0.0):
+        rows = [dict(epoch=e + 1, val_l2_per_image=v - (last_drop if e == 11 and eps == eps_drop else 0.0),
+                     eps=eps, seed=s, method="NECST")
+                for eps in (0.0, 0.1, 0.2) for s in (0, 1, 2)
+                for e, v in enumerate([30, 25, 22, 20, 19, 18.5, 18.2, 18.1, 18.0, 18.0, 18.0, 18.0])]
+        pd.DataFrame(rows).to_csv(tmp_path / "02_necst" / "training_history_mnist.csv", index=False)
+
+    history(last_drop=0.0)  # 12 epochs of 50k images = 0.03 of the paper's passes, but every curve is flat
+    row = C.ledger(tmp_path, _baselines(mnist=52.9)).set_index("claim_id").loc["necst.noise_improves_features"]
+    assert row.verdict == "holds" and row.standing == "final" and str(row.converged) == "True"
+    assert "9 of 9 Table 1 coders converged" in row.why
+    history(last_drop=1.0, eps_drop=0.2)  # the eps 0.2 coders still fall 5.6 % in their last quarter
+    row = C.ledger(tmp_path, _baselines(mnist=52.9)).set_index("claim_id").loc["necst.noise_improves_features"]
+    assert row.standing == "provisional" and str(row.converged) == "False"
+    assert "6 of 9 Table 1 coders converged" in row.why and "eps 0.2 seed 0: validation still improving" in row.why
+
+
 def test_a_renamed_table_turns_the_claim_untested_saying_which_file(tmp_path):
     _iabf_table(tmp_path, "mnist", {"NECST": [30.0, 30.2, 29.9], "ABF": [29.0, 29.1, 28.9],
                                     "IABF": [28.0, 28.2, 27.9]})

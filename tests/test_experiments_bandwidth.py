@@ -17,10 +17,16 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def test_settings_resolve_the_profile_and_name_bad_values():
     P = bw.settings("cpu", {})
-    assert P["seeds"] == [0, 1, 2] and P["alv_variant"] in bw.ALV_VARIANTS
+    assert P["seeds"] == [0, 1, 2] and set(P["alv_variants"]) == {"plain", "skip-kl10"}  # eq. 9 as written + one
     assert P["joint_betas"] == sorted(P["joint_betas"]) and len(P["separate_betas"]) >= 3
-    with pytest.raises(ConfigError, match="unknown alv_variant 'huge'.*'kl10'"):
-        bw.settings("smoke", {"alv_variant": "huge"})
+    with pytest.raises(ConfigError, match="unknown alv_variants entry 'huge'.*'kl10'"):
+        bw.settings("smoke", {"alv_variants": ["plain", "huge"]})
+    with pytest.raises(ConfigError, match="alv_variants must list at least one ALV decoder; valid: kl10, plain"):
+        bw.settings("smoke", {"alv_variants": []})
+    with pytest.raises(ConfigError, match="joint_beta_extensions"):
+        bw.settings("smoke", {"joint_beta_extensions": -1})
+    with pytest.raises(ConfigError, match="source_stop_plateau"):
+        bw.settings("smoke", {"source_stop_plateau": 2.0})
     with pytest.raises(ConfigError, match="unknown alv_alternatives entry 'x'"):
         bw.settings("smoke", {"alv_alternatives": ["x"]})
     with pytest.raises(ConfigError, match="joint_betas value"):
@@ -39,16 +45,20 @@ def test_plan_lists_every_model_once_with_importable_targets():
     assert kinds["joint"] == n_seeds * n_snr * len(P["joint_betas"])
     assert kinds["source_vae"] == n_seeds * len(P["separate_betas"])
     assert kinds["channel_ae"] == n_seeds * n_snr
-    alts = [a for a in P["alv_alternatives"] if a != P["alv_variant"]]
-    assert kinds["bandwidth"] == 3 * n_seeds + len(alts)
+    alts = [a for a in P["alv_alternatives"] if a not in P["alv_variants"]]
+    assert kinds["bandwidth"] == (2 + len(P["alv_variants"])) * n_seeds + len(alts)
     assert len({j.key for j in jobs}) == len(jobs) and len({j.name for j in jobs}) == len(jobs)
     for j in jobs:
         assert callable(j.function()) and j.cost > 0
         assert Job.from_dict(j.to_dict()).key == j.key
-    # the chosen ALV decoder on every seed, its settings in the job's kwargs
-    chosen = [j for j in jobs if j.meta.get("variant") == f"alv:{P['alv_variant']}"]
-    assert sorted(j.meta["seed"] for j in chosen) == P["seeds"]
-    assert chosen[0].kwargs["alv_kl_weight"] == bw.ALV_VARIANTS[P["alv_variant"]]["alv_kl_weight"]
+    # every ALV decoder of alv_variants on every seed, its settings in the job's kwargs
+    for name in P["alv_variants"]:
+        each = [j for j in jobs if j.meta.get("variant") == f"alv:{name}"]
+        assert sorted(j.meta["seed"] for j in each) == P["seeds"]
+        assert each[0].kwargs["alv_kl_weight"] == bw.ALV_VARIANTS[name]["alv_kl_weight"]
+    # source VAEs: a maximum and the plateau stop on validation (a collapsed VAE trains until it outputs the mean)
+    vae = next(j for j in jobs if j.meta.get("model") == "source_vae")
+    assert vae.kwargs["epochs"] == P["source_epochs"] and vae.kwargs["stop_plateau"] == P["source_stop_plateau"]
     # an override changes the plan the way the notebook would
     assert len(plan("04_bandwidth_awgn", "cpu", {"seeds": [0]})) < len(jobs)
 
@@ -58,9 +68,13 @@ def test_smoke_jobs_train_through_the_job_layer(tmp_path):
 
     P = bw.settings("smoke", {"n_train": 16, "n_test": 8})
     cache = CheckpointCache(tmp_path)
-    job = bw.bandwidth_job(P, f"alv:{P['alv_variant']}", 0)
+    job = bw.bandwidth_job(P, f"alv:{P['alv_variants'][0]}", 0)
     model, history = job.train(device="cpu", cache=cache)
     assert model.alv_dim == P["alv_dim"] and len(history) == P["bl_epochs"] and job.is_done(tmp_path)
+    # the validation distortion is recorded per epoch, at every bandwidth and their mean
+    assert {f"val_l2_b{b}" for b in range(1, P["n_bands"] + 1)} <= set(history[-1])
+    assert history[-1]["val_l2_per_image"] == pytest.approx(
+        np.mean([history[-1][f"val_l2_b{b}"] for b in range(1, P["n_bands"] + 1)]))
     again, _ = job.train(device="cpu", cache=cache)
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
 
@@ -166,3 +180,130 @@ def test_channel_check_matches_theory():
     assert np.allclose(t.signal_power, 1.0, atol=1e-6)
     assert np.allclose(t.measured_snr_db, t.snr_db, atol=0.1)
     assert np.allclose(t.measured_bits_per_use, t.capacity_bits_per_use, rtol=0.03)
+
+
+def test_linear_uncoded_transmission_reaches_its_theory_and_the_choice_takes_the_better_code():
+    from repro.channels.gaussian import db_to_linear
+    from repro.models.jscc import ChannelAutoencoder, LinearChannelCode, expected_norm_ratio
+
+    assert expected_norm_ratio(100) == pytest.approx(0.99751, abs=1e-5)
+    y = torch.randn(20_000, 100, generator=torch.Generator().manual_seed(1))
+    for db in (-10.0, 0.0, 10.0):
+        code = LinearChannelCode(100, db_to_linear(db))
+        err = float((code.reconstruct(y, generator=torch.Generator().manual_seed(2)) - y).pow(2).mean())
+        assert err == pytest.approx(code.mse_per_dim(), rel=0.01)
+        assert code.mse_per_dim() == pytest.approx(1 / (1 + db_to_linear(db)), abs=0.005)  # 1/(1+s) up to c_k
+    P = {"dataset": "celeba32", "seeds": [0], "snrs_db": [-10.0, 10.0], "latent_dim": 100}
+    torch.manual_seed(0)
+    untrained = {(snr, 0): ChannelAutoencoder(100, db_to_linear(snr), 32) for snr in P["snrs_db"]}
+    models = {f"cae{snr}": (Job("04_bandwidth_awgn", f"cae{snr}", "m:f", {}, meta={"model": "channel_ae",
+                                                                                   "snr_db": snr, "seed": 0}),
+                            m, []) for (snr, _), m in untrained.items()}
+    codes = bw.channel_codes(P, models, device="cpu", n=2000)
+    assert set(codes.code) == {"autoencoder", "linear"} and codes.groupby("snr_db").chosen.sum().eq(1).all()
+    assert bw.chosen_codes(codes) == {-10.0: "linear", 10.0: "linear"}  # an untrained autoencoder loses
+    lin = codes[codes.code == "linear"].set_index("snr_db")
+    assert lin.loc[-10.0, "mse_per_dim"] == pytest.approx(lin.loc[-10.0, "linear_theory"], rel=0.03)
+    with pytest.raises(ConfigError, match="unknown channel code 'ldpc'"):
+        bw.separate_system(P, None, None, 0.0, "ldpc")
+
+
+class _Offset(torch.nn.Module):
+    """A stand-in system whose validation distortion is a chosen number (reconstruction = x + a constant)."""
+
+    def __init__(self, d: float, pixels: int):
+        super().__init__()
+        self.shift = (d / pixels) ** 0.5
+
+    def encode(self, x, *, generator):
+        return x
+
+    def send(self, code, *, generator):
+        return code
+
+    def decode(self, received, *, generator=None):
+        return received + self.shift
+
+    def reconstruct(self, x, *, generator):
+        return self.decode(self.send(self.encode(x, generator=generator), generator=generator))
+
+
+def test_the_joint_beta_grid_is_extended_until_it_brackets(monkeypatch):
+    """Validation distortion (beta - 0.003)^2-shaped in log beta: the optimum lies two decades below the grid at
+    one SNR, inside it at the other; the grid grows downward there only, one decade per round."""
+    from types import SimpleNamespace
+
+    x = torch.zeros(4, 3, 32, 32)
+    val = SimpleNamespace(x=x)
+    P = {"dataset": "celeba32", "seeds": [0, 1], "snrs_db": [0.0, 10.0], "joint_betas": [0.01, 0.1, 1.0],
+         "joint_beta_extensions": 3, **{k: v for k, v in bw.settings("smoke", {}).items()
+                                       if k not in ("seeds", "snrs_db", "joint_betas", "joint_beta_extensions")}}
+    optimum = {0.0: 1e-4, 10.0: 0.1}
+
+    def system(snr, beta):
+        return _Offset(10 + (np.log10(beta) - np.log10(optimum[snr])) ** 2, x[0].numel())
+
+    models = {}
+    for snr in P["snrs_db"]:
+        for beta in P["joint_betas"]:
+            for seed in P["seeds"]:
+                j = bw.joint_job(P, snr, beta, seed)
+                models[j.name] = (j, system(snr, beta), [])
+    trained = []
+
+    def fake_train_all(jobs, **kw):
+        trained.extend(jobs)
+        return {j.name: (j, system(j.meta["snr_db"], j.meta["beta"]), []) for j in jobs}
+
+    monkeypatch.setattr(bw, "train_all", fake_train_all)
+    table = bw.bracket_joint_betas(P, models, val, device="cpu", cache=None, log=None)
+    grids = bw.joint_grids(P, table)
+    assert grids[10.0] == [0.01, 0.1, 1.0]  # interior from the start: nothing added
+    assert grids[0.0] == [1e-5, 1e-4, 1e-3, 0.01, 0.1, 1.0]  # 1e-3, 1e-4, then 1e-5 shows 1e-4 is the optimum
+    best = table[table.best].set_index("snr_db")
+    assert best.loc[0.0, "beta"] == pytest.approx(1e-4) and best.interior.all()
+    assert len(trained) == 3 * len(P["seeds"]) and {j.meta["snr_db"] for j in trained} == {0.0}
+    assert table[(table.snr_db == 0.0) & (table.beta == 1e-5)].added_in_round.item() == 3
+
+
+class _BandOffset(_Offset):
+    def send(self, code, *, generator, bandwidth=None):
+        return code
+
+    def reconstruct(self, x, *, generator, bandwidth=None):
+        return self.decode(self.send(self.encode(x, generator=generator), generator=generator))
+
+
+def test_the_alv_decoder_is_chosen_on_validation_by_the_stated_rule():
+    from types import SimpleNamespace
+
+    g = torch.Generator().manual_seed(0)
+    train_x = torch.rand(200, 3, 32, 32, generator=g) * 0.5 + 0.25
+    val = SimpleNamespace(x=torch.rand(60, 3, 32, 32, generator=g) * 0.5 + 0.25)
+    P = {"dataset": "celeba32", "n_bands": 2, "alv_variants": ["plain", "skip-kl10"]}
+
+    def features(imgs):
+        return imgs.flatten(1)[:, :6].double()
+
+    def models_with(distortion):
+        out = {}
+        for variant, d in distortion.items():
+            for seed in (0, 1):
+                j = Job("04_bandwidth_awgn", f"{variant}-{seed}", "m:f", {},
+                        meta={"model": "bandwidth", "variant": variant, "seed": seed})
+                out[j.name] = (j, _BandOffset(d, val.x[0].numel()), [])
+        return out
+
+    # plain: 1.5 x the no-ALV distortion (fails the side condition); skip-kl10: below it, lower FID
+    choice = bw.alv_choice(P, models_with({"learned": 4.0, "alv:plain": 6.0, "alv:skip-kl10": 3.0}), val, train_x,
+                           features, device="cpu")
+    assert bw.chosen_alv(choice) == bw.variant_label("alv:skip-kl10")
+    assert choice[choice.chosen].reason.iloc[0].startswith("passes at every bandwidth")
+    plain = choice[choice.variant == bw.variant_label("alv:plain")]
+    assert plain.ratio_to_no_alv.tolist() == pytest.approx([1.5, 1.5], rel=1e-3) and not plain.passes.any()
+    # neither passes: the smaller worst-case ratio wins, and the reason says so
+    choice = bw.alv_choice(P, models_with({"learned": 4.0, "alv:plain": 6.0, "alv:skip-kl10": 5.0}), val, train_x,
+                           features, device="cpu")
+    assert bw.chosen_alv(choice) == bw.variant_label("alv:skip-kl10")
+    assert choice[choice.chosen].reason.iloc[0].startswith("no decoder passes")
+    assert choice.chosen.sum() == P["n_bands"]  # one decoder, every bandwidth row

@@ -94,7 +94,9 @@ PROFILES: dict[str, dict[str, dict]] = {
         "smoke": dict(epochs=1, bl_epochs=1, binary_epochs=2, n_train=128, n_test=30, seeds=[0],
                       joint_betas=[0.1, 1.0], separate_betas=[1.0, 10.0], snrs_db=[0.0, 10.0], width=8,
                       cae_samples=2000, cae_epochs=1, fid_classifier_epochs=1, fid_classifier_n_train=300,
-                      figure_images=4, threads=1, bl_beta=0.1, alv_alternatives=["plain"], binary_seeds=1),
+                      figure_images=4, threads=1, bl_beta=0.1, alv_variants=["plain", "skip-kl10"],
+                      alv_alternatives=[], binary_seeds=1, joint_beta_extensions=1, source_epochs=2,
+                      source_stop_plateau=None, source_min_epochs=None),
         # cpu: sized by measurement (width 8 on one thread of the loaded 2-core machine: ~365 training images/s,
         # ~230 with ALV, ~145 with the skip ALV decoder) to fit ~75 min of one core; grids: the joint optimum lies at
         # the low end (0.1 beat 1 and 10 at every SNR in the earlier 3-beta run), the separate one moves from ~1 at
@@ -103,14 +105,18 @@ PROFILES: dict[str, dict[str, dict]] = {
                     n_test={"cifar10": 1000, "mnist": 1000}, seeds=[0, 1, 2], joint_betas=[0.01, 0.1, 1.0],
                     separate_betas=[0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0], snrs_db=[-10.0, -5.0, 0.0, 5.0, 10.0],
                     width=8, cae_samples=20000, cae_epochs=5, fid_classifier_epochs=2, fid_classifier_n_train=None,
-                    figure_images=8, threads=1, bl_beta=0.1, alv_alternatives=["plain", "kl10"],
-                    binary_seeds=3),
+                    figure_images=8, threads=1, bl_beta=0.1, alv_variants=["plain", "skip-kl10"],
+                    alv_alternatives=["kl10"], binary_seeds=3, joint_beta_extensions=3,
+                    # source VAEs: at most 20 epochs, stopped on a validation plateau (1 % over the last quarter,
+                    # not before 4): a collapsed VAE (large beta) trains until its decoder outputs the mean image
+                    source_epochs=20, source_stop_plateau=0.01, source_min_epochs=4),
         "paper": dict(epochs=100, bl_epochs=100, binary_epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2],
                       joint_betas=[0.001, 0.01, 0.1, 1.0, 10.0],
                       separate_betas=[0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0], snrs_db=[-10.0, -5.0, 0.0, 5.0, 10.0],
                       width=64, cae_samples=500000, cae_epochs=20, fid_classifier_epochs=10,
                       fid_classifier_n_train=None, figure_images=8, threads=None, bl_beta=0.1,
-                      alv_alternatives=["plain", "kl10", "skip"], binary_seeds=3),
+                      alv_variants=["plain", "skip-kl10"], alv_alternatives=["kl10", "skip"], binary_seeds=3,
+                      joint_beta_extensions=3, source_epochs=None, source_stop_plateau=None, source_min_epochs=None),
     },
     "05_dna_storage": {
         "smoke": dict(epochs=1, n_train=512, n_test=40, seeds=[0], n_bits=[4, 8], jpeg_qualities=[50],
@@ -155,7 +161,7 @@ FIXED: dict[str, dict] = {
                               lr=1e-3, alv_dim=32, prior_components=4, prior_hidden=128, cae_hidden=512,
                               cae_batch_size=256, binary_eps=0.1, binary_temperature=0.5, binary_beta=1.0,
                               fid_features="auto", bl_marginalize="sample", alv_prior="conditional",
-                              alv_variant="skip-kl10", alv_factor=1.25),
+                              alv_factor=1.25),
     "03_iabf": dict(precision="auto", batch_size=100, lr=1e-3, infomax_weight=0.01, extra_seed_eps=0.1,
                     figure3_eps=0.1),
     "05_dna_storage": dict(precision="auto", latent_dim=16, batch_size=64, lr=1e-3, quant_range=3.0, n_bits_table=8,
@@ -200,8 +206,9 @@ def for_dataset(params: dict, dataset: str, default_seeds=(0,)) -> dict:
 EXTRA_KINDS = {"bl_beta": "float", "threads": "int", "output_dir": "path", "data_dir": "path"}
 POSITIVE = {"lr", "obs_std", "quant_range", "binary_temperature", "binary_beta", "betas", "bl_beta", "coverages",
             "figure_coverages", "bbmap_coverages", "benchmark_coverages", "outer_coverages", "peer_coverages"}
-NON_NEGATIVE = {"seeds", "extra_seeds", "infomax_weight", "lambda_sweep", "bias_sigma"}
+NON_NEGATIVE = {"seeds", "extra_seeds", "infomax_weight", "lambda_sweep", "bias_sigma", "joint_beta_extensions"}
 RANGES = {"jpeg_qualities": (1, 100), "jpeg_figure_quality": (1, 100), "stop_plateau": (1e-6, 0.5),
+          "source_stop_plateau": (1e-6, 0.5),
           "outer_qualities": (1, 100), "outer_redundancies": (0.0, 1.5), "outer_scales": (1, 14)}
 
 

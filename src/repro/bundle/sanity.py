@@ -26,6 +26,7 @@ from repro.core.checks import ConfigError, check_choice, check_range
 # A model "clearly" beats the mean image when its distortion is below this fraction of the mean image's.
 CLEARLY_BELOW = 0.9
 S3_FACTOR = 0.8  # CLAIMS.md S3: distortion to the source below 0.8 x the distortion to another test image
+ALV_MAX_RATIO = 1.1  # CLAIMS.md, bw.alv_lower_fid: ALV / no-ALV distortion <= 1.1 at every bandwidth
 
 # The papers' training lengths (epochs, training images), each with where it comes from. None: not stated.
 PAPER_TRAINING: dict[tuple[str, str], dict] = {

@@ -9,6 +9,8 @@ fixed standard deviation ``obs_std`` on [0, 1] pixels. Losses are negative ELBOs
   ``R = KL(q(y | x) || N(0, I))`` (paper eq. 6, beta-VAE).
 * :class:`ChannelAutoencoder` (separate system, channel coder): deterministic MLP encoder, the AWGN channel, MLP
   decoder, trained on samples of the source coder's prior ``N(0, I)`` to minimize the squared error.
+* :class:`LinearChannelCode` (separate system, the uncoded benchmark): the code sent as it is, linear MMSE
+  estimation at the receiver; the separate system uses it at an SNR where it beats the channel autoencoder.
 * :class:`JointSystem` (paper eq. 8): ``y ~ q(y | x)`` goes through the channel and the decoder reconstructs from
   the received ``z``: ``D + beta R`` with ``D = -log p(x | z)``. With the bandwidth-limited channel the lost bands
   are filled by a code prior; a learned prior adds its own fitting term (its negative log-likelihood of the codes
@@ -163,13 +165,66 @@ class ChannelAutoencoder(nn.Module):
         return err.mean(), {"mse_per_dim": float(err.detach().mean()) / self.latent_dim}
 
 
+def expected_norm_ratio(k: int) -> float:
+    """``E ||y|| / sqrt(k)`` for ``y ~ N(0, I_k)`` (the mean of a chi distribution over ``sqrt(k)``)."""
+    return math.exp(0.5 * math.log(2.0) + math.lgamma((k + 1) / 2) - math.lgamma(k / 2)) / math.sqrt(k)
+
+
+class LinearChannelCode(nn.Module):
+    """Uncoded linear transmission of ``latent_dim`` real numbers over as many uses of an AWGN channel, the
+    benchmark any channel code for a Gaussian source must meet: the code is sent as it is (the channel scales it
+    to power 1) and the receiver applies the linear MMSE estimate ``y_hat = g z`` for ``y ~ N(0, I)``.
+
+    With ``z = y sqrt(k) / ||y|| + w / sqrt(s)``, ``g = E[y z] / E[z^2] = c_k s / (1 + s)`` with
+    ``c_k = E||y|| / sqrt(k)`` (0.9975 at k = 100), and the mean squared error per number is ``1 - c_k^2 s / (1 + s)``,
+    which is ``1 / (1 + s)`` as ``k`` grows (the error of linear uncoded transmission of a unit-variance Gaussian
+    source). No parameter is trained; the same protocol as :class:`ChannelAutoencoder`.
+    """
+
+    def __init__(self, latent_dim: int, snr: float):
+        super().__init__()
+        check_range("latent_dim", latent_dim, 1, 1_000_000, integer=True)
+        self.latent_dim = int(latent_dim)
+        self.channel = AWGNChannel(snr)
+
+    def gain(self, snr: float | None = None) -> float:
+        s = self.channel.level(snr)
+        return expected_norm_ratio(self.latent_dim) * s / (1.0 + s)
+
+    def mse_per_dim(self, snr: float | None = None) -> float:
+        """The expected squared error per number for ``y ~ N(0, I)``."""
+        s = self.channel.level(snr)
+        return 1.0 - expected_norm_ratio(self.latent_dim) ** 2 * s / (1.0 + s)
+
+    def encode(self, y_src: torch.Tensor, *, generator: torch.Generator | None) -> torch.Tensor:
+        if y_src.dim() != 2 or y_src.shape[1] != self.latent_dim:
+            raise ValueError(f"expected source codes (N, {self.latent_dim}), got {tuple(y_src.shape)}")
+        return y_src
+
+    def send(self, code: torch.Tensor, *, generator: torch.Generator | None,
+             snr: float | None = None) -> torch.Tensor:
+        return self.channel(code, generator=generator, snr=snr) * self.gain(snr)
+
+    def decode(self, received: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        return received
+
+    @torch.no_grad()
+    def reconstruct(self, y_src: torch.Tensor, *, generator: torch.Generator | None,
+                    snr: float | None = None) -> torch.Tensor:
+        return self.decode(self.send(self.encode(y_src, generator=generator), generator=generator, snr=snr))
+
+    def forward(self, y_src: torch.Tensor, *, generator: torch.Generator | None = None,
+                snr: float | None = None) -> torch.Tensor:
+        return self.reconstruct(y_src, generator=generator, snr=snr)
+
+
 class SeparateSystem(nn.Module):
     """Source VAE + channel autoencoder, each trained alone: ``x -> y' ~ q(y'|x) -> channel AE -> decoder``.
 
     ``encode``: the posterior sample ``y'`` through the channel autoencoder's encoder; ``send``: its AWGN channel
     at ``snr`` (linear; default the one it was trained at); ``decode``: its decoder, then the VAE's decoder."""
 
-    def __init__(self, vae: SourceVAE, channel_ae: ChannelAutoencoder):
+    def __init__(self, vae: SourceVAE, channel_ae: ChannelAutoencoder | LinearChannelCode):
         super().__init__()
         self.vae, self.channel_ae = vae, channel_ae
 

@@ -17,9 +17,10 @@ import torch.nn.functional as F
 from repro.channels.gaussian import AWGNChannel, BandwidthLimitedChannel, db_to_linear
 from repro.channels.priors import StandardGaussianPrior, make_prior
 from repro.core.cache import CheckpointCache
-from repro.core.checks import check_choice, check_range
+from repro.core.checks import ConfigError, check_choice, check_range
 from repro.core.training import fit
 from repro.data import ImageData, load_dataset
+from repro.metrics.image import l2_per_image
 from repro.models.jscc import BinaryJointSystem, ChannelAutoencoder, JointSystem, SourceVAE, reparameterize
 from repro.systems.protocol import distortions
 
@@ -66,21 +67,45 @@ def _data_config(train: ImageData) -> dict:
 
 
 def _fit(model, loss_fn, train: ImageData, name: str, config: dict, *, epochs, batch_size, lr, seed, device, cache,
-         val_fn=None, precision: str = "fp32"):
+         val_fn=None, precision: str = "fp32", select_by: str | None = None, stop_plateau: float | None = None,
+         min_epochs: int = 1):
     return fit(model, loss_fn, train.x, name=name, config=config, epochs=epochs, batch_size=batch_size, lr=lr,
-               seed=seed, device=device, cache=cache or CheckpointCache(), val_fn=val_fn, precision=precision)
+               seed=seed, device=device, cache=cache or CheckpointCache(), val_fn=val_fn, precision=precision,
+               select_by=select_by, stop_plateau=stop_plateau, min_epochs=min_epochs)
+
+
+def source_val_fn(val: ImageData, *, device, batch: int = 500):
+    """Validation distortion of a source VAE: per-image squared L2 of ``decoder(mu(x))`` on ``val`` (no sampling,
+    so the curve is free of draw noise), for the plateau stop."""
+    def val_fn(m):
+        with torch.no_grad():
+            err = [l2_per_image(xb.to(device), m.decoder(m.encoder(xb.to(device))[0])).cpu()
+                   for xb in val.x.split(batch)]
+        return {"l2_per_image": float(torch.cat(err).mean())}
+    return val_fn
 
 
 # ---- training ----------------------------------------------------------------------------------------------------
 
 def train_source_vae(train: ImageData, arch: Arch, *, beta: float, epochs: int, batch_size: int, lr: float,
-                     seed: int, device, cache: CheckpointCache | None = None, precision: str = "fp32"):
-    """The separate system's beta-VAE source coder (no channel)."""
+                     seed: int, device, cache: CheckpointCache | None = None, precision: str = "fp32",
+                     val: ImageData | None = None, stop_plateau: float | None = None, min_epochs: int = 1):
+    """The separate system's beta-VAE source coder (no channel). With ``val``, every epoch records the validation
+    distortion, the epoch with the lowest one is kept, and ``stop_plateau`` stops training once it improved by
+    less than that fraction over the last quarter of the epochs (``epochs`` is then the maximum): a collapsed VAE
+    (large beta) then trains until its decoder outputs the mean image rather than for a fixed count."""
+    if stop_plateau is not None and val is None:
+        raise ConfigError(f"stop_plateau={stop_plateau!r} needs a validation split (val)")
     torch.manual_seed(seed)
     model = SourceVAE(arch.in_channels, arch.latent_dim, arch.width, beta, arch.obs_std)
     config = {"system": "source_vae", **_data_config(train), **arch.config(), "beta": beta}
+    val_fn, select_by = None, None
+    if val is not None:
+        config["n_val"] = len(val)
+        val_fn, select_by = source_val_fn(val, device=device), "val_l2_per_image"
     return _fit(model, lambda m, x, y: m.loss(x), train, f"nb04-source-vae-{train.name}", config, epochs=epochs,
-                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, precision=precision)
+                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, precision=precision,
+                val_fn=val_fn, select_by=select_by, stop_plateau=stop_plateau, min_epochs=min_epochs)
 
 
 def prior_samples(latent_dim: int, n: int, seed: int) -> torch.Tensor:
@@ -125,10 +150,13 @@ def train_joint(train: ImageData, arch: Arch, *, snr_db: float, beta: float, epo
                 lr: float, seed: int, device, cache: CheckpointCache | None = None, bandwidth_limited: bool = False,
                 n_bands: int = 5, prior: str = "gaussian", alv_dim: int = 0, prior_components: int = 4,
                 prior_hidden: int = 128, marginalize: str = "sample", alv_prior: str = "conditional",
-                alv_skip: bool = False, alv_kl_weight: float = 1.0, precision: str = "fp32"):
+                alv_skip: bool = False, alv_kl_weight: float = 1.0, precision: str = "fp32",
+                val: ImageData | None = None, eval_seed: int = 0):
     """A joint system trained end to end. Over the bandwidth-limited channel the sum over the bandwidth in eq. 5
     is marginalized by ``sample`` (one uniform draw of ``B`` per training image) or ``enumerate`` (the loss
-    averaged over every ``B``: exact, ``n_bands`` decoder passes per batch)."""
+    averaged over every ``B``: exact, ``n_bands`` decoder passes per batch). With ``val`` every epoch records the
+    validation distortion as the receiver sees it (over the bandwidth-limited channel: ``val_l2_per_image`` the mean
+    over every ``B``, and ``val_l2_b<B>`` each); it is a record only (the last epoch is kept)."""
     check_choice("marginalize", marginalize, MARGINALIZE)
     torch.manual_seed(seed)
     model = build_joint(arch, snr_db=snr_db, beta=beta, bandwidth_limited=bandwidth_limited, n_bands=n_bands,
@@ -147,8 +175,23 @@ def train_joint(train: ImageData, arch: Arch, *, snr_db: float, beta: float, epo
                 config.update(alv_skip=alv_skip, alv_kl_weight=alv_kl_weight)
         name = f"nb04-bandwidth-{train.name}"
     bandwidth = "all" if bandwidth_limited and marginalize == "enumerate" else None
+    val_fn = None if val is None else joint_val_fn(val, n_bands if bandwidth_limited else None, device=device,
+                                                     eval_seed=eval_seed)
     return _fit(model, lambda m, x, y: m.loss(x, bandwidth), train, name, config, epochs=epochs,
-                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, precision=precision)
+                batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, precision=precision,
+                val_fn=val_fn)
+
+
+def joint_val_fn(val: ImageData, n_bands: int | None, *, device, eval_seed: int = 0):
+    """Validation distortion of a joint system as the receiver sees it (channel noise from ``eval_seed``); over
+    the bandwidth-limited channel (``n_bands`` set) at every bandwidth and their mean."""
+    def val_fn(m):
+        if n_bands is None:
+            return {"l2_per_image": float(distortions(m, val.x, seed=eval_seed, device=device).mean())}
+        per_b = {f"l2_b{b}": float(distortions(m, val.x, seed=eval_seed + b, device=device, bandwidth=b).mean())
+                 for b in range(1, n_bands + 1)}
+        return {"l2_per_image": sum(per_b.values()) / n_bands, **per_b}
+    return val_fn
 
 
 def train_binary(train: ImageData, arch: Arch, *, eps: float, temperature: float, beta: float, epochs: int,

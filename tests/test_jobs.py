@@ -72,6 +72,21 @@ def test_job_trains_the_checkpoint_the_notebook_call_finds(one_torch_thread):
     assert hist2 == hist
 
 
+def test_a_job_planned_under_another_name_is_done_when_its_twin_is(one_torch_thread):
+    """Notebooks 02 and 03 plan the same eps-0.1 NECST model under different names: one key, one checkpoint,
+    so the plan must not count it as work twice."""
+    from repro.jobs.spec import Job
+
+    job = vae_job(seed=7)
+    twin = Job("02_necst", "another-name", job.target, dict(job.kwargs))
+    other = Job("02_necst", "another-model", job.target, {**job.kwargs, "seed": 8})
+    assert twin.key == job.key and other.key != job.key
+    assert status(twin) == "todo"
+    job.train(device="cpu")
+    assert twin.is_done() and status(twin) == "done" and not twin.done_path().exists()
+    assert status(other) == "todo"
+
+
 def test_notebook_job_lists_use_the_same_keys_as_the_planner():
     P = gdna.settings("smoke", {})
     assert [j.key for j in gdna.vae_jobs("01_vae_compression", P)] == \

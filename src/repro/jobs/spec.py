@@ -84,7 +84,12 @@ class Job:
         return self._path("done", root)
 
     def is_done(self, root: Path | None = None) -> bool:
-        return self.done_path(root).exists()
+        """Finished, under this name or another: two notebooks may plan the same model (same target and kwargs,
+        so the same key and checkpoint) under different names, e.g. notebook 02's and 03's eps-0.1 NECST."""
+        if self.done_path(root).exists():
+            return True
+        folder = Path(root or cache_root()) / "jobs"
+        return folder.is_dir() and any(folder.glob(f"*-{self.key}.done"))
 
     @contextlib.contextmanager
     def lock(self, root: Path | None = None, *, wait: bool = True, poll: float = 2.0):

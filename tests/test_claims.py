@@ -398,9 +398,21 @@ def _bandwidth_table(root: Path, alv_ratio: float, alv_other: float, alv_fid: fl
     pd.DataFrame(rows).assign(dataset="celeba32", snr_db=0.0, beta=0.1).to_csv(
         root / "04_bandwidth_awgn" / "figure5_bandwidth_celeba32.csv", index=False)
     _manifest(root, {"04_bandwidth_awgn/figure5_bandwidth_celeba32.csv":
-                     {"bl_epochs": 6, "n_train": 6000, "alv_variant": "kl10", "alv_factor": 1.25}})
+                     {"bl_epochs": 6, "n_train": 6000, "width": 8, "alv_variant": "kl10", "alv_factor": 1.25}})
     led, _ = C.evaluate(root, _baselines(celeba32=224.8))
     return led.set_index("claim_id")
+
+
+def test_bandwidth_compute_fraction_is_measured_against_the_paper_profile(tmp_path):
+    """Paper 003 states no training length: the fraction is epochs x images x width^2 against notebook 04's paper
+    profile (100 bl_epochs on the full split at width 64); _baselines gives the full split 1000 images."""
+    led = _bandwidth_table(tmp_path, alv_ratio=1.05, alv_other=330.0, alv_fid=20.0)
+    from repro.bundle.profiles import resolve
+
+    ref = resolve("04_bandwidth_awgn", "paper")
+    expected = 6 * 6000 * 8 ** 2 / (ref["bl_epochs"] * 1000 * ref["width"] ** 2)
+    assert led.loc["bw.alv_lower_fid"].compute_fraction == pytest.approx(expected)
+    assert led.loc["bw.alv_lower_fid"].standing == "provisional"
 
 
 def test_synthetic_bandwidth_claims_same_coder_prior_and_alv_message_dependence(tmp_path):

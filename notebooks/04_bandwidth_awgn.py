@@ -133,6 +133,8 @@ source_stop_plateau = None  # source VAEs stop once validation improved < this f
 source_min_epochs = None  # source VAEs: no plateau stop before this many epochs
 snrs_db = None
 width = None  # base width of the residual encoders and decoders
+bl_width = None  # width of Figure 5's bandwidth-limited models (None: width)
+bl_n_train = None  # training images of Figure 5's models (None: the full training split)
 bl_beta = None  # beta of the bandwidth-limited models
 bl_snr_db = None  # the paper's SNR of 1 is 0 dB
 cae_samples = None
@@ -170,7 +172,7 @@ _given = dict(dataset=dataset, device=device, epochs=epochs, bl_epochs=bl_epochs
               binary_seeds=binary_seeds, joint_beta_extensions=joint_beta_extensions, source_epochs=source_epochs,
               source_stop_plateau=source_stop_plateau, source_min_epochs=source_min_epochs,
               n_train=n_train, n_test=n_test, seeds=seeds, joint_betas=joint_betas, separate_betas=separate_betas,
-              snrs_db=snrs_db, width=width, bl_beta=bl_beta, bl_snr_db=bl_snr_db, cae_samples=cae_samples,
+              snrs_db=snrs_db, width=width, bl_width=bl_width, bl_n_train=bl_n_train, bl_beta=bl_beta, bl_snr_db=bl_snr_db, cae_samples=cae_samples,
               cae_epochs=cae_epochs, fid_features=fid_features, fid_classifier_epochs=fid_classifier_epochs,
               fid_classifier_n_train=fid_classifier_n_train, figure_images=figure_images, binary_eps=binary_eps,
               bl_marginalize=bl_marginalize, alv_variants=alv_variants, alv_alternatives=alv_alternatives,
@@ -191,7 +193,8 @@ print(P)
 # ## Data
 #
 # CelebA at 32x32: our offline copy is a 10k-image subset (8.1k train, 0.9k validation, 1k test); the paper used
-# all of CelebA. The `cpu` profile trains on a seeded subset of 6,000 training images. The validation split picks
+# all of CelebA. The `cpu` profile trains the many models of the $\beta$ sweep on a seeded subset of 6,000
+# training images at width 8, and Figure 5's bandwidth-limited models on all 8,100 at width `bl_width` (16). The validation split picks
 # the best $\beta$ and is the FID reference set; every reported number is on the test split. `cifar10` and `mnist`
 # (zero-padded from 28x28 to 32x32) run the same code. The **mean-image baseline** (always output the training
 # mean) is the distortion a system with no information about its input reaches; every system must be clearly
@@ -219,7 +222,7 @@ print(f"mean-image baseline on the test split: {mean_l2:.1f} per image")
 # these small networks gain little from a second thread and lose several-fold when other jobs share the cores.
 
 # %%
-_demo = bp.build_joint(bw.arch(P, train.x.shape[1]), snr_db=P["bl_snr_db"], beta=1.0, bandwidth_limited=True,
+_demo = bp.build_joint(bw.arch(bw.bandwidth_settings(P), train.x.shape[1]), snr_db=P["bl_snr_db"], beta=1.0, bandwidth_limited=True,
                        n_bands=P["n_bands"], prior="learned", alv_dim=P["alv_dim"],
                        prior_components=P["prior_components"], prior_hidden=P["prior_hidden"],
                        alv_prior=P["alv_prior"], **bw.ALV_VARIANTS[P["alv_variants"][-1]])

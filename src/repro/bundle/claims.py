@@ -1270,6 +1270,10 @@ def _bw_fraction(r: Results, rel: str, key: str | None = None) -> tuple[float, s
     key = key or ("bl_epochs" if "figure5" in rel or "band_" in rel else "epochs")
     params = r.params(rel)
     e, n, width = r.epochs(rel, "celeba32", key), r.n_train(rel, "celeba32"), params.get("width")
+    if key == "bl_epochs":  # Figure 5's models may be larger than the sweep's (bl_width, bl_n_train)
+        width = params.get("bl_width") or width
+        if "bl_n_train" in params:
+            n = float(params["bl_n_train"]) if params["bl_n_train"] is not None else r.n_train("", "celeba32")
     ref = resolve(BW, BW_REFERENCE_PROFILE)
     full = r.n_train("", "celeba32")  # no run parameter: the full training split
     if e is None or n is None or width is None or full is None:

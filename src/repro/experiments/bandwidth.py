@@ -87,6 +87,10 @@ def settings(profile: str, params: dict) -> dict:
         raise ConfigError("seeds must list at least one seed")
     if P["threads"] is not None:
         check_range("threads", P["threads"], 1, 1024, integer=True)
+    if P["bl_width"] is not None:
+        check_range("bl_width", P["bl_width"], 1, 1024, integer=True)
+    if P["bl_n_train"] is not None:
+        check_range("bl_n_train", P["bl_n_train"], 2, 10**7, integer=True)
     P.update(dataset=dataset, device=runtime.get("device") or "auto")
     resolve_precision(P, "resnet")
     return P
@@ -161,6 +165,17 @@ def _resnet_cost(P: dict, epochs: int, factor: float = 1.0) -> float:
     return float(epochs) * _n_train(P) * SECONDS_PER_IMAGE["resnet"] * scale * factor
 
 
+def bandwidth_settings(P: dict) -> dict:
+    """``P`` as the bandwidth-limited models see it: ``bl_width`` and ``bl_n_train`` (when set) replace ``width``
+    and ``n_train``, so Figure 5's models can be larger than the sweep's many small ones."""
+    out = dict(P)
+    if P.get("bl_width") is not None:
+        out["width"] = P["bl_width"]
+    if P.get("bl_n_train", "unset") != "unset":
+        out["n_train"] = P["bl_n_train"]
+    return out
+
+
 def _common(P: dict) -> dict:
     return dict(dataset=P["dataset"], n_train=P["n_train"], latent_dim=int(P["latent_dim"]), width=int(P["width"]),
                 obs_std=float(P["obs_std"]), batch_size=int(P["batch_size"]), lr=float(P["lr"]),
@@ -198,7 +213,9 @@ def joint_job(P: dict, snr_db: float, beta: float, seed: int) -> Job:
 
 
 def bandwidth_job(P: dict, variant: str, seed: int) -> Job:
-    """``variant``: ``gaussian``, ``learned`` or ``alv:<name of ALV_VARIANTS>`` (learned prior + ALV decoder)."""
+    """``variant``: ``gaussian``, ``learned`` or ``alv:<name of ALV_VARIANTS>`` (learned prior + ALV decoder); at
+    ``bl_width`` on ``bl_n_train`` images (:func:`bandwidth_settings`)."""
+    P = bandwidth_settings(P)
     prior, alv = ("learned", variant.split(":", 1)[1]) if variant.startswith("alv:") else (variant, None)
     check_choice("bandwidth variant", prior, bp.PRIOR_KINDS)
     kwargs = dict(_common(P), snr_db=float(P["bl_snr_db"]), beta=float(P["bl_beta"]), epochs=int(P["bl_epochs"]),

@@ -119,7 +119,7 @@ def baseline_decode(reads, fmt, n_files: int):
     if not keys:  # no read of the oligo's length: nothing to vote on
         empty = RecoveredOligos(np.zeros(0, int), np.zeros(0, int), np.zeros((0, fmt.payload), np.uint8),
                                 np.zeros(0, int))
-        return assemble_files(empty, n_files)
+        return assemble_files(empty, n_files, fmt=fmt)
     keys, hashes, payloads = np.concatenate(keys), np.concatenate(hashes), np.concatenate(payloads)
     pair, first, count = np.unique(np.stack([keys, hashes], 1), axis=0, return_index=True, return_counts=True)
     order = np.lexsort((-count, pair[:, 0]))
@@ -127,7 +127,7 @@ def baseline_decode(reads, fmt, n_files: int):
     chosen = first[take]
     base = 3**fmt.offset_trits
     rec = RecoveredOligos(keys[chosen] // base, keys[chosen] % base, payloads[chosen], np.zeros(len(chosen), int))
-    return assemble_files(rec, n_files)
+    return assemble_files(rec, n_files, fmt=fmt)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -42,7 +42,10 @@
 # written as 21 trits: every single-base substitution and every burst of up to 16 bases is caught, an oligo of
 # another pool of the same layout never passes, and other corruptions pass with probability about $2^{-32}$. (The
 # weighted 12-trit check before it, format version 1, let some one-base substitutions through for some pool ids;
-# `repro.dna.codec` has the argument, `tests/test_dna_check.py` every single-base edit of a sample.) Trits become
+# `repro.dna.codec` has the argument, `tests/test_dna_check.py` every single-base edit of a sample.) Format
+# version 3, the default, keeps that check and stores each file behind an 8-byte header, its length and CRC-32:
+# the decoder then knows a file's length from its first chunk too, never marks a byte past the end known, and
+# withdraws a complete file whose bytes do not match the digest; pool ids are random unless given. Trits become
 # bases with the rotating code
 #
 # $$b_i = (b_{i-1} + 1 + t_i) \bmod 4 \quad\text{over } (A, C, G, T),$$
@@ -174,15 +177,17 @@ print(channel)
 # %% [markdown]
 # ## The codec on a known message
 #
-# Twenty-eight bytes of text become one oligo. The output below is deterministic: the Huffman table, the header
-# fields, the padding and the check weights are fixed parts of the format (the weights also depend on the pool
-# id, 0 here). The oligo has no repeated neighbouring bases, and decoding it returns the bytes exactly; an empty
-# file is one oligo holding only the end-of-chunk mark and padding.
+# Twenty-nine bytes of text, behind the 8-byte file header of format version 3 (the file's length and CRC-32,
+# whitened by a fixed mask so that its zero bytes do not become tandem repeats), fill two oligos. The output below
+# is deterministic: the Huffman table, the header fields, the padding and the checks are fixed parts of the
+# format, given the pool id (random by default, so that two pools never share one; fixed at 2026 here). The oligos
+# have no repeated neighbouring bases, and decoding them returns the bytes exactly; an empty file is one oligo
+# holding its header, the end-of-chunk mark and padding.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 demo_files = [b"Generative DNA, approximately", b""]
-demo_fmt = codec.OligoFormat.for_files([len(f) for f in demo_files], payload=150)
+demo_fmt = codec.OligoFormat.for_files([len(f) for f in demo_files], payload=150, pool_id=2026)
 demo_pool = codec.encode_files(demo_files, demo_fmt)
 print(demo_fmt, "-> oligo length", demo_fmt.length, "nt")
 trit_counts = np.unique(codec.HUFFMAN.lengths[:256], return_counts=True)

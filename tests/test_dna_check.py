@@ -103,7 +103,7 @@ def test_version_1_had_the_blind_spot_and_its_pools_still_decode():
 
 def test_stored_layouts_keep_their_version():
     fmt = codec.OligoFormat(payload=100, pool_id=5)
-    assert fmt.version == codec.FORMAT_VERSION == 2 and fmt.check_trits == codec.CRC_TRITS
+    assert fmt.version == codec.FORMAT_VERSION == 3 and fmt.check_trits == codec.CRC_TRITS
     assert codec.OligoFormat.from_dict(fmt.to_dict()) == fmt
     old = {"payload": 100, "file_trits": 7, "offset_trits": 7, "header_check_trits": 4, "check_trits": 12,
            "pool_id": 5}  # written before versions existed
@@ -111,9 +111,9 @@ def test_stored_layouts_keep_their_version():
 
 
 def test_bad_versions_and_widths_are_refused_with_the_valid_choices():
-    with pytest.raises(ConfigError, match=r"version=3 is not known; valid versions: 1 \(.*\); 2 \("):
-        codec.OligoFormat(version=3)
-    with pytest.raises(ConfigError, match="check_trits=12: format version 2's check is CRC-32, written in 21 trits"):
+    with pytest.raises(ConfigError, match=r"version=4 is not known; valid versions: 1 \(.*\); 2 \(.*\); 3 \("):
+        codec.OligoFormat(version=4)
+    with pytest.raises(ConfigError, match="check_trits=12: format version 3's check is CRC-32, written in 21 trits"):
         codec.OligoFormat(check_trits=12)
     with pytest.raises(ConfigError, match=r"unknown layout field\(s\) \['colour'\]"):
         codec.OligoFormat.from_dict({"payload": 100, "colour": 1})

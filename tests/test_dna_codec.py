@@ -63,7 +63,8 @@ def test_chunks_are_byte_aligned_and_indexed():
     parsed = codec.parse_oligos(pool.oligos, fmt)
     assert parsed.full_ok.all() and np.array_equal(parsed.offset, pool.offset)
     chunks, ended = codec.payload_bytes(parsed.payload)
-    assert b"".join(chunks) == data and ended[-1] and not ended[:-1].any()
+    # format version 3: the file's length and CRC-32 come first
+    assert b"".join(chunks) == codec.file_header(data) + data and ended[-1] and not ended[:-1].any()
 
 
 def test_checks_catch_single_substitutions():
@@ -85,8 +86,8 @@ def test_fasta_writer(tmp_path):
     pool = codec.encode_files([b"hello DNA"], codec.OligoFormat.for_files([9], payload=60))
     path = codec.write_fasta(tmp_path / "pool.fa", pool.oligos, width=50)
     reads, report, names = read_fasta(path, with_names=True)
-    assert names == ["oligo_0"] and report.malformed == 0
-    assert reads.strings() == [codec.to_string(pool.oligos[0])]
+    assert names == [f"oligo_{i}" for i in range(pool.n_oligos)] and report.malformed == 0
+    assert reads.strings() == [codec.to_string(o) for o in pool.oligos]
 
 
 def test_configuration_errors_name_the_value():
@@ -129,7 +130,8 @@ def test_six_trit_codewords_sit_on_the_bytes_rare_in_images():
 
 def test_padding_is_pseudo_random_and_decoding_ignores_it():
     files = [b"a", b"", b"DNA"]
-    fmt = codec.OligoFormat.for_files([len(f) for f in files], payload=150)
+    # version 2 puts the empty file's end mark first in its payload (version 3 puts the file's header there)
+    fmt = codec.OligoFormat.for_files([len(f) for f in files], payload=150, version=2)
     pool = codec.encode_files(files, fmt)
     # zero padding used to become ACGTACGT... under the rotating code: now no tandem repeat beyond chance
     # (repeated bytes in the data itself, e.g. a run of zeros, still repeat their codewords)

@@ -182,23 +182,29 @@ def test_assembly_withdraws_conflicting_chunks_and_disagreeing_ends(pool_and_fil
     forged[0, :10] = (forged[0, :10] + 1) % 3
     rec = RecoveredOligos(np.full(len(rows) + 1, fid), np.concatenate([offset, [offset[1] + 1]]),
                           np.concatenate([payload, forged]), np.zeros(len(rows) + 1, int))
+    head = fmt.file_header_bytes  # offsets count the file's header (format version 3) and its bytes
     report = RecoveryReport()
-    out = assemble_files(rec, len(files), report=report)[fid]
+    out = assemble_files(rec, len(files), report=report, fmt=fmt)[fid]
     assert report.chunks_conflicting >= 1 and report.bytes_withdrawn > 0  # it overlaps chunks 1 and 2
     ref = np.frombuffer(files[fid], np.uint8)
     assert np.array_equal(np.frombuffer(out.data, np.uint8)[out.known], ref[out.known])
-    assert not out.known[offset[1] + 1]
+    assert not out.known[offset[1] + 1 - head] and out.verified is None  # incomplete: nothing to verify
     # a second end-of-file chunk at another place: the length is no longer known
     end = payload[-1:]
     rec = RecoveredOligos(np.full(len(rows) + 1, fid), np.concatenate([offset, [offset[-1] + 3]]),
                           np.concatenate([payload, end]), np.zeros(len(rows) + 1, int))
     report = RecoveryReport()
-    out = assemble_files(rec, len(files), report=report)[fid]
-    assert report.files_with_conflicting_ends == 1 and not out.length_known
+    out = assemble_files(rec, len(files), report=report, fmt=fmt)[fid]
+    assert report.files_with_conflicting_ends == 1
+    # the end chunks no longer say the length; the file's header (its first chunk) still does
+    assert out.length_known and len(out.data) == len(files[fid]) and report.bytes_past_end > 0
+    old_fmt = codec.OligoFormat(**{**fmt.to_dict(), "version": 2})  # without a header the length is lost
+    old_out = assemble_files(rec, len(files), report=RecoveryReport())[fid]
+    assert not old_out.length_known and old_fmt.file_header_bytes == 0
     # with the sizes known, the misplaced end chunk is dropped instead
     report = RecoveryReport()
-    out = assemble_files(rec, len(files), [len(f) for f in files], report=report)[fid]
-    assert report.chunks_out_of_file == 1 and out.data == files[fid] and out.complete
+    out = assemble_files(rec, len(files), [len(f) for f in files], report=report, fmt=fmt)[fid]
+    assert report.chunks_out_of_file == 1 and out.data == files[fid] and out.complete and out.verified
 
 
 def test_read_windows_are_cut_in_chunks_as_in_one_piece():

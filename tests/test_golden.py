@@ -150,8 +150,12 @@ def dna_formats():
     from repro.dna import codec
 
     files = dna_files()
-    return {"for_files_payload150": codec.OligoFormat.for_files([len(f) for f in files], payload=150),
-            "default_payload100_pool5": codec.OligoFormat(payload=100, pool_id=5),
+    return {"for_files_payload150": codec.OligoFormat.for_files([len(f) for f in files], payload=150, pool_id=0,
+                                                               version=2),
+            "default_payload100_pool5": codec.OligoFormat(payload=100, pool_id=5, version=2),
+            # format version 3 (version 2's check, each file behind its length and CRC-32)
+            "for_files_payload150_pool7_v3": codec.OligoFormat.for_files([len(f) for f in files], payload=150,
+                                                                         pool_id=7, version=3),
             # format version 1 (the weighted 12-trit check): its oligos are the ones committed before version 2
             "default_payload100_pool5_v1": codec.OligoFormat(payload=100, pool_id=5, check_trits=12, version=1)}
 

@@ -39,7 +39,7 @@ def throughput(n_files: int = 400, file_bytes: int = 500, coverages=(3, 10, 30),
     errors = ErrorModel() if errors is None else errors
     files = random_files(n_files, file_bytes, seed)
     total = n_files * file_bytes
-    fmt = OligoFormat.for_files([file_bytes] * n_files, payload=payload_nt)
+    fmt = OligoFormat.for_files([file_bytes] * n_files, payload=payload_nt, pool_id=seed)
     pool, t_enc = _timed(encode_files, files, fmt)
     back, t_dec = _timed(decode_pool_exact, pool)
     assert back == files, "codec round trip failed"

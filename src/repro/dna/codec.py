@@ -25,7 +25,12 @@ Three layers, each invertible:
    can pass a corrupted index, and nothing is trusted on it alone. The **oligo check** (C) decides what is trusted.
    Its definition is the format's *version* (:attr:`OligoFormat.version`, :data:`FORMAT_VERSIONS`):
 
-   - **Version 2** (the default): CRC-32 (``zlib.crc32``, the IEEE 802.3 polynomial) over the bases of index and
+   - **Version 3** (the default, from 2026-12-04): version 2's oligo check, and every file is stored behind an
+     8-byte header, its length and the CRC-32 of its bytes (:func:`file_header`), so that the decoder knows a
+     file's length from its first chunk as well as from its last, never marks bytes past the end known, and
+     checks a complete file against its digest (a file that fails loses every byte: nothing known is wrong).
+     Offsets count the bytes of header and file together. Cost: 8 bytes per file.
+   - **Version 2**: CRC-32 (``zlib.crc32``, the IEEE 802.3 polynomial) over the bases of index and
      payload, two bits per base in sequence order, started from the CRC of a descriptor of the layout and the
      pool id, and written as 21 trits (``3**21 > 2**32``), least significant first. It detects, for every pool id
      and layout: every single-base substitution anywhere in the oligo; every change confined to 16 consecutive
@@ -75,8 +80,10 @@ START_BASE = 0  # the implicit base before every oligo (A)
 MAX_OLIGO_LENGTH = 400  # "a few hundred nucleotides at most" (array synthesis)
 CHECK_WEIGHT_SEED = 20130123  # fixed once: the check weights are part of the format
 FORMAT_VERSIONS = {1: "weighted sum of the trits modulo a prime (12 trits by default; before 2026-12-04)",
-                   2: "CRC-32 over the bases of index and payload, 21 trits, least significant first"}
-FORMAT_VERSION = 2  # what new pools are written in
+                   2: "CRC-32 over the bases of index and payload, 21 trits, least significant first",
+                   3: "version 2's check, and each file stored behind a header of its length and CRC-32"}
+FORMAT_VERSION = 3  # what new pools are written in
+FILE_HEADER_BYTES = 8  # version 3: the file's length (4 bytes, big-endian) and the CRC-32 of its bytes (4 bytes)
 CRC_TRITS = 21  # 3**21 > 2**32: the CRC-32 value in base 3
 V1_CHECK_TRITS = 12  # version 1's default
 PAD_SEED = 20260105  # fixed once: the padding after a file's end mark is part of the format
@@ -342,6 +349,31 @@ class HuffmanCode:
 # ---------------------------------------------------------------------------------------------------------------
 # Oligo format
 # ---------------------------------------------------------------------------------------------------------------
+def random_pool_id() -> int:
+    """A random 32-bit pool id (from the operating system's entropy, not from numpy's seeded generators)."""
+    import secrets
+
+    return secrets.randbits(32)
+
+
+# Version 3's file header is whitened with this fixed mask: a small length starts with zero bytes, and repeated
+# bytes become tandem repeats (ACGTACGT...) under the rotating code, which synthesis and sequencing handle badly.
+HEADER_MASK = bytes.fromhex("9e3779b97f4a7c15")
+
+
+def file_header(data: bytes) -> bytes:
+    """Version 3's header of a file: its length and the CRC-32 of its bytes, 4 bytes each, big-endian, XORed with
+    :data:`HEADER_MASK`."""
+    raw = struct.pack(">II", len(data), zlib.crc32(data))
+    return bytes(a ^ b for a, b in zip(raw, HEADER_MASK))
+
+
+def read_file_header(header: bytes) -> tuple[int, int]:
+    """``(length, crc32)`` of a version-3 file header."""
+    raw = bytes(a ^ b for a, b in zip(bytes(header[:FILE_HEADER_BYTES]), HEADER_MASK))
+    return struct.unpack(">II", raw)
+
+
 def _trits_for(values: int) -> int:
     """Trits needed to write integers 0 .. values - 1 (at least 1)."""
     return max(1, math.ceil(math.log(max(values, 2), 3) - 1e-12))
@@ -379,12 +411,13 @@ class OligoFormat:
             raise ConfigError(f"format version={self.version!r} is not known; valid versions: "
                               + "; ".join(f"{k} ({v})" for k, v in FORMAT_VERSIONS.items()))
         if self.check_trits is None:
-            object.__setattr__(self, "check_trits", CRC_TRITS if self.version == 2 else V1_CHECK_TRITS)
+            object.__setattr__(self, "check_trits", CRC_TRITS if self.version >= 2 else V1_CHECK_TRITS)
         check_range("file_trits", self.file_trits, 1, 20, integer=True)
         check_range("offset_trits", self.offset_trits, 1, 20, integer=True)
         check_range("header_check_trits", self.header_check_trits, 2, 8, integer=True)
-        if self.version == 2 and self.check_trits != CRC_TRITS:
-            raise ConfigError(f"check_trits={self.check_trits!r}: format version 2's check is CRC-32, written in "
+        if self.version >= 2 and self.check_trits != CRC_TRITS:
+            raise ConfigError(f"check_trits={self.check_trits!r}: format version {self.version}'s check is CRC-32, "
+                              f"written in "
                               f"{CRC_TRITS} trits; other widths are version 1's weighted check (version=1)")
         check_range("check_trits", self.check_trits, 2, 16 if self.version == 1 else CRC_TRITS, integer=True)
         check_range("pool_id", self.pool_id, 0, 2**32 - 1, integer=True)
@@ -415,9 +448,15 @@ class OligoFormat:
         return 3 ** self.offset_trits - 1
 
     @property
+    def file_header_bytes(self) -> int:
+        """Bytes stored before each file's own: its length and digest (version 3), else none."""
+        return FILE_HEADER_BYTES if self.version >= 3 else 0
+
+    @property
     def max_file_bytes(self) -> int:
-        """The largest file the layout can address: a last chunk at the largest offset, as full as it can be."""
-        return self.max_offset + self.payload // HUFFMAN.min_len
+        """The largest file the layout can address: a last chunk at the largest offset, as full as it can be (less
+        the file header of version 3)."""
+        return self.max_offset + self.payload // HUFFMAN.min_len - self.file_header_bytes
 
     def to_dict(self) -> dict:
         """The layout as plain values (stored beside a pool; :meth:`from_dict` reads it back)."""
@@ -440,16 +479,21 @@ class OligoFormat:
 
     @classmethod
     def for_files(cls, sizes, *, payload: int | None = None, oligo_length: int | None = None,
-                  header_check_trits: int = 4, check_trits: int | None = None, pool_id: int = 0,
+                  header_check_trits: int = 4, check_trits: int | None = None, pool_id: int | None = None,
                   version: int = FORMAT_VERSION) -> OligoFormat:
-        """The narrowest fields for files of ``sizes`` bytes; give ``payload`` or the total ``oligo_length``."""
+        """The narrowest fields for files of ``sizes`` bytes; give ``payload`` or the total ``oligo_length``.
+
+        ``pool_id`` ``None`` (the default) draws a random id (:func:`random_pool_id`): two pools never share the
+        default, so one pool's oligos fail the other's checks. Store the layout (:meth:`to_dict`) with the pool."""
         sizes = [int(s) for s in sizes]
+        if pool_id is None:
+            pool_id = random_pool_id()
         file_trits = _trits_for(len(sizes))
-        offset_trits = _trits_for(max(sizes, default=0) + 1)
+        offset_trits = _trits_for(max(sizes, default=0) + 1 + (FILE_HEADER_BYTES if version >= 3 else 0))
         if (payload is None) == (oligo_length is None):
             raise ConfigError("give exactly one of payload and oligo_length")
         if check_trits is None:
-            check_trits = CRC_TRITS if version == 2 else V1_CHECK_TRITS
+            check_trits = CRC_TRITS if version >= 2 else V1_CHECK_TRITS
         if oligo_length is not None:
             overhead = file_trits + offset_trits + header_check_trits + check_trits
             if not isinstance(oligo_length, (int, np.integer)) or oligo_length - overhead < HUFFMAN.max_len:
@@ -623,15 +667,17 @@ def _chunk_file(data: bytes, payload: int, code: HuffmanCode,
 
 
 def encode_files(files: list[bytes], fmt: OligoFormat) -> Pool:
-    """Encode every file into oligos of format ``fmt`` (file id = position in ``files``)."""
+    """Encode every file into oligos of format ``fmt`` (file id = position in ``files``). Version 3 stores each
+    file behind its header (:func:`file_header`): offsets count the bytes of header and file together."""
     if len(files) > fmt.max_files:
         raise ConfigError(f"{len(files)} files do not fit file_trits={fmt.file_trits} (at most {fmt.max_files})")
     rows, fids, offs, nbytes = [], [], [], []
     for fid, data in enumerate(files):
-        if len(data) > fmt.max_offset:
-            raise ConfigError(f"file {fid} has {len(data)} bytes; offset_trits={fmt.offset_trits} addresses at most "
-                              f"{fmt.max_offset}")
-        for off, payload, nb in _chunk_file(data, fmt.payload, HUFFMAN, fid):
+        stream = file_header(bytes(data)) + bytes(data) if fmt.version >= 3 else data
+        if len(stream) > fmt.max_offset:
+            raise ConfigError(f"file {fid} has {len(data)} bytes (+{fmt.file_header_bytes} of header); "
+                              f"offset_trits={fmt.offset_trits} addresses at most {fmt.max_offset}")
+        for off, payload, nb in _chunk_file(stream, fmt.payload, HUFFMAN, fid):
             rows.append(payload)
             fids.append(fid)
             offs.append(off)
@@ -699,4 +745,15 @@ def decode_pool_exact(pool: Pool) -> list[bytes]:
     for fid, off, data in zip(parsed.file_id.tolist(), parsed.offset.tolist(), chunks):
         files.setdefault(fid, []).append((off, data))
     n = max(files) + 1 if files else 0
-    return [b"".join(d for _, d in sorted(files.get(i, []))) for i in range(n)]
+    streams = [b"".join(d for _, d in sorted(files.get(i, []))) for i in range(n)]
+    if pool.fmt.version < 3:
+        return streams
+    out = []
+    for i, stream in enumerate(streams):
+        length, digest = read_file_header(stream)
+        data = stream[FILE_HEADER_BYTES:]
+        if len(data) != length or zlib.crc32(data) != digest:
+            raise ValueError(f"file {i}: its header says {length} bytes with CRC-32 {digest:08x}, the oligos hold "
+                             f"{len(data)} bytes with CRC-32 {zlib.crc32(data):08x}")
+        out.append(data)
+    return out

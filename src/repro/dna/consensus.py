@@ -100,6 +100,10 @@ class RecoveryReport:
     chunks_out_of_file: int = 0
     files_with_conflicting_ends: int = 0
     bytes_withdrawn: int = 0
+    files_verified: int = 0  # format version 3: complete files whose CRC-32 matched their header
+    files_failed_digest: int = 0  # ... complete files whose CRC-32 did not (every byte withdrawn)
+    files_header_mismatch: int = 0  # ... files whose header's length disagrees with their end chunk or the caller
+    bytes_past_end: int = 0  # ... recovered bytes past the length the header gives (dropped)
     groups: int = 0
     oligos_exact: int = 0
     oligos_consensus: int = 0

@@ -2,18 +2,21 @@
 
 Every recovered oligo gives the bytes of one chunk at a known byte offset of a known file. A missing chunk
 leaves a span of unknown bytes (zeros in ``data``, ``False`` in ``known``). A file's length is known when its
-last chunk (the one ending with the EOC codeword) was recovered, or when the caller knows it
-(``expected_sizes``: e.g. fixed-size latent records); otherwise the file ends after the last recovered byte.
+last chunk (the one ending with the EOC codeword) was recovered, when the caller knows it (``expected_sizes``:
+e.g. fixed-size latent records), or, in format version 3, when its first chunk (which holds the file's header:
+length and CRC-32) was recovered; otherwise the file ends after the last recovered byte. Version 3 also checks a
+complete file against its CRC-32: a file that fails keeps no known byte (``files_failed_digest``).
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from repro.core.checks import ConfigError, check_range
-from repro.dna.codec import OligoFormat, payload_bytes
+from repro.dna.codec import FILE_HEADER_BYTES, OligoFormat, payload_bytes, read_file_header
 from repro.dna.consensus import RecoveredOligos, RecoveryReport, recover_oligos
 from repro.dna.reads import Reads
 
@@ -25,6 +28,7 @@ class RecoveredFile:
     data: bytes
     known: np.ndarray
     length_known: bool
+    verified: bool | None = None  # version 3: the complete file matched its CRC-32 (False: it did not; None: unchecked)
 
     @classmethod
     def exact(cls, data: bytes) -> RecoveredFile:
@@ -41,16 +45,20 @@ class RecoveredFile:
 
 
 def assemble_files(rec: RecoveredOligos, n_files: int, expected_sizes=None,
-                   report: RecoveryReport | None = None) -> list[RecoveredFile]:
+                   report: RecoveryReport | None = None, fmt: OligoFormat | None = None) -> list[RecoveredFile]:
     """Place every recovered chunk in its file. ``expected_sizes`` (``(n_files,)`` or ``None``) fixes lengths.
 
     Nothing is overwritten: where two chunks overlap with different bytes, those bytes become unknown
     (``chunks_conflicting``); overlaps that agree are counted (``chunks_overlapping``). A file whose recovered
     end-of-file chunks disagree on its length keeps no length (``files_with_conflicting_ends``); a chunk that runs
     past the file's known length (its end chunk, or ``expected_sizes``), or an end chunk that disagrees with
-    ``expected_sizes``, is dropped (``chunks_out_of_file``). Counts go to ``report`` when given.
+    ``expected_sizes``, is dropped (``chunks_out_of_file``). Counts go to ``report`` when given. With a version-3
+    ``fmt`` the chunks hold each file behind its header (:func:`unwrap_file`).
     """
     report = report if report is not None else RecoveryReport()
+    header = fmt.file_header_bytes if fmt is not None else 0
+    if header and expected_sizes is not None:
+        expected_sizes = [int(size) + header for size in expected_sizes]
     chunks, ended = payload_bytes(rec.payload) if len(rec) else ([], np.zeros(0, bool))
     per_file: dict[int, list[tuple[int, bytes, bool]]] = {}
     for fid, off, data, end in zip(rec.file_id.tolist(), rec.offset.tolist(), chunks, ended.tolist()):
@@ -100,11 +108,58 @@ def assemble_files(rec: RecoveredOligos, n_files: int, expected_sizes=None,
             report.bytes_withdrawn += int(bad.sum())
             known &= ~bad
             buf[bad] = 0
-        files.append(RecoveredFile(buf.tobytes(), known, length_known))
+        stored = RecoveredFile(buf.tobytes(), known, length_known)
+        files.append(unwrap_file(stored, fid, report) if header else stored)
     if report.chunks_conflicting and len(report.problems) < 20:
         report.problems.append(f"{report.chunks_conflicting} recovered chunks overlap others with different bytes: "
                                f"{report.bytes_withdrawn} bytes withdrawn (marked unknown)")
     return files
+
+
+def unwrap_file(stored: RecoveredFile, fid: int, report: RecoveryReport) -> RecoveredFile:
+    """A version-3 file from its stored bytes (header, then the file). With the header known, the file's length is
+    the header's: bytes recovered past it are dropped (``bytes_past_end``), and a length that disagrees with the
+    one the end chunk or the caller gave withdraws the file (``files_header_mismatch``). A complete file is checked
+    against the header's CRC-32: it is ``verified``, or it keeps no known byte (``files_failed_digest``). Without
+    the header, the file is what follows it, its length known when the stored length is. When header and end
+    disagree, the header wins only if the bytes it covers are complete and match its CRC-32."""
+    buf, known = np.frombuffer(stored.data, dtype=np.uint8), stored.known
+    if len(buf) < FILE_HEADER_BYTES or not known[:FILE_HEADER_BYTES].all():
+        data, dknown = buf[FILE_HEADER_BYTES:], known[FILE_HEADER_BYTES:]
+        return RecoveredFile(np.where(dknown, data, 0).astype(np.uint8).tobytes(), dknown.copy(), stored.length_known)
+    length, digest = read_file_header(buf[:FILE_HEADER_BYTES].tobytes())
+    data, dknown = buf[FILE_HEADER_BYTES:], known[FILE_HEADER_BYTES:]
+    if stored.length_known and len(data) != length:
+        report.files_header_mismatch += 1
+        resolved = (len(data) > length and dknown[:length].all()
+                    and zlib.crc32(data[:length].tobytes()) == digest)  # the digest says the header is right
+        if resolved:
+            report.bytes_past_end += int(dknown[length:].sum())
+            report.files_verified += 1
+            return RecoveredFile(data[:length].tobytes(), dknown[:length].copy(), True, True)
+        if len(report.problems) < 20:
+            report.problems.append(f"file {fid}: its header says {length} bytes, its end chunk (or expected_sizes) "
+                                   f"{len(data)}: every byte withdrawn")
+        return RecoveredFile(bytes(len(data)), np.zeros(len(data), dtype=bool), False, False)
+    if len(data) > length:
+        report.bytes_past_end += int(dknown[length:].sum())
+        data, dknown = data[:length], dknown[:length]
+    elif len(data) < length:
+        data = np.concatenate([data, np.zeros(length - len(data), dtype=np.uint8)])
+        dknown = np.concatenate([dknown, np.zeros(length - len(dknown), dtype=bool)])
+    verified = None
+    if dknown.all():
+        verified = zlib.crc32(data.tobytes()) == digest
+        if verified:
+            report.files_verified += 1
+        else:
+            report.files_failed_digest += 1
+            report.bytes_withdrawn += length
+            if len(report.problems) < 20:
+                report.problems.append(f"file {fid}: all {length} bytes recovered but their CRC-32 is not the "
+                                       f"header's: every byte withdrawn")
+            return RecoveredFile(bytes(length), np.zeros(length, dtype=bool), True, False)
+    return RecoveredFile(np.where(dknown, data, 0).astype(np.uint8).tobytes(), dknown.copy(), True, verified)
 
 
 def check_files(fmt: OligoFormat, n_files, expected_sizes=None) -> None:
@@ -130,7 +185,7 @@ def decode_reads(reads: Reads, fmt: OligoFormat, n_files: int, expected_sizes=No
     """
     check_files(fmt, n_files, expected_sizes)
     rec, report = recover_oligos(reads, fmt, n_files=n_files, **options)
-    files = assemble_files(rec, n_files, expected_sizes, report)
+    files = assemble_files(rec, n_files, expected_sizes, report, fmt)
     if len(reads) == 0:
         report.problems.append("the read set is empty: every file is an erasure")
     return files, report

@@ -49,9 +49,10 @@ def point_seed(seed: int, label: str, coverage: float) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def store(payload: MethodPayload, payload_nt: int, pool_id: int = 0) -> Pool:
-    """Synthesis: the method's files as an oligo pool with ``payload_nt`` payload nucleotides per oligo (check
-    weights seeded by ``pool_id``: give pools that may be sequenced together different ids)."""
+def store(payload: MethodPayload, payload_nt: int, pool_id: int | None = None) -> Pool:
+    """Synthesis: the method's files as an oligo pool with ``payload_nt`` payload nucleotides per oligo (checks
+    seeded by ``pool_id``: pools that may be sequenced together need different ids; ``None`` draws a random one,
+    :func:`repro.dna.codec.random_pool_id`)."""
     fmt = OligoFormat.for_files([len(f) for f in payload.files], payload=payload_nt, pool_id=pool_id)
     return encode_files(payload.files, fmt)
 

@@ -219,3 +219,38 @@ def test_read_windows_are_cut_in_chunks_as_in_one_piece():
     for i in range(len(reads)):
         lo, hi = np.clip([start[i], stop[i]], 0, len(reads[i]))
         assert np.array_equal(small[i], reads[i][lo:max(lo, hi)])
+
+
+def test_one_acceptance_rule_admits_every_oligo_on_every_path(pool_and_files, monkeypatch):
+    """Issue 25, item 6: exact reads and consensus outputs pass the same function, so a rule changed there holds on
+    every path (here: file 3 refused), and the consensus stage's candidates are generated lazily, a later method
+    only when the earlier candidates were refused."""
+    from repro.dna import consensus as C
+    from repro.dna.simulator import ErrorModel, simulate_reads
+
+    pool, files = pool_and_files
+    sim = simulate_reads(pool.oligos, 6, ErrorModel(0.01, 0.002, 0.002), seed=3)
+    rec, report = C.recover_oligos(sim.reads, pool.fmt, n_files=len(files))
+    assert 3 in set(rec.file_id.tolist()) and report.oligos_exact > 0 and report.oligos_consensus > 0
+    rule = C.accepted
+    monkeypatch.setattr(C, "accepted", lambda parsed, max_file: rule(parsed, max_file) & (parsed.file_id != 3))
+    rec3, report3 = C.recover_oligos(sim.reads, pool.fmt, n_files=len(files))
+    assert 3 not in set(rec3.file_id.tolist())
+    n3 = int((rec.file_id == 3).sum())
+    assert n3 > 0 and report3.oligos_exact < report.oligos_exact  # file 3's exact reads were refused too
+    others = {(f, o) for f, o in zip(rec.file_id.tolist(), rec.offset.tolist()) if f != 3}
+    assert len(others - set(zip(rec3.file_id.tolist(), rec3.offset.tolist()))) <= 0.02 * len(others)
+    monkeypatch.undo()
+    # laziness: good reads of one oligo; the first method's consensus passes, the second is never computed
+    reads = [pool.oligos[0]] * 3
+    yielded = []
+
+    def counting(gen):
+        for item in gen:
+            yielded.append(item[0])
+            yield item
+
+    got = C.first_accepted(counting(C.consensus_candidates(reads, pool.fmt.length, ["spoa", "majority"],
+                                                            C.RecoveryReport())), pool.fmt, len(files),
+                           C.RecoveryReport())
+    assert got is not None and yielded == [0]

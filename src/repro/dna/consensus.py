@@ -32,7 +32,14 @@ The decoder sees sequences only. For a pool of format ``fmt`` (oligo length ``L`
    consensus fails the check the other one is tried, then spoa's plain heaviest path. A consensus that passes
    the full check *and names the group's own index* recovers the oligo (at most ``max_consensus_reads`` reads
    enter a consensus); otherwise the group is a failure and its chunk an erasure. (Failed groups include
-   spurious ones: a damaged header can pass its small check under another index, about 1 in 79.)
+   spurious ones: a damaged header can pass its small check under another index, about 1 in 79.) Consensus is
+   two stages, one feeding the other: :func:`consensus_candidates` yields a group's candidate oligos lazily in
+   order of preference, and :func:`first_accepted` parses and checks them.
+
+**One acceptance rule.** Every oligo the decoder admits, an exact read (stage 2) or a consensus (stage 5), passes
+the same test, :func:`accepted` (the full check, and a file id the caller can hold); indexes alone are judged by
+:func:`header_accepted`, which routes and groups reads but admits nothing. The assembled files are then checked
+again per file in format version 3 (:mod:`repro.dna.decoder`).
 
 Memory and time are bounded in the number of reads: every stage works on fixed-size chunks or on arrays of a
 few bytes per read, k-mers held by more than ``max_cluster`` reads link nothing, and large read sets show
@@ -477,6 +484,19 @@ def _key(file_id, offset, fmt: OligoFormat):
     return file_id * 3**fmt.offset_trits + offset
 
 
+def accepted(parsed: ParsedOligos, max_file: int) -> np.ndarray:
+    """The one rule by which an oriented oligo-length sequence is trusted, whatever produced it (an exact read, a
+    group's consensus, an orphan cluster's consensus): it passes the full check and names a file below
+    ``max_file``. ``(n,)`` bool."""
+    return parsed.full_ok & (parsed.file_id < max_file)
+
+
+def header_accepted(ok: np.ndarray, file_id: np.ndarray, max_file: int) -> np.ndarray:
+    """The same rule for an index alone (:func:`repro.dna.codec.parse_headers`' output): the header check passes
+    and the file id is below ``max_file``. It routes and groups reads; it never admits an oligo."""
+    return ok & (file_id < max_file)
+
+
 def _usable_reads(reads: Reads, fmt: OligoFormat, length_tolerance: int, report: RecoveryReport) -> np.ndarray:
     """Stage 1, length filter: indices of the reads within ``length_tolerance`` of the oligo length ``L``.
 
@@ -517,8 +537,7 @@ def _header_calls(reads: Reads, usable: np.ndarray, fmt: OligoFormat, max_file: 
     hf, ff, of = parse_headers(reads.rows(usable, H), fmt)
     hr, fr, orr = parse_headers(reverse_complement(reads.rows(usable, H, from_end=True)), fmt)
     any_header = hf | hr
-    hf &= ff < max_file
-    hr &= fr < max_file
+    hf, hr = header_accepted(hf, ff, max_file), header_accepted(hr, fr, max_file)
     report.unknown_file_reads = int((any_header & ~hf & ~hr).sum())
     return _HeaderCalls(hf, hr, _key(ff, of, fmt), _key(fr, orr, fmt))
 
@@ -549,7 +568,7 @@ def _exact_reads(reads: Reads, usable: np.ndarray, calls: _HeaderCalls, fmt: Oli
             pos = sel[start: start + PARSE_CHUNK]
             rows = reads.rows(usable[pos], L)
             p = parse_oligos(reverse_complement(rows) if rev_pass else rows, fmt)
-            ok = p.full_ok & (p.file_id < max_file)
+            ok = accepted(p, max_file)
             ex_pos.append(pos[ok])
             ex_rev.append(np.full(int(ok.sum()), rev_pass))
             ex_key.append(_key(p.file_id[ok], p.offset[ok], fmt))
@@ -747,38 +766,49 @@ def _exact_payloads(reads: Reads, solved: _Solved, fmt: OligoFormat) -> np.ndarr
     return np.concatenate(payloads)
 
 
-def _checked_consensus(seqs: list[np.ndarray], fmt: OligoFormat, methods: list[str], max_file: int,
-                       report: RecoveryReport) -> ParsedOligos | None:
-    """The first consensus of ``seqs`` that passes the full check with a file id below ``max_file``, trying
-    ``methods`` in order (``majority`` also with its tie variants), or ``None``.
-
-    A method that raises is counted (``consensus_errors``, the first messages in ``report.problems``) and the next
-    one is tried; a result from a fallback method counts in ``consensus_fallbacks``, one from a tie variant in
-    ``tie_breaks``."""
-    L = fmt.length
+def consensus_candidates(seqs: list[np.ndarray], length: int, methods: list[str], report: RecoveryReport):
+    """Stage 5a: the candidate oligos of a group, lazily and in order of preference: per method in ``methods``,
+    its consensus (``majority`` also with its tie variants) of length ``length``, as ``(attempt, variant,
+    (k, length) array)``. Generating stops where the consumer stops, so a later method runs only when the earlier
+    ones' candidates were all refused. A method that raises is counted (``consensus_errors``, the first messages
+    in ``report.problems``) and skipped."""
     for attempt, method in enumerate(methods):
         try:
             if method == "majority" and len(seqs) > 1:
-                cons, ties = majority_votes(seqs, L)
+                cons, ties = majority_votes(seqs, length)
                 candidates = [cons, *tie_variants(cons, ties)]
             else:
-                candidates = [group_consensus(seqs, L, method)]
+                candidates = [group_consensus(seqs, length, method)]
         except Exception as err:  # a consensus library failing on odd input must not stop the decoder
             report.consensus_errors += 1
             if len(report.problems) < 10:
                 report.problems.append(f"{method} consensus failed for a group of {len(seqs)} reads: {err!r}")
             continue
-        candidates = [c for c in candidates if len(c) == L]
+        candidates = [c for c in candidates if len(c) == length]
         if candidates:
-            p = parse_oligos(np.stack(candidates), fmt)
-            good = np.flatnonzero(p.full_ok & (p.file_id < max_file))
-            if len(good):
-                i = int(good[0])
-                report.consensus_fallbacks += attempt > 0
-                report.tie_breaks += i > 0
-                return ParsedOligos(p.header_ok[i:i + 1], p.full_ok[i:i + 1], p.file_id[i:i + 1],
-                                    p.offset[i:i + 1], p.payload[i:i + 1])
+            yield attempt, np.stack(candidates)
+
+
+def first_accepted(candidates, fmt: OligoFormat, max_file: int, report: RecoveryReport) -> ParsedOligos | None:
+    """Stage 5b: parse and check the candidates of :func:`consensus_candidates` by :func:`accepted`, the rule every
+    path shares, and return the first that passes (or ``None``). One from a fallback method counts in
+    ``consensus_fallbacks``, one from a tie variant in ``tie_breaks``."""
+    for attempt, rows in candidates:
+        p = parse_oligos(rows, fmt)
+        good = np.flatnonzero(accepted(p, max_file))
+        if len(good):
+            i = int(good[0])
+            report.consensus_fallbacks += attempt > 0
+            report.tie_breaks += i > 0
+            return ParsedOligos(p.header_ok[i:i + 1], p.full_ok[i:i + 1], p.file_id[i:i + 1], p.offset[i:i + 1],
+                                p.payload[i:i + 1])
     return None
+
+
+def _checked_consensus(seqs: list[np.ndarray], fmt: OligoFormat, methods: list[str], max_file: int,
+                       report: RecoveryReport) -> ParsedOligos | None:
+    """The first consensus of ``seqs`` that is :func:`accepted`: stage 5a's candidates through stage 5b."""
+    return first_accepted(consensus_candidates(seqs, fmt.length, methods, report), fmt, max_file, report)
 
 
 def _consensus_groups(reads: Reads, groups: dict, clusters: list, solved: _Solved, fmt: OligoFormat, *,
@@ -903,7 +933,7 @@ def _index_plausible_batch(clusters: list[list[np.ndarray]], fmt: OligoFormat, m
         agree.append(bool((top >= 0.75 * len(rows)).all()))
     if calls:
         ok, file_id, _ = parse_headers(np.stack(calls), fmt)
-        for i, valid, good in zip(at, (ok & (file_id < max_file)).tolist(), agree):
+        for i, valid, good in zip(at, header_accepted(ok, file_id, max_file).tolist(), agree):
             decided[i] = True if valid else (False if good else None)
     return decided
 
@@ -934,7 +964,7 @@ def _index_plausible(seqs: list[np.ndarray], fmt: OligoFormat, max_file: int, ma
                     v[pos] = alt[pos]
             variants.append(v)
     ok, file_id, _ = parse_headers(np.stack(variants).astype(np.uint8), fmt)
-    if (ok & (file_id < max_file)).any():
+    if header_accepted(ok, file_id, max_file).any():
         return True
     if (top >= 0.75 * len(rows)).all():
         return False
@@ -950,7 +980,7 @@ def _index_plausible(seqs: list[np.ndarray], fmt: OligoFormat, max_file: int, ma
     if not candidates:
         return False
     ok, file_id, _ = parse_headers(np.stack(candidates), fmt)
-    return bool((ok & (file_id < max_file)).any())
+    return bool(header_accepted(ok, file_id, max_file).any())
 
 
 def _oriented_reads(reads: Reads, index: np.ndarray, reverse: np.ndarray) -> Reads:

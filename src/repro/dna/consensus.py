@@ -34,7 +34,10 @@ The decoder sees sequences only. For a pool of format ``fmt`` (oligo length ``L`
    enter a consensus); otherwise the group is a failure and its chunk an erasure. (Failed groups include
    spurious ones: a damaged header can pass its small check under another index, about 1 in 79.) Consensus is
    two stages, one feeding the other: :func:`consensus_candidates` yields a group's candidate oligos lazily in
-   order of preference, and :func:`first_accepted` parses and checks them.
+   order of preference, and :func:`first_accepted` parses and checks them. For reads short at one end (layout
+   ``short``), batches come first: stitches of two reads of opposite strands (:func:`stitch_candidates`) and
+   completions of one read at its missing end (:func:`complete_candidates`, 27 ways for 3 bases), checked by the
+   thousand in one vectorized parse; only the groups they leave go to a consensus.
 
 **One acceptance rule.** Every oligo the decoder admits, an exact read (stage 2) or a consensus (stage 5), passes
 the same test, :func:`accepted` (the full check, and a file id the caller can hold); indexes alone are judged by
@@ -255,6 +258,58 @@ def group_consensus(seqs: list[np.ndarray], length: int, method: str) -> np.ndar
     if method in ("spoa", "spoa-heaviest"):
         return spoa_consensus(seqs, majority=method == "spoa")
     return majority_consensus(seqs, length)
+
+
+STITCH_READS = 4  # reads of a group tried as each half of a stitch (at most STITCH_READS * (STITCH_READS - 1))
+
+
+def stitch_candidates(seqs: list[np.ndarray], length: int, n: int = STITCH_READS) -> list[np.ndarray]:
+    """Oligos joined from two reads that each lack bases at one end (reads short at one end: the two strands
+    lack opposite ends of the oligo): for pairs of one of the first ``n`` reads and one of the last ``n`` (a
+    group lists the reads of one strand before those of the other), in both orders, ``a`` followed by the last
+    ``length - len(a)`` bases of ``b``. A stitch of two error-free halves is the oligo itself, found without a
+    consensus; any other fails the check."""
+    out, seen = [], set()
+    firsts, lasts = list(range(min(n, len(seqs)))), list(range(max(0, len(seqs) - n), len(seqs)))
+    pairs = [(i, j) for i in firsts for j in lasts if i != j] + [(j, i) for i in firsts for j in lasts if i != j]
+    for i, j in pairs:
+        a, b = seqs[i], seqs[j]
+        need = length - len(a)
+        if 0 < need <= len(b):
+            cand = np.concatenate([a, b[len(b) - need:]])
+            key = cand.tobytes()
+            if key not in seen:
+                seen.add(key)
+                out.append(cand)
+    return out
+
+
+COMPLETE_READS = 2  # reads of a group whose missing end is enumerated
+MAX_MISSING = 3  # at most this many bases are enumerated at a read's missing end (3**3 = 27 per end)
+
+
+def complete_candidates(seqs: list[np.ndarray], length: int, n: int = COMPLETE_READS,
+                        max_missing: int = MAX_MISSING) -> list[np.ndarray]:
+    """Oligos completed from one read that lacks ``m <= max_missing`` bases at one end: every continuation the
+    rotating code allows, ``3**m`` after the read and ``3**m`` before it (the base before the oligo is ``A`` and
+    no base repeats its neighbour), for each of the first ``n`` reads. For a group whose reads all come from one
+    strand, where a stitch has no partner: an error-free read then completes to the oligo, which the check alone
+    picks out (a false pass needs 54 candidates to beat a 2**-32 check)."""
+    from itertools import product
+
+    from repro.dna.codec import START_BASE, trits_to_bases
+
+    out = []
+    for a in seqs[:n]:
+        m = length - len(a)
+        if not 0 < m <= max_missing or len(a) == 0:
+            continue
+        trits = np.array(list(product(range(3), repeat=m)), dtype=np.uint8)
+        after = trits_to_bases(trits, start=int(a[-1]))
+        before = trits_to_bases(trits, start=START_BASE)
+        before = before[before[:, -1] != a[0]]
+        out += [np.concatenate([a, e]) for e in after] + [np.concatenate([p, a]) for p in before]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -774,7 +829,13 @@ def consensus_candidates(seqs: list[np.ndarray], length: int, methods: list[str]
     in ``report.problems``) and skipped."""
     for attempt, method in enumerate(methods):
         try:
-            if method == "majority" and len(seqs) > 1:
+            if method == "stitch":
+                candidates = stitch_candidates(seqs, length)
+            elif method == "complete":
+                candidates = complete_candidates(seqs, length)
+            elif method == "spoa-complete":  # the consensus of reads short at one end, completed at that end
+                candidates = complete_candidates([spoa_consensus(seqs)], length, n=1)
+            elif method == "majority" and len(seqs) > 1:
                 cons, ties = majority_votes(seqs, length)
                 candidates = [cons, *tie_variants(cons, ties)]
             else:
@@ -828,13 +889,32 @@ def _consensus_groups(reads: Reads, groups: dict, clusters: list, solved: _Solve
     jobs += [(None, members, ORPHAN_CLUSTER) for members in clusters]
     methods = [consensus] + [m for m in CONSENSUS_METHODS if m != consensus] + ["spoa-heaviest"]
     if ends_from_either_strand:  # reads short at one end: only the two strands together cover both ends, which
-        methods = ["spoa-heaviest"] + methods[:-1]  # spoa's heaviest path keeps and a majority drops
+        methods = ["spoa-heaviest", "spoa-complete"] + methods[:-1]  # spoa's heaviest path keeps and a majority
+        # drops, and a majority consensus short at one end is completed there; before
+        # any of them, the batched stitches and completions (_short_read_candidates): a stitch of two error-free
+        # reads of opposite strands, or one error-free read completed at its missing end, is the oligo itself
     out = []
+    batched = (_short_read_candidates(reads, groups, clusters, fmt, max_file, max_consensus_reads)
+               if ends_from_either_strand else {})
     cluster_seqs = [_oriented_list(reads, members[:max_consensus_reads]) for members in clusters]
     plausible = iter(_index_plausible_batch(cluster_seqs, fmt, max_file))
     cluster_seqs = iter(cluster_seqs)
+    n_cluster = 0
     for key, members, how in progress(jobs, desc="consensus", leave=False,
                                       disable=not (verbose and len(jobs) >= PROGRESS_JOBS)):
+        owner = key if how == CONSENSUS else -1 - n_cluster
+        if how == ORPHAN_CLUSTER:
+            n_cluster += 1
+        if owner in batched:  # solved in a batch (reads short at one end), by the same acceptance rule
+            if how == ORPHAN_CLUSTER:
+                next(cluster_seqs), next(plausible)
+            found, payload = batched[owner]
+            if found not in known:
+                known.add(found)
+                out.append((np.array([found], dtype=np.int64), payload[None], np.array([how])))
+                report.oligos_consensus += how == CONSENSUS
+                report.oligos_from_orphans += how == ORPHAN_CLUSTER
+            continue
         if how == ORPHAN_CLUSTER:
             seqs, decided = next(cluster_seqs), next(plausible)
             if not (decided if decided is not None else _index_plausible(seqs, fmt, max_file, max_shift)):
@@ -871,6 +951,55 @@ def _consensus_groups(reads: Reads, groups: dict, clusters: list, solved: _Solve
         else:
             report.oligos_from_orphans += 1
     return out
+
+
+STITCH_BATCH_GROUPS = 5_000  # groups whose stitches are built and checked in one vectorized batch
+
+
+def _batched_candidates(reads: Reads, items: list, make, fmt: OligoFormat, max_file: int,
+                        max_consensus_reads: int) -> dict:
+    """Candidates of many groups at once, checked in vectorized batches by the one acceptance rule
+    (:func:`accepted`). ``items``: ``[(owner, members), ...]``; ``make(seqs)`` gives a group's candidates. A
+    candidate counts for an owner that is an index key only when it names that key; an owner ``< 0`` (an orphan
+    cluster) takes the first accepted candidate whatever its index. Returns ``{owner: (key, payload)}``."""
+    solved: dict = {}
+    for a in range(0, len(items), STITCH_BATCH_GROUPS):
+        owners, cands = [], []
+        for owner, members in items[a: a + STITCH_BATCH_GROUPS]:
+            for c in make(_oriented_list(reads, members[:max_consensus_reads])):
+                owners.append(owner)
+                cands.append(c)
+        if not cands:
+            continue
+        owners_a = np.array(owners, dtype=np.int64)
+        rows = np.stack(cands)
+        for b in range(0, len(rows), PARSE_CHUNK):
+            p = parse_oligos(rows[b: b + PARSE_CHUNK], fmt)
+            own = owners_a[b: b + PARSE_CHUNK]
+            keys = _key(p.file_id, p.offset, fmt)
+            ok = accepted(p, max_file) & ((keys == own) | (own < 0))
+            for i in np.flatnonzero(ok).tolist():
+                solved.setdefault(int(own[i]), (int(keys[i]), p.payload[i]))
+    return solved
+
+
+def _short_read_candidates(reads: Reads, groups: dict, clusters: list, fmt: OligoFormat, max_file: int,
+                           max_consensus_reads: int) -> dict:
+    """Reads short at one end (layout ``short``), solved in batches before any per-group consensus: first the
+    stitches of every header group (:func:`stitch_candidates`, two reads from each end of a group), then, for the
+    groups left and the orphan clusters, the completions of their first reads (:func:`complete_candidates`).
+    Returns ``{owner: (key, payload)}``, owners being group keys and ``-1 - i`` for orphan cluster ``i``; the rest
+    go to the per-group stages. One vectorized check per batch instead of one per group is what makes this
+    layout's decode fast."""
+    L = fmt.length
+    items = [(key, members) for key, members in groups.items() if len(members) >= 2]
+    solved = _batched_candidates(reads, items, lambda seqs: stitch_candidates(seqs, L, n=3), fmt, max_file,
+                                 max_consensus_reads)
+    rest = [(key, members) for key, members in items if key not in solved]
+    rest += [(-1 - i, members) for i, members in enumerate(clusters)]
+    solved.update(_batched_candidates(reads, rest, lambda seqs: complete_candidates(seqs, L, n=4), fmt, max_file,
+                                      max_consensus_reads))
+    return solved
 
 
 COHERENT_PIVOTS = 3  # reads tried as the centre of a group by _coherent_reads

@@ -169,3 +169,22 @@ def test_plan_estimates_from_this_machines_measured_throughput(tmp_path, monkeyp
     from repro.experiments.iabf import method_cost
 
     assert method_cost("IABF") == 1.25
+
+
+def test_wall_estimate_counts_a_fixed_cost_per_job_and_one_start_up_per_worker(tmp_path, monkeypatch):
+    """Issue 29: the smoke plan's jobs are mostly fixed cost (building, loading, writing), which the image costs
+    alone left out (estimate 41 s against 65 s); the measured per-job overhead and start-up now enter."""
+    from repro.core import throughput
+    from repro.jobs.local import JOB_OVERHEAD_SECONDS, STARTUP_SECONDS, estimate_wall, job_overhead
+    from repro.jobs.spec import Job
+
+    monkeypatch.setenv("REPRO_CACHE_DIR", str(tmp_path))
+    jobs = [Job("nb", f"j{i}", "m:f", {"i": i}, cost=2.0) for i in range(10)]
+    assert job_overhead() == JOB_OVERHEAD_SECONDS
+    one = estimate_wall(jobs, 1)
+    assert one == pytest.approx(10 * (2.0 + JOB_OVERHEAD_SECONDS) + STARTUP_SECONDS)
+    (tmp_path / "throughput.json").write_text(json.dumps({throughput.machine_key(): {
+        "date": "2026-12-04T00:00:00+00:00", "worker_startup_seconds": 3.0, "job_overhead_seconds": 1.5}}))
+    two = estimate_wall(jobs, 2)
+    assert two == pytest.approx(10 * (2.0 + 1.5) / 2 / throughput.SIDE_BY_SIDE + 3.0)
+    assert estimate_wall([], 2) == 0.0

@@ -114,6 +114,28 @@ def time_startup(repeats: int = 2) -> float:
     return statistics.median(times)
 
 
+def time_job_overhead(repeats: int = 2) -> float:
+    """Median wall seconds of a job with almost no images (notebook 01's VAE on 64 MNIST images for one epoch,
+    in a fresh cache each time), after one untimed run that loads the dataset as a persistent worker does once:
+    what every job costs beside its training images."""
+    import tempfile
+    import time
+
+    from repro.core.cache import CheckpointCache
+    from repro.jobs.spec import Job
+
+    times = []
+    for i in range(repeats + 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            job = Job("01_vae_compression", f"overhead-probe-{i}", "repro.systems.vae_storage:train_vae",
+                      {"dataset": "mnist", "seed": i, "epochs": 1, "n_train": 64})
+            t0 = time.perf_counter()
+            job.train(device="cpu", cache=CheckpointCache(Path(tmp)))
+            if i:
+                times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def measure(only: list[str] | None = None, batches: int = 8, echo=print) -> dict:
     """Time each family (at the precision ``auto`` resolves to here) and NECST / ABF / IABF on MNIST; store and
     return this machine's entry."""
@@ -138,6 +160,8 @@ def measure(only: list[str] | None = None, batches: int = 8, echo=print) -> dict
         echo(f"[measure] NECST MLP with {method}: {rate:,.0f} images per CPU-second ({base / rate:.2f}x NECST)")
     out["worker_startup_seconds"] = round(time_startup(), 2)
     echo(f"[measure] worker start-up: {out['worker_startup_seconds']:.1f} s")
+    out["job_overhead_seconds"] = round(time_job_overhead(), 3)
+    echo(f"[measure] a job's fixed cost beside its images: {out['job_overhead_seconds']:.2f} s")
     p = path()
     try:
         data = json.loads(p.read_text())

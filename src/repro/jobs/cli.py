@@ -75,7 +75,7 @@ def cmd_plan(args) -> int:
     total = sum(r[3] for r in todo)
     workers = args.workers or os.cpu_count() or 1
     from repro.core.throughput import SIDE_BY_SIDE, measured_startup, measurements
-    from repro.jobs.local import STARTUP_SECONDS, estimate_wall
+    from repro.jobs.local import STARTUP_SECONDS, estimate_wall, job_overhead
 
     wall = estimate_wall([j for j in jobs if status(j) != "done"], workers)
     startup = measured_startup() or STARTUP_SECONDS
@@ -84,8 +84,8 @@ def cmd_plan(args) -> int:
               "the development machine's throughput; run `python -m repro.jobs measure` for this machine's")
     capped = any(j.kwargs.get("stop_plateau") is not None for j in jobs)
     print(f"{len(rows)} jobs, {len(rows) - len(todo)} done; remaining {format_seconds(total)} on one thread, "
-          f"about {format_seconds(wall)} with {workers} workers (x{SIDE_BY_SIDE} per worker side by side, plus "
-          f"{format_seconds(startup)} of start-up per worker) "
+          f"about {format_seconds(wall)} with {workers} workers (x{SIDE_BY_SIDE} per worker side by side, "
+          f"{job_overhead():.1f} s per job beside its images, and {format_seconds(startup)} of start-up per worker) "
           f"{'at most (plateau stops may end runs earlier) ' if capped else ''}(estimates from {source})")
     if args.hours_left is not None:
         left = args.hours_left * 3600

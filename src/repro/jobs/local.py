@@ -44,6 +44,10 @@ from repro.jobs.spec import Job
 BUSY_EXIT = 75  # a worker found the job's lock held by someone else
 IDLE_LOAD = 0.5  # load average (less our busy workers) below which idle cores may lend a job their threads
 STARTUP_SECONDS = 8.0  # a worker's start-up (imports); jobs plan uses the measured value when there is one
+# a job's fixed cost beside its training images (building the model, loading its split into the worker, validation
+# set-up, writing the checkpoint and the done file): the smoke plan's 47 jobs ran 24 s longer than their image
+# costs on the 2-core AVX2 machine, ~0.5 s each; `python -m repro.jobs measure` times it on this machine
+JOB_OVERHEAD_SECONDS = 0.5
 
 
 @dataclass
@@ -225,15 +229,24 @@ def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = 
     return [outcomes[j.key] for j in jobs]
 
 
+def job_overhead() -> float:
+    """A job's fixed seconds beside its images: measured on this machine, else :data:`JOB_OVERHEAD_SECONDS`."""
+    from repro.core.throughput import measurements
+
+    value = measurements().get("job_overhead_seconds")
+    return float(value) if value is not None else JOB_OVERHEAD_SECONDS
+
+
 def estimate_wall(todo: list[Job], workers: int) -> float:
-    """Wall seconds for ``todo`` on ``workers`` persistent workers: their costs shared among the workers (each
-    slowed by side-by-side running), plus one start-up per worker (measured by ``python -m repro.jobs measure``)."""
+    """Wall seconds for ``todo`` on ``workers`` persistent workers: their costs plus a fixed overhead per job
+    (:func:`job_overhead`) shared among the workers (each slowed by side-by-side running), plus one start-up per
+    worker (both measured by ``python -m repro.jobs measure``)."""
     if not todo:
         return 0.0
     from repro.core.throughput import SIDE_BY_SIDE, measured_startup
 
     n = max(1, min(workers, len(todo)))
-    compute = sum(j.cost for j in todo) / n / (SIDE_BY_SIDE if n > 1 else 1.0)
+    compute = (sum(j.cost for j in todo) + len(todo) * job_overhead()) / n / (SIDE_BY_SIDE if n > 1 else 1.0)
     return compute + (measured_startup() or STARTUP_SECONDS)
 
 

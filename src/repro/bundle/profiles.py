@@ -101,7 +101,7 @@ PROFILES: dict[str, dict[str, dict]] = {
         # ~230 with ALV, ~145 with the skip ALV decoder) to fit ~75 min of one core; grids: the joint optimum lies at
         # the low end (0.1 beat 1 and 10 at every SNR in the earlier 3-beta run), the separate one moves from ~1 at
         # 10 dB to >= 100 at -10 dB.
-        "cpu": dict(epochs=2, bl_epochs=8, binary_epochs=3, n_train=6000,
+        "cpu": dict(epochs=2, bl_epochs=7, binary_epochs=3, n_train=6000,
                     n_test={"cifar10": 1000, "mnist": 1000}, seeds=[0, 1, 2], joint_betas=[0.01, 0.1, 1.0],
                     separate_betas=[0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0], snrs_db=[-10.0, -5.0, 0.0, 5.0, 10.0],
                     width=8, cae_samples=20000, cae_epochs=5, fid_classifier_epochs=2, fid_classifier_n_train=None,
@@ -111,7 +111,7 @@ PROFILES: dict[str, dict[str, dict]] = {
                     # not before 4): a collapsed VAE (large beta) trains until its decoder outputs the mean image
                     source_epochs=12, source_stop_plateau=0.01, source_min_epochs=4,
                     # Figure 5's models (linearity, priors, ALV) are larger than the sweep's: width 16 on the full
-                    # 8,100 training images for 8 epochs, about 1.5 core-hours for the 13 of them (7.2x the
+                    # 8,100 training images for 7 epochs, about 1.5 core-hours for the 13 of them (6.3x the
                     # convolution work of width 8, 6,000 images, 6 epochs, at which the decoder saturated by B = 3)
                     bl_width=16, bl_n_train=None),
         "paper": dict(epochs=100, bl_epochs=100, binary_epochs=100, n_train=None, n_test=None, seeds=[0, 1, 2],

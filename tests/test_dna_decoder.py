@@ -254,3 +254,35 @@ def test_one_acceptance_rule_admits_every_oligo_on_every_path(pool_and_files, mo
                                                             C.RecoveryReport())), pool.fmt, len(files),
                            C.RecoveryReport())
     assert got is not None and yielded == [0]
+
+
+@pytest.mark.parametrize("payload", [6, 12, 14, 21, 40])
+def test_every_payload_the_codec_accepts_also_decodes_from_reads(payload):
+    """Issue 25, item 5: payloads of 6-21 nt encoded but the decoder refused them (its 16-mers did not fit). Now
+    the k-mers shrink to fit (8 at least); below that, only reads whose index passes are used; the report says
+    which, and nothing known is wrong."""
+    from repro.dna.simulator import simulate_reads
+
+    rng = np.random.default_rng(payload)
+    files = [rng.integers(0, 256, 300, dtype=np.uint8).tobytes() for _ in range(3)]
+    fmt = codec.OligoFormat.for_files([300] * 3, payload=payload, pool_id=1)
+    pool = codec.encode_files(files, fmt)
+    out, report = decode_reads(simulate_reads(pool.oligos, 8, seed=0).reads, fmt, 3)
+    _check_known_bytes_are_right(out, files)
+    assert sum(int(f.known.sum()) for f in out) >= 0.9 * 900
+    said = " ".join(report.problems)
+    if payload < 14:
+        assert "too short to place reads with a damaged index" in said
+    elif payload < 22:
+        assert f"placed by {payload - 6}-mers" in said
+    else:
+        assert "k-mers" not in said
+
+
+def test_bad_base_codes_and_directories_are_refused_with_what_is_valid(tmp_path):
+    from repro.dna.reads import read_reads
+
+    with pytest.raises(ValueError, match=r"base codes must be 0\.\.4 \(A, C, G, T, N\), got 7"):
+        Reads.from_rows(np.array([[0, 1, 7, 2]], dtype=np.uint8))
+    with pytest.raises(IsADirectoryError, match="is a directory: give one FASTQ or FASTA file"):
+        read_reads(tmp_path)

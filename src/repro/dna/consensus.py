@@ -82,6 +82,7 @@ PROGRESS_READS = 200_000  # read sets at least this large show progress bars (sh
 PROGRESS_JOBS = 2_000  # and their consensus loop too, when it has this many groups
 SHIFTED_GROUPS = 200_000  # up to this many header groups enter the orphan table at shifted anchors too
 MIN_READ_USE = 0.5  # a decode that uses fewer of its reads is flagged (RecoveryReport.low_read_use)
+MIN_K = 8  # the shortest k-mer that places a read by its payload
 
 
 @dataclass
@@ -467,7 +468,7 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     """
     check_choice("consensus method", consensus, CONSENSUS_METHODS)
     check_range("length_tolerance", length_tolerance, 0, fmt.length, integer=True)
-    check_range("k", k, 8, 31, integer=True)
+    check_range("k", k, MIN_K, 31, integer=True)
     check_range("n_anchors", n_anchors, 2, 64, integer=True)
     check_range("max_shift", max_shift, 0, 16, integer=True)
     check_range("min_anchor_hits", min_anchor_hits, 1, n_anchors, integer=True)
@@ -475,9 +476,19 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     check_range("max_consensus_reads", max_consensus_reads, 2, 10**4, integer=True)
     check_range("min_exact_reads", min_exact_reads, 1, 100, integer=True)
     check_range("max_orphans", max_orphans, 0, 10**9, integer=True)
-    if fmt.payload < k + 2 * max_shift:
-        raise ConfigError(f"k={k} with max_shift={max_shift} does not fit the payload of {fmt.payload} nt")
     report = RecoveryReport(reads=len(reads))
+    place = True  # reads with a damaged index are placed by payload k-mers, which must fit the payload
+    if fmt.payload < k + 2 * max_shift:
+        k_fit = fmt.payload - 2 * max_shift
+        if k_fit >= MIN_K:
+            report.problems.append(f"k={k} with max_shift={max_shift} does not fit the payload of {fmt.payload} nt: "
+                                   f"reads with a damaged index are placed by {k_fit}-mers")
+            k = k_fit
+        else:
+            place = False
+            report.problems.append(f"the payload of {fmt.payload} nt is too short to place reads with a damaged "
+                                   f"index by k-mers (needs {MIN_K + 2 * max_shift} nt): only reads whose index "
+                                   f"passes its check are used")
     verbose = len(reads) >= PROGRESS_READS if show_progress is None else bool(show_progress)
     max_file = n_files if n_files is not None else fmt.max_files
 
@@ -492,8 +503,8 @@ def recover_oligos(reads: Reads, fmt: OligoFormat, *, n_files: int | None = None
     exact = _exact_reads(reads, usable, calls, fmt, max_file, report)
     solved = _trusted_exact(exact, usable, min_exact_reads, report)
     groups, orphans = _group_by_header(usable, calls, exact, solved, report)
-    if fit.action == "no fit":  # hardly any read is of this pool: searching among the others is hopeless
-        report.orphans_not_clustered = len(orphans)
+    if fit.action == "no fit" or not place:  # hardly any read is of this pool: searching among the others is
+        report.orphans_not_clustered = len(orphans)  # hopeless; or the payload holds no k-mer to place them by
         orphans = orphans[:0]
     clusters = _place_orphans(reads, orphans, groups, solved, fmt, k=k, n_anchors=n_anchors, max_shift=max_shift,
                               min_anchor_hits=min_anchor_hits, max_cluster=max_cluster, max_orphans=max_orphans,

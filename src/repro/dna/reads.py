@@ -31,6 +31,8 @@ class Reads:
         o = self.offsets
         if o.ndim != 1 or len(o) == 0 or o[0] != 0 or o[-1] != len(self.flat) or (np.diff(o) < 0).any():
             raise ValueError("offsets must start at 0, never decrease and end at len(flat)")
+        if len(self.flat) and int(self.flat.max()) > 4:
+            raise ValueError(f"base codes must be 0..4 (A, C, G, T, N), got {int(self.flat.max())}")
 
     @classmethod
     def empty(cls) -> Reads:
@@ -173,6 +175,9 @@ def read_reads(path: str | Path, *, fileformat: str | None = None, with_names: b
     if fileformat is not None:
         check_choice("read file format", fileformat, READ_FORMATS)
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"read file {str(path)!r} is a directory: give one FASTQ or FASTA file (plain or "
+                                f"gzip), or read each file of the folder and concatenate (Reads.concat)")
     if not path.is_file():
         raise FileNotFoundError(f"read file {str(path)!r} does not exist")
     report = ReadFileReport(str(path))

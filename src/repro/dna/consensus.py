@@ -58,7 +58,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from repro.core.checks import ConfigError, check_choice, check_range
+from repro.core.checks import check_choice, check_range
 from repro.dna.codec import (
     N_CODE,
     OligoFormat,

@@ -15,7 +15,8 @@ checkpoint cache per mode, so nothing is reused between modes. Three modes, in t
 
 The speed-up is quoted against the faster sequential mode. The machine's load average before and after is
 recorded: on a machine shared with other work the parallel gain shrinks. Writes
-``benchmarks/results/jobs_parallel.json``.
+``benchmarks/results/jobs_parallel.json``. ``--plan smoke`` times the smoke plan's whole training phase instead
+(``benchmarks/results/jobs_parallel_smoke_plan.json``).
 """
 
 from __future__ import annotations
@@ -103,8 +104,37 @@ def parallel(jobs, workers: int) -> float:
     return seconds
 
 
+def smoke_plan(workers: int, out: Path) -> None:
+    """``--plan smoke``: the whole smoke plan's training phase (every notebook's jobs at ``smoke``, each mode in a
+    fresh cache) by one process per job and by the persistent workers, in one run, beside ``jobs plan``'s wall
+    estimate for it."""
+    from repro.bundle.profiles import RUNS
+    from repro.jobs.cli import collect
+    from repro.jobs.local import estimate_wall
+
+    jobs = collect(sorted(RUNS), "smoke", {})
+    result = {"benchmark": "jobs_parallel", "plan": "smoke", "jobs": len(jobs), "workers": workers,
+              "cores": os.cpu_count(), "load_average_start": os.getloadavg(),
+              "estimate_s": round(estimate_wall(jobs, workers), 1), "modes": {}}
+    for name, fn in ((f"per_job_processes_{workers}", lambda: per_job_processes(jobs, workers)),
+                     (f"workers_{workers}", lambda: parallel(jobs, workers))):
+        seconds = fn()
+        result["modes"][name] = {"wall_s": round(seconds, 2)}
+        print(name, result["modes"][name], flush=True)
+    par = result["modes"][f"workers_{workers}"]["wall_s"]
+    result["speedup_vs_per_job_processes"] = round(result["modes"][f"per_job_processes_{workers}"]["wall_s"] / par, 2)
+    result["actual_over_estimate"] = round(par / result["estimate_s"], 2)
+    result["load_average_end"] = os.getloadavg()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--plan", choices=["smoke"], default=None,
+                    help="time a notebook plan's training phase instead of the NECST jobs (per-job processes vs "
+                         "persistent workers, beside the plan's estimate)")
     ap.add_argument("--jobs", type=int, default=6)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--n-train", type=int, default=50_000)
@@ -112,6 +142,9 @@ def main():
     ap.add_argument("--skip-default-threads", action="store_true")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
+    if args.plan:
+        out = Path(args.out) if args.out != str(OUT) else OUT.with_name(f"jobs_parallel_{args.plan}_plan.json")
+        return smoke_plan(args.workers, out)
     from repro.data import load_dataset
 
     load_dataset("mnist", "train")  # warm the page cache so the first mode pays no disk reads

@@ -90,6 +90,7 @@ from repro.data import load_dataset
 from repro.experiments import generative_dna as gdna
 from repro.experiments.common import resolve_precision
 from repro.models.vae import ConvVAE, layer_table
+from repro.plots import vae_compression as plots
 from repro.systems import vae_storage as vs
 
 P = resolve("01_vae_compression", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds,
@@ -174,14 +175,7 @@ print(history.groupby("seed").tail(1).to_string(index=False))
 print(f"median training throughput: {history.images_per_s.median():.0f} images/s on {dev}")
 
 # %%
-fig, ax = plt.subplots(figsize=(5, 3))
-for seed, h in history.groupby("seed"):
-    ax.plot(h.epoch, h.loss, marker="o", ms=3, label=f"seed {seed}")
-ax.set_xlabel("epoch")
-ax.set_ylabel("negative ELBO (nats / image)")
-ax.set_title("VAE training")
-ax.legend()
-run.save_figure(fig, "training_curve", reproduces="training log", description="negative ELBO per epoch")
+run.draw(plots.training_curve)
 plt.show()
 
 # %% [markdown]
@@ -298,29 +292,7 @@ nbit_fit.round(3)
 # shaded band is the spread over seeds. The dotted line is the decoder fed the exact, unquantized $\mu$.
 
 # %%
-metric_names = {"ms_ssim": "MS-SSIM", "psnr": "PSNR (dB)", "acc": "ACC"}
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-colors = {"VAEU": "tab:orange", "VAEN": "tab:blue"}
-for ax, (metric, label) in zip(axes, metric_names.items()):
-    for method in vs.METHODS:
-        for channel, style in (("none", "-"), ("bsc", "--")):
-            d = sweep[(sweep.method == method) & (sweep.channel == channel) & (sweep.metric == metric)]
-            g = d.groupby("bpp").value.agg(["mean", "std"]).fillna(0)
-            ax.plot(g.index, g["mean"], style, marker="o", ms=3, color=colors[method],
-                    label=f"{method}, {'BSC 0.05' if channel == 'bsc' else 'no channel'}")
-            ax.fill_between(g.index, g["mean"] - g["std"], g["mean"] + g["std"], color=colors[method], alpha=0.15)
-    exact = sweep[(sweep.method == "VAE (float mu)") & (sweep.metric == metric)].value.mean()
-    ax.axhline(exact, color="0.3", ls=":", lw=1, label="unquantized mu")
-    ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    ax.set_xticks([0.1, 0.2, 0.3, 0.5, 1.0], ["0.1", "0.2", "0.3", "0.5", "1"])
-    ax.set_xlabel("bits per pixel")
-    ax.set_ylabel(label)
-axes[0].legend(fontsize=7)
-fig.suptitle(f"{dataset}: quality vs rate of quantized VAE latents ({profile} profile)")
-fig.tight_layout()
-run.save_figure(fig, "bpp_sweep", reproduces="bits-per-pixel sweep (extension of Table III)",
-                description="MS-SSIM, PSNR, ACC vs bpp for VAEU/VAEN, with and without BSC(0.05)")
+run.draw(plots.bpp_sweep)
 plt.show()
 
 # %% [markdown]

@@ -111,13 +111,14 @@ import torch
 from IPython.display import display
 
 from repro.bundle.compare import paper_numbers, side_by_side
-from repro.bundle.plotting import paper_vs_ours, show_image_grid
+from repro.bundle.plotting import show_image_grid
 from repro.bundle.results import Run, point_to_executed
 from repro.coding.ldpc import time_ldpc
 from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device, pin_threads
 from repro.data import load_dataset
 from repro.experiments import necst as necst_exp
+from repro.plots import necst as plots
 from repro.systems import necst
 
 # The role of this dataset's run, its eps sweep and every other setting: repro.experiments.necst.settings.
@@ -220,15 +221,7 @@ if role == "figure3":
                     kind="comparison", description=f"{dataset}, {P['bits']} bits: paper vs ours (per-pixel L2)")
     display(comparison.round(4))
 
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    paper_vs_ours(ax, fig3[fig3.metric == "l2_per_pixel"], ref, x="noise", group="method",
-                  colors={"NECST": "tab:blue", "VAE+LDPC": "tab:red"})
-    ax.set_xlabel("BSC flip probability $\\varepsilon$")
-    ax.set_ylabel("per-pixel error (binarized output)")
-    ax.set_title(f"{dataset}, {P['bits']} bits")
-    ax.legend(fontsize=7)
-    run.save_figure(fig, f"figure3_left_{dataset}", reproduces="NECST Figure 3 (left)",
-                    description=f"NECST vs VAE+LDPC distortion over eps, {dataset}")
+    run.draw(plots.figure3_left, dataset=dataset)
     plt.show()
 else:
     point_to_executed("02_necst", "Figure 3 (left)", ['binary_mnist', 'omniglot', 'random_bits'])
@@ -293,13 +286,7 @@ if role == "figure3":
                                 f"repeat ({REPEATS} per method and mode)")
     display(timing)
     display(speedup.to_frame())
-    fig, ax = plt.subplots(figsize=(4.5, 3))
-    piv = timing.pivot(index="mode", columns="method", values="seconds_per_word") * 1e3
-    piv.plot.bar(ax=ax, logy=True, rot=0)
-    ax.set_ylabel("ms per word (log)")
-    ax.set_title(f"decoding {P['bits']} bits on {dev.type}")
-    run.save_figure(fig, f"figure3_right_{dataset}", reproduces="NECST Figure 3 (right)",
-                    description="decoding time per word, NECST decoder vs 50 BP iterations")
+    run.draw(plots.figure3_right, dataset=dataset)
     plt.show()
 else:
     point_to_executed("02_necst", "Figure 3 (right)", ['binary_mnist', 'omniglot', 'random_bits'])
@@ -335,14 +322,7 @@ if role == "figure2":
     run.write_table(summary, f"figure2_{dataset}", reproduces="NECST Figure 2",
                     description=f"mean extra bits of WebP + ideal channel code over NECST's {P['bits']} bits")
     display(summary)
-    fig, ax = plt.subplots(figsize=(4.5, 3))
-    ax.bar([str(e) for e in summary.eps], summary.extra_bits, color="tab:green")
-    ax.axhline(0, color="k", lw=0.8)
-    ax.set_xlabel("BSC flip probability $\\varepsilon$")
-    ax.set_ylabel(f"extra bits over NECST's m = {P['bits']}")
-    ax.set_title(f"{dataset}: WebP + ideal channel code")
-    run.save_figure(fig, f"figure2_{dataset}", reproduces="NECST Figure 2",
-                    description="extra bits WebP + ideal channel code needs to match NECST's distortion")
+    run.draw(plots.figure2, dataset=dataset)
     plt.show()
 else:
     point_to_executed("02_necst", "Figure 2", ['cifar10', 'celeba32'])

@@ -110,15 +110,15 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import display
-from matplotlib.ticker import MaxNLocator
 
 from repro.bundle.compare import paper_numbers, side_by_side
-from repro.bundle.plotting import paper_vs_ours, paper_vs_ours_dots, show_image_grid
+from repro.bundle.plotting import show_image_grid
 from repro.bundle.results import Run, point_to_executed
 from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device, pin_threads
 from repro.data import load_dataset
 from repro.experiments import iabf as iabf_exp
+from repro.plots import iabf as plots
 from repro.systems import necst
 
 # Every setting of this dataset's run: repro.experiments.iabf.settings.
@@ -209,7 +209,7 @@ table1 = pd.DataFrame(rows)
 run.write_table(table1, f"table1_{dataset}", reproduces="IABF Table 1",
                 description=f"{dataset}: test distortion of NECST, ABF, IABF per eps and seed")
 # The paper's unit: per-pixel Bernoulli cross-entropy in nats on binary MNIST, squared L2 per image elsewhere.
-metric = "bce_per_pixel" if dataset == "binary_mnist" else "l2_per_image"
+metric = plots.table1_metric(dataset)
 ref = paper_numbers("iabf", "Table 1")
 ref = ref[(ref.dataset == dataset) & ref.noise.isin(table1.noise.unique())]
 comparison = side_by_side(table1[table1.metric == metric], ref)
@@ -265,23 +265,7 @@ display(claims.rows_for("03_iabf", run.folder)[["claim_id", "verdict", "ours", "
 # %%
 # One eps: a dot plot by method (each seed, the mean with its 95 % interval, the paper's cross); several: a line
 # over eps (error bars: std over seeds).
-colors = {"NECST": "tab:blue", "ABF": "tab:orange", "IABF": "tab:green"}
-ours_t1 = table1[table1.metric == metric]
-if ours_t1.noise.nunique() == 1:
-    fig, ax = plt.subplots(figsize=(4.4, 3.4))
-    paper_vs_ours_dots(ax, ours_t1, ref, group="method", colors={m: colors[m] for m in METHODS})
-    ax.set_xlabel(f"method (BSC $\\varepsilon$ = {ours_t1.noise.iloc[0]:g})")
-    what = "dot plot by method: each seed, mean and 95 % t-interval over seeds, paper's value"
-else:
-    fig, ax = plt.subplots(figsize=(5.2, 3.4))
-    paper_vs_ours(ax, ours_t1, ref, x="noise", group="method", colors={m: colors[m] for m in METHODS})
-    ax.set_xlabel("BSC flip probability $\\varepsilon$")
-    what = "test distortion vs eps, ours (error bars: std over seeds) and paper"
-ax.set_ylabel(metric.replace("_", " "))
-ax.set_title(f"Table 1, {dataset}, {P['bits']} bits")
-ax.legend(fontsize=7)
-run.save_figure(fig, f"table1_{dataset}", reproduces="IABF Table 1",
-                description=f"NECST / ABF / IABF, {what}, {dataset}")
+run.draw(plots.table1, dataset=dataset)
 plt.show()
 
 # %% [markdown]
@@ -294,27 +278,10 @@ plt.show()
 # (8.5-13.5) are on a scale the text does not define, so only the shapes compare.
 
 # %%
-eps_list = sorted(history.eps.unique())
-# constrained layout keeps the suptitle above the panel titles; epochs are whole numbers on the x axis (half an
-# epoch of margin on each side, so that a single epoch gets one tick instead of crowded fractional ones)
-fig, axes = plt.subplots(1, len(eps_list), figsize=(3.2 * len(eps_list), 3.2), squeeze=False, layout="constrained")
-for ax, eps in zip(axes[0], eps_list):
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    ax.set_xlim(history.epoch.min() - 0.5, history.epoch.max() + 0.5)
-    for method in ("NECST", "IABF"):
-        for seed, h in history[(history.method == method) & (history.eps == eps)].groupby("seed"):
-            ax.plot(h.epoch, h.val_l2_per_image, marker="o", ms=3, color=colors[method], alpha=0.9 if seed == 0
-                    else 0.4, label=method if seed == P["seeds"][0] else None)
-            sel = h[h.selected]
-            ax.plot(sel.epoch, sel.val_l2_per_image, marker="*", ms=10, color=colors[method], ls="none")
-    ax.set_title(f"$\\varepsilon$ = {eps}")
-    ax.set_xlabel("epoch")
-axes[0, 0].set_ylabel("validation L2 per image")
-axes[0, 0].legend(fontsize=7)
-fig.suptitle(f"{dataset}: validation distortion per epoch (star: tested checkpoint)", fontsize=9)
-name = "figure2" if dataset == "cifar10" else f"validation_curves_{dataset}"
-run.save_figure(fig, name, reproduces="IABF Figure 2" if dataset == "cifar10" else "training log",
-                description=f"{dataset}: validation distortion per epoch, NECST vs IABF, one panel per eps")
+if dataset == "cifar10":
+    run.draw(plots.figure2)
+else:
+    run.draw(plots.validation_curves, dataset=dataset)
 plt.show()
 
 # %% [markdown]

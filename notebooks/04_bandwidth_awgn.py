@@ -157,15 +157,14 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import display
-from matplotlib.ticker import MaxNLocator
 
-from repro.bundle.plotting import show_image_grid
 from repro.bundle.results import Run
-from repro.bundle.verdict import seed_interval
 from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device
 from repro.experiments import bandwidth as bw
 from repro.metrics import fid
+from repro.plots import bandwidth as plots
+from repro.plots.registry import image_bytes
 from repro.systems import bandwidth as bp
 
 _given = dict(dataset=dataset, device=device, epochs=epochs, bl_epochs=bl_epochs, binary_epochs=binary_epochs,
@@ -209,6 +208,12 @@ print(f"train {tuple(train.x.shape)}  val {tuple(val.x.shape)}  test {tuple(test
 for note in train.notes:
     print("note:", note)
 print(f"mean-image baseline on the test split: {mean_l2:.1f} per image")
+run.write_table(pd.DataFrame([dict(dataset=dataset, mean_image_l2=mean_l2, n_seeds=len(P["seeds"]),
+                                   n_bands=P["n_bands"], bl_snr_db=P["bl_snr_db"], bl_beta=P["bl_beta"],
+                                   n_train=len(train.x), n_val=len(val.x), n_test=len(test.x))]),
+                f"figure_settings_{dataset}", reproduces="Figures 4-7 and Appendix C (shared settings)",
+                description="the mean-image baseline, seeds, bands and the bandwidth-limited SNR and beta the "
+                            "figures print")
 
 # %% [markdown]
 # ## The models
@@ -350,41 +355,11 @@ run.write_table(plateau, f"figure4_beta_bracket_{dataset}", reproduces="Figures 
 display(plateau.round(3))
 
 # %%
-colors = {"joint": "tab:blue", "separate": "tab:red"}
-fig, ax = plt.subplots(figsize=(5, 3.4))
-for system, g in figure4.groupby("system"):
-    ax.errorbar(g.snr_db, g.test_l2, yerr=[g.test_l2 - g.ci_low.fillna(g.test_l2), g.ci_high.fillna(g.test_l2) - g.test_l2],
-                marker="o", color=colors[system], label=f"{system} (best beta per SNR)", capsize=2)
-    for _, r in g.iterrows():
-        ax.annotate(f"{r.beta:g}", (r.snr_db, r.test_l2), fontsize=6, textcoords="offset points",
-                    xytext=(3, 3) if system == "joint" else (3, -8), color=colors[system])
-ax.axhline(mean_l2, color="0.5", ls="--", lw=1, label="mean image")
-ax.set_xlabel("SNR (dB)")
-ax.set_ylabel("distortion: squared L2 per image")
-ax.set_title(f"Figure 4: joint vs separate over AWGN, {dataset}, {len(P['seeds'])} seed(s), 95% CI", fontsize=9)
-ax.legend(fontsize=7)
-run.save_figure(fig, f"figure4_{dataset}", reproduces="Figure 4",
-                description="test distortion vs SNR, joint vs separate, best beta each (numbers: chosen beta)")
+run.draw(plots.figure4, dataset=dataset)
 plt.show()
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-test_mean = sweep[sweep.split == "test"].groupby(["system", "beta", "snr_db"]).value.mean().reset_index()
-for ax, system in zip(axes, ("joint", "separate")):
-    grid = sorted(test_mean[test_mean.system == system].beta.unique())
-    shades = plt.cm.viridis(np.linspace(0, 0.9, len(grid)))
-    for shade, beta in zip(shades, grid):
-        g = test_mean[(test_mean.system == system) & (test_mean.beta == beta)]
-        ax.plot(g.snr_db, g.value, marker="o", ms=3, color=shade, label=f"beta = {beta:g}")
-    ax.axhline(mean_l2, color="0.5", ls="--", lw=1)
-    ax.set_title(f"{system}", fontsize=9)
-    ax.set_xlabel("SNR (dB)")
-    ax.legend(fontsize=6)
-axes[0].set_ylabel("distortion: squared L2 per image")
-fig.suptitle(f"Figure 7: every beta of the grid, {dataset} (dashed: mean image)", fontsize=9)
-fig.tight_layout()
-run.save_figure(fig, f"figure7_{dataset}", reproduces="Figure 7",
-                description="test distortion vs SNR for every beta, joint and separate")
+run.draw(plots.figure7, dataset=dataset)
 plt.show()
 
 # %% [markdown]
@@ -406,6 +381,12 @@ fid_mean_image = fid.fid_from_features(reference_features,
                                                 + 1e-3 * torch.randn(test.x.shape, generator=torch.Generator().manual_seed(0))))
 timings["fid_features"] = time.perf_counter() - t_section
 print(f"FID floor (real test images vs reference): {fid_floor:.3f}; the mean image (+ tiny noise): {fid_mean_image:.3f}")
+run.write_table(pd.DataFrame([dict(dataset=dataset, features=features.name, description=features.description,
+                                   fid_floor=fid_floor, fid_mean_image=fid_mean_image, n_reference=len(val.x),
+                                   n_test=len(test.x))]),
+                f"fid_reference_{dataset}", reproduces="FID units (ours)",
+                description="the FID feature extractor, the floor (real test images vs the validation reference) "
+                            "and the mean image's FID")
 
 # %% [markdown]
 # To read FID units: the FID of the real test images blurred or noised by known amounts, against the same
@@ -484,33 +465,7 @@ display(lin_summary.round(3))
 # over seeds.
 
 # %%
-l2 = bl[bl.metric == "l2_per_image"]
-curves = [("gaussian prior", "own", "tab:gray", "-", "gaussian-prior coder"),
-          ("learned prior", "own", "tab:blue", "-", "learned-prior coder"),
-          ("learned prior", "gaussian", "tab:blue", "--", "learned-prior coder, N(0, I) fills")]
-fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.4))
-for variant, fill, color, ls, label in curves:
-    g = l2[(l2.variant == variant) & (l2.fill == fill)]
-    stats_ = g.groupby("bandwidth").value.apply(lambda v: pd.Series(seed_interval(v), index=["m", "lo", "hi"])).unstack()
-    axes[0].errorbar(stats_.index, stats_.m, yerr=[stats_.m - stats_.lo.fillna(stats_.m), stats_.hi.fillna(stats_.m) - stats_.m],
-                     marker="o", color=color, ls=ls, label=label, capsize=2)
-axes[0].set_xticks(range(1, P["n_bands"] + 1))
-axes[0].set_xlabel("bandwidth B (bands of 20 received)")
-axes[0].set_ylabel(f"distortion: squared L2 per image\n(mean image: {mean_l2:.0f})")
-axes[0].legend(fontsize=7)
-for variant, color in (("gaussian prior", "tab:gray"), ("learned prior", "tab:blue")):
-    r = band_info[band_info.variant == variant].groupby("band").delivered_bound_nats.mean()
-    axes[1].plot(r.index, r.values, marker="o", color=color, label=variant)
-axes[1].axhline(float(band_info.capacity_nats.iloc[0]), color="0.5", ls="--", lw=1, label="capacity at power 1")
-axes[1].set_xticks(range(1, P["n_bands"] + 1))
-axes[1].set_xlabel("band")
-axes[1].set_ylabel("what the band can deliver (nats)\nmin(rate KL, channel bound)")
-axes[1].legend(fontsize=7)
-fig.suptitle(f"Figure 5 (left): SNR {P['bl_snr_db']:g} dB, beta {P['bl_beta']:g}, {dataset}, {len(P['seeds'])} seed(s)",
-             fontsize=9)
-fig.tight_layout()
-run.save_figure(fig, f"figure5_left_{dataset}", reproduces="Figure 5 (left)",
-                description="test distortion vs bandwidth (both priors, two coders and one coder) and what each band can deliver")
+run.draw(plots.figure5_left, dataset=dataset)
 plt.show()
 display(prior_gap.round(3))
 display(prior_fit.round(2))
@@ -541,26 +496,7 @@ display(summary.round(3))
 # Grey: the FID floor.
 
 # %%
-fid_t = bl[(bl.metric == "fid") & (bl.fill == "own")]
-fig, ax = plt.subplots(figsize=(5.5, 3.6))
-every_seed = {bw.variant_label(f"alv:{a}") for a in P["alv_variants"]}
-for variant in ["learned prior", chosen_label] + sorted(v for v in fid_t.variant.unique()
-                                                         if v.startswith(bw.ALV_LABEL) and v != chosen_label):
-    g = fid_t[fid_t.variant == variant].groupby("bandwidth").value.apply(
-        lambda v: pd.Series(seed_interval(v), index=["m", "lo", "hi"])).unstack()
-    style = (dict(ls="-", marker="o") if variant in ("learned prior", chosen_label) else
-             dict(ls="--", marker="o", ms=3) if variant in every_seed else dict(ls=":", marker="."))
-    label = "no ALV" if variant == "learned prior" else variant.replace(bw.ALV_LABEL, "ALV")
-    ax.errorbar(g.index, g.m, yerr=[g.m - g.lo.fillna(g.m), g.hi.fillna(g.m) - g.m], capsize=2,
-                label=label + (" (chosen)" if variant == chosen_label else ""), **style)
-ax.axhline(fid_floor, color="0.5", ls="--", lw=1, label="real test images (floor)")
-ax.set_xticks(range(1, P["n_bands"] + 1))
-ax.set_xlabel("bandwidth B (bands of 20 received)")
-ax.set_ylabel(f"FID ({features.name} features; 95 % CI)")
-ax.set_title(f"Figure 5 (right): SNR {P['bl_snr_db']:g} dB, learned prior, {dataset}", fontsize=9)
-ax.legend(fontsize=6)
-run.save_figure(fig, f"figure5_right_{dataset}", reproduces="Figure 5 (right)",
-                description=f"FID vs bandwidth with and without ALV; features: {features.description}")
+run.draw(plots.figure5_right, dataset=dataset)
 plt.show()
 
 # %% [markdown]
@@ -571,16 +507,15 @@ plt.show()
 # outputs clamped to $[0, 1]$ as everywhere above.
 
 # %%
-n_fig = P["figure_images"]
-panels = ("learned prior", chosen_label)
-fig, axes = plt.subplots(1, 2, figsize=((2 * n_fig + 1) * 0.75, (1 + P["n_bands"]) * 0.8))
-bandwidths = range(1, P["n_bands"] + 1)
-for ax, variant, title in zip(axes, panels, ("without ALV", chosen_label.replace(bw.ALV_LABEL, "with ALV"))):
-    show_image_grid(ax, [test.x[:n_fig]] + [recon[(variant, b)][:n_fig] for b in bandwidths],
-                    row_labels=["source"] + [f"B = {b}" for b in bandwidths], title=title, fontsize=7)
-fig.suptitle(f"Figure 6: reconstructions per bandwidth, SNR {P['bl_snr_db']:g} dB, {dataset}", fontsize=9)
-run.save_figure(fig, f"figure6_{dataset}", reproduces="Figure 6",
-                description="test images and their reconstructions at B = 1..5, without and with ALV")
+n_fig, bandwidths = P["figure_images"], range(1, P["n_bands"] + 1)
+panels = {"without ALV": "learned prior", chosen_label.replace(bw.ALV_LABEL, "with ALV"): chosen_label}
+run.write_array(f"figure6_images_{dataset}", reproduces="Figure 6",
+                description="the first test images and the first seed's reconstructions per bandwidth, without and "
+                            "with ALV (8-bit pixels)",
+                source=image_bytes(test.x[:n_fig]), titles=np.array(list(panels)),
+                reconstructions=np.stack([np.stack([image_bytes(recon[(v, b)][:n_fig]) for b in bandwidths])
+                                          for v in panels.values()]))
+run.draw(plots.figure6, dataset=dataset)
 plt.show()
 
 # %% [markdown]
@@ -598,29 +533,7 @@ plt.show()
 binary_history = bw.binary_table(P, models, test, device=dev)
 run.write_table(binary_history, f"appendix_c_binary_{dataset}", reproduces="Appendix C",
                 description="relaxed binary channel: per-epoch loss and validation distortion, relaxed and hard")
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-for i, (_seed, h) in enumerate(binary_history.groupby("seed")):
-    first = i == 0
-    axes[0].plot(h.epoch, h.loss, marker="o", ms=3, color="tab:blue", alpha=0.8)
-    axes[1].plot(h.epoch, h.l2, marker="o", ms=3, color="tab:blue", alpha=0.8,
-                 label="train, relaxed bits" if first else None)
-    axes[1].plot(h.epoch, h.val_l2_relaxed, marker="o", ms=3, color="tab:orange", alpha=0.8,
-                 label="validation, relaxed bits" if first else None)
-    axes[1].plot(h.epoch, h.val_l2_hard_bsc, marker="o", ms=3, color="tab:green", alpha=0.8,
-                 label=f"validation, hard bits through BSC({P['binary_eps']})" if first else None)
-axes[0].set_ylabel("training loss D + beta R (nats / image)")
-axes[1].axhline(mean_l2, color="0.5", ls=":", lw=1, label="mean image")
-axes[1].set_ylabel("squared L2 per image")
-axes[1].legend(fontsize=7)
-for ax in axes:
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-fig.suptitle(f"Appendix C: training with the relaxed binary channel (T = {P['binary_temperature']}), {dataset}, "
-             f"{binary_history.seed.nunique()} seed(s)",
-             fontsize=9)
-fig.tight_layout()
-run.save_figure(fig, f"appendix_c_binary_{dataset}", reproduces="Appendix C",
-                description="training curve of a joint system over the relaxed binary symmetric channel")
+run.draw(plots.appendix_c_binary, dataset=dataset)
 plt.show()
 print(f"test distortion, hard bits through BSC({P['binary_eps']}): {binary_history.test_l2_hard_bsc_final.iloc[-1]:.2f} "
       f"per image (mean image {mean_l2:.1f})")

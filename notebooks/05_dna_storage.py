@@ -119,7 +119,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from repro.bundle.plotting import peer_density_vs_robustness, quality_vs_coverage, show_image_grid
+from repro.bundle.plotting import show_image_grid
 from repro.bundle.profiles import resolve
 from repro.bundle.results import Run
 from repro.core.cache import CheckpointCache
@@ -128,13 +128,13 @@ from repro.core.runtime import pick_device, seed_everything
 from repro.data import load_dataset
 from repro.dna import codec, pipeline, storage
 from repro.dna.bbmap import bbmap_available, missing_reason
-from repro.dna.quality import PSNR_CAP_DB
 from repro.dna.simulator import ErrorModel
 from repro.experiments import dna_storage as ex
 from repro.experiments import equal_nucleotides as eq
 from repro.experiments import peer_codecs as pc
 from repro.experiments.common import resolve_precision
 from repro.models.classifier import train_classifier
+from repro.plots import dna_storage as plots
 from repro.systems import vae_storage as vs
 
 P = resolve("05_dna_storage", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds, n_bits=n_bits,
@@ -360,30 +360,7 @@ ex.sweep_summary(sweep).round(3)
 # x axis is logarithmic, as in the paper. PSNR is capped at 60 dB per image, which is where lossless PNG sits.
 
 # %%
-families = {"VAEU": "tab:orange", "VAEN": "tab:blue", "JPEG": "tab:green", "PNG": "tab:red"}
-metric_names = {"ms_ssim": "MS-SSIM", "psnr": f"PSNR (dB, capped at {PSNR_CAP_DB:.0f})", "acc": "ACC"}
-styles = [(np.inf, "-", "error-free"), (10, "--", "coverage 10"), (3, ":", "coverage 3")]
-styles = [s for s in styles if s[0] == np.inf or s[0] in P["coverages"]]
-means = sweep.groupby(["method", "setting", "bpp", "coverage", "metric"], dropna=False).value.mean().reset_index()
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-for ax, (metric, name) in zip(axes, metric_names.items()):
-    for fam, color in families.items():
-        for cov, ls, cov_name in styles:
-            d = means[(means.method == fam) & (means.coverage == cov) & (means.metric == metric)].sort_values("bpp")
-            ax.plot(d.bpp, d.value, ls, marker="o", ms=3, color=color, label=f"{fam}, {cov_name}")
-    ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    ax.set_xticks([0.1, 0.3, 1, 3, 10], ["0.1", "0.3", "1", "3", "10"])
-    ax.set_xlabel("bits per pixel (log scale)")
-    ax.set_ylabel(name)
-axes[0].legend(fontsize=6, ncol=2)
-for ax, letter in zip(axes, "abc"):
-    ax.set_title(f"Figure 2{letter}", fontsize=9)
-fig.suptitle(f"{dataset}: quality vs rate through the DNA channel ({len(test)} test images, {profile} profile)",
-             fontsize=10)
-fig.tight_layout()
-run.save_figure(fig, "figure2abc_quality_vs_bpp", reproduces="Figures 2a, 2b, 2c",
-                description="MS-SSIM, PSNR, ACC vs bits per pixel for VAEU, VAEN, JPEG, PNG at several coverages")
+run.draw(plots.figure2abc)
 plt.show()
 
 # %% [markdown]
@@ -396,32 +373,7 @@ plt.show()
 # when nearly every oligo comes back, VAE latents degrade gracefully when many do not.
 
 # %%
-ms = sweep[sweep.metric == "ms_ssim"]
-main_labels = [f"VAEN {P['n_bits_table']}-bit", f"VAEU {P['n_bits_table']}-bit", f"JPEG q{P['jpeg_figure_quality']}",
-               "PNG"]
-markers = "osD^v<>"
-fig, axes = plt.subplots(1, 4, figsize=(14, 3.6), sharey=True)
-for ax, (fam, color) in zip(axes, families.items()):
-    for other in main_labels:
-        if ms[ms.label == other].method.iloc[0] != fam:
-            d = ms[ms.label == other].groupby("inv_coverage").value.mean()
-            ax.plot(d.index, d.values, color="0.8", lw=0.8, zorder=0)
-    labels = list(dict.fromkeys(ms[ms.method == fam].sort_values("setting").label))
-    shades = np.linspace(0.45, 1.0, len(labels))
-    for j, label in enumerate(labels):
-        d = ms[ms.label == label].groupby("inv_coverage").value.agg(["mean", "std"]).fillna(0)
-        rgba = plt.matplotlib.colors.to_rgba(color, alpha=float(shades[j]))
-        ax.plot(d.index, d["mean"], marker=markers[j % len(markers)], ms=3.5, color=rgba,
-                lw=1.8 if label in main_labels else 1.0, label=label)
-        ax.fill_between(d.index, d["mean"] - d["std"], d["mean"] + d["std"], color=color, alpha=0.12)
-    ax.set_title(fam, fontsize=9)
-    ax.set_xlabel("inverse coverage 1/c")
-    ax.legend(fontsize=7, loc="best")
-axes[0].set_ylabel("MS-SSIM")
-fig.suptitle("Figure 2d: MS-SSIM vs inverse coverage (grey: the other families' main series)", fontsize=10)
-fig.tight_layout()
-run.save_figure(fig, "figure2d_msssim_vs_inverse_coverage", reproduces="Figure 2d",
-                description="MS-SSIM vs 1/coverage, one panel per family (every setting), main series in grey")
+run.draw(plots.figure2d)
 plt.show()
 
 # %% [markdown]
@@ -546,13 +498,7 @@ run.write_table(outer_claim, "outer_code", reproduces="ours: claim gdna.graceful
 run.write_table(outer_recovery, "outer_code_recovery", reproduces="ours: equal-nucleotide comparison (issue 27)",
                 description="per arm: error-free MS-SSIM, the coverage from which it stays at >= 95 % of it "
                             "(monotone), and nt synthesised x that coverage per image")
-fig, ax = plt.subplots(figsize=(7, 4.2))
-quality_vs_coverage(ax, outer_test)
-ax.set_title(f"Test MS-SSIM at equal nucleotides ({test_budget:.0f} nt per image)")
-fig.tight_layout()
-run.save_figure(fig, "outer_code_quality_vs_coverage", reproduces="ours: equal-nucleotide comparison (issue 27)",
-                description="MS-SSIM vs coverage at equal nt per image: VAE arms and the outer-coded classic arms "
-                            "chosen on validation; mean over seeds with 95 % t-intervals")
+run.draw(plots.outer_code_quality_vs_coverage)
 plt.show()
 print(f"the best classic's mean MS-SSIM is at least the VAE's from {eq.overtake_coverage(outer_claim):g}x "
       "(nan: never in the swept coverages)")
@@ -583,13 +529,7 @@ run.write_table(peer_table, "peer_codecs", reproduces="ours: published codecs be
                 description="VAEN 8-bit latents stored by Chamaeleo's codecs and the bundle's format, per seed and "
                             "coverage: bits per nt, GC, homopolymer, bytes recovered, exact file, wrong known "
                             "bytes, MS-SSIM/PSNR/ACC of the reconstructions, decode time")
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-peer_density_vs_robustness(axes, peer_table)
-fig.tight_layout()
-run.save_figure(fig, "peer_codecs_density_vs_robustness", reproduces="ours: published codecs (issue 27)",
-                description="left: MS-SSIM of the VAE reconstructions vs coverage per codec (mean over seeds, "
-                            "95 % t-interval); right: bits per nt against the coverage from which the file comes "
-                            "back exact for every seed")
+run.draw(plots.peer_codecs_density_vs_robustness)
 plt.show()
 (peer_table[np.isfinite(peer_table.coverage)]
  .groupby(["codec", "coverage"])[["bits_per_nt", "bytes_known", "file_exact", "ms_ssim", "seconds_decoding"]]

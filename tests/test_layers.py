@@ -21,10 +21,11 @@ LAYERS: list[tuple[str, list[str]]] = [
      "description (a trainer named by its module path, its arguments, its lock and done marker)",
      ["repro", "repro.core", "repro.core.*", "repro.jobs.spec"]),
     ("foundations: data, channels, codes, image metrics, the DNA codec and decoder, the study's protocol (profiles, "
-     "results with provenance, sanity and verdict rules, plots of result tables)",
+     "results with provenance, sanity and verdict rules, plots of result tables, the figure registry)",
      ["repro.data*", "repro.channels*", "repro.coding*", "repro.metrics", "repro.metrics.*", "repro.dna", "repro.dna.*",
       "repro.bundle", "repro.bundle.profiles", "repro.bundle.results", "repro.bundle.sanity", "repro.bundle.verdict",
-      "repro.bundle.compare", "repro.bundle.plotting", "repro.bundle.nbclean", "repro.bundle.reference*"]),
+      "repro.bundle.compare", "repro.bundle.plotting", "repro.bundle.nbclean", "repro.bundle.reference*",
+      "repro.plots*"]),
     ("models", ["repro.models*"]),
     ("systems: the communication systems, FID (a trained classifier's features), latents stored as DNA",
      ["repro.systems*", "repro.metrics.fid", "repro.dna.storage", "repro.dna.pipeline", "repro.dna.peers"]),
@@ -33,7 +34,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("jobs: local and Ray workers", ["repro.jobs*"]),
     ("the bundle's roof: ledger, report, notebook runner, site, drift checks",
      ["repro.bundle.claims", "repro.bundle.report", "repro.bundle.runner", "repro.bundle.site", "repro.bundle.drift",
-      "repro.cli"]),
+      "repro.bundle.replot", "repro.cli"]),
 ]
 
 

@@ -2,6 +2,7 @@
 
     repro run [options]                 execute the notebooks headlessly    (= python -m repro.bundle.runner)
     repro jobs plan|measure|run [...]   training jobs                       (= python -m repro.jobs)
+    repro replot [options]              redraw the figures from the tables  (= python -m repro.bundle.replot)
     repro report [options]              ledger, REPORT.md, README results   (= python -m repro.bundle.report)
     repro site [options]                the static site                     (= python -m repro.bundle.site)
     repro drift [options]               committed results against the code  (= python -m repro.bundle.drift)
@@ -18,6 +19,7 @@ import sys
 COMMANDS = {
     "run": ("repro.bundle.runner", "execute the notebooks headlessly (papermill), regenerate ledger and report"),
     "jobs": ("repro.jobs.cli", "plan, measure or run the training jobs"),
+    "replot": ("repro.bundle.replot", "redraw the committed figures from the committed tables, in seconds"),
     "report": ("repro.bundle.report", "regenerate the claims ledger, REPORT.md and README results from the tables"),
     "site": ("repro.bundle.site", "build the static site from the committed results"),
     "drift": ("repro.bundle.drift", "check the committed results against the code (manifest, ledger, columns)"),

@@ -24,10 +24,13 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from repro.core.checks import ConfigError
 from repro.core.fsio import atomic_path, locked, write_text
 from repro.core.paths import output_root, repo_root
+from repro.plots.registry import FigureSpec, spec_of
 
 MANIFEST = "manifest.json"
 
@@ -172,8 +175,8 @@ class Run:
         self._record(f"{self.notebook}/{name}.csv", kind, reproduces, description)
         return path
 
-    def save_figure(self, fig, name: str, *, reproduces: str, description: str = "") -> Path:
-        """Save ``fig`` as PNG and PDF with a provenance footer; record both.
+    def save_figure(self, fig, name: str, *, reproduces: str, description: str = "", **extra) -> Path:
+        """Save ``fig`` as PNG and PDF with a provenance footer; record both (with ``extra`` in the entries).
 
         Text that collides on the saved figure (labels, titles, tick labels, the footer) is reported with a
         warning and listed in the manifest entry as ``text_overlaps``, so a layout problem is seen in the run's
@@ -181,7 +184,6 @@ class Run:
         """
         add_footer(fig, self.stamp)
         overlaps = overlapping_texts(fig)
-        extra = {}
         if overlaps:
             extra["text_overlaps"] = [list(pair) for pair in overlaps[:10]]
             warnings.warn(f"{self.notebook}/{name}: {len(overlaps)} overlapping text pair(s), e.g. "
@@ -195,6 +197,38 @@ class Run:
             self._record(f"{self.notebook}/{name}.{ext}", "figure", reproduces, description, **extra)
             paths.append(path)
         return paths[0]
+
+    def write_array(self, name: str, *, reproduces: str, description: str = "", **arrays) -> Path:
+        """Write named numpy arrays as ``<notebook>/<name>.npz`` (compressed); record it. Reconstruction grids
+        are stored this way, as 8-bit pixels (:func:`repro.plots.registry.image_bytes`), so that their figure
+        can be redrawn without the models."""
+        if not arrays:
+            raise ValueError(f"write_array({name!r}) needs at least one array")
+        path = self.folder / f"{name}.npz"
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+        self._record(f"{self.notebook}/{name}.npz", "array", reproduces, description)
+        return path
+
+    def draw(self, draw_or_spec, **fields):
+        """Draw a registered figure (:mod:`repro.plots`) from the files this run wrote, save it with
+        :meth:`save_figure` and return it; ``repro replot`` draws it the same way from the committed files."""
+        spec = spec_of(draw_or_spec)
+        if spec.notebook != self.notebook:
+            raise ConfigError(f"figure {spec.notebook}/{spec.name} belongs to {spec.notebook}, not to {self.notebook}")
+        return self.draw_spec(spec, fields)
+
+    def draw_spec(self, spec: FigureSpec, fields: dict, *, close: bool = False):
+        fig = spec.render(self.root, **fields)
+        self.save_figure(fig, spec.figure_name(**fields), reproduces=spec.reproduces.format(**fields),
+                         description=spec.description.format(**fields), drawn_by=spec.qualname,
+                         drawn_from=sorted(spec.inputs(**fields).values()), drawn_commit=git_commit())
+        if close:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        return fig
 
     def write_json(self, data: dict, name: str, *, reproduces: str, description: str = "") -> Path:
         path = self.folder / f"{name}.json"

@@ -111,7 +111,6 @@ import torch
 from IPython.display import display
 
 from repro.bundle.compare import paper_numbers, side_by_side
-from repro.bundle.plotting import show_image_grid
 from repro.bundle.results import Run, point_to_executed
 from repro.coding.ldpc import time_ldpc
 from repro.core.cache import CheckpointCache
@@ -119,6 +118,7 @@ from repro.core.runtime import pick_device, pin_threads
 from repro.data import load_dataset
 from repro.experiments import necst as necst_exp
 from repro.plots import necst as plots
+from repro.plots.registry import image_bytes
 from repro.systems import necst
 
 # The role of this dataset's run, its eps sweep and every other setting: repro.experiments.necst.settings.
@@ -416,17 +416,18 @@ if role == "table1":
     eps_fig = 0.1 if 0.1 in P["table1_eps"] else P["table1_eps"][-1]
     model = models[(eps_fig, P["seeds"][0])]
     pairs = [(0, 1), (2, 3), (4, 5)]
-    fig, axes = plt.subplots(len(pairs), 1, figsize=(12 * 0.8, len(pairs) * 0.9), squeeze=False)
-    flips = []
+    flips, shown, steps = [], [], []
     for r, (i, j) in enumerate(pairs):
         frames, n_diff = necst.bit_flip_interpolation(model, test.x[i], test.x[j], seed=r)
         picks = np.linspace(0, len(frames) - 1, 12).round().astype(int)
         flips.append({"start_label": int(test.y[i]), "end_label": int(test.y[j]), "differing_bits": n_diff})
-        show_image_grid(axes[r, 0], [frames[picks]], row_labels=[f"{i} -> {j}"], col_labels=[str(k) for k in picks],
-                        fontsize=6)
-    fig.suptitle(f"Figure 4: decoding after k bit flips (eps = {eps_fig} model)", fontsize=9)
-    run.save_figure(fig, "figure4_interpolation", reproduces="NECST Figure 4",
-                    description="latent interpolation by flipping one more differing bit per step")
+        shown.append(image_bytes(frames[picks]))
+        steps.append(picks)
+    run.write_array("figure4_interpolation_images", reproduces="NECST Figure 4",
+                    description="12 decoded frames per pair of test digits (8-bit pixels), the number of flips "
+                                "before each, the pairs' test indices and the model's eps",
+                    frames=np.stack(shown), flips=np.stack(steps), pairs=np.array(pairs), eps=np.array(eps_fig))
+    run.draw(plots.figure4_interpolation)
     plt.show()
     display(pd.DataFrame(flips))
 
@@ -442,11 +443,10 @@ if role == "table1":
     run.write_table(chain_stats, "markov_chain_diversity", reproduces="NECST Markov-chain samples",
                     description="distinct classes (MNIST classifier) visited by each chain")
     display(chain_stats)
-    fig, ax = plt.subplots(figsize=(chain.shape[0] * 0.7, len(starts) * 0.75))
-    show_image_grid(ax, chain.transpose(0, 1), col_labels=[str(t) for t in range(chain.shape[0])], fontsize=6)
-    fig.suptitle(f"Markov chain x -> y ~ q(y|x) through BSC({eps_fig}) -> x = decoder mean", fontsize=9)
-    run.save_figure(fig, "markov_chain_samples", reproduces="NECST Markov-chain samples",
-                    description="chains started from test images, one row per chain")
+    run.write_array("markov_chain_samples_images", reproduces="NECST Markov-chain samples",
+                    description="every step of each chain (8-bit pixels, steps x chains) and the model's eps",
+                    chain=image_bytes(chain), eps=np.array(eps_fig))
+    run.draw(plots.markov_chain_samples)
     plt.show()
 else:
     point_to_executed("02_necst", "Figure 4 and the Markov chains", ['mnist'])

@@ -151,7 +151,8 @@ def figure5_right(bl: pd.DataFrame, choice: pd.DataFrame, fid_reference: pd.Data
     ax.axhline(ref.fid_floor, color="0.5", ls="--", lw=1, label="real test images (floor)")
     ax.set_xticks(range(1, int(s.n_bands) + 1))
     ax.set_xlabel("bandwidth B (bands of 20 received)")
-    ax.set_ylabel(f"FID ({ref.features} features; 95 % CI)")
+    kind = "Inception-v3" if ref.features == "inception" else "offline CNN, not Inception"
+    ax.set_ylabel(f"FID ({kind} features; 95 % CI)")
     ax.set_title(f"Figure 5 (right): SNR {s.bl_snr_db:g} dB, learned prior, {dataset}", fontsize=9)
     ax.legend(fontsize=6)
     return fig

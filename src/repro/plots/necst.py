@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from repro.bundle.compare import paper_numbers
-from repro.bundle.plotting import paper_vs_ours
-from repro.plots.registry import figure
+from repro.bundle.plotting import paper_vs_ours, show_image_grid
+from repro.plots.registry import figure, image_floats
 
 NB = "02_necst"
 
@@ -54,4 +54,31 @@ def figure2(summary: pd.DataFrame, *, dataset: str):
     ax.set_xlabel("BSC flip probability $\\varepsilon$")
     ax.set_ylabel(f"extra bits over NECST's m = {int(summary.code_length.iloc[0])}")
     ax.set_title(f"{dataset}: WebP + ideal channel code")
+    return fig
+
+
+@figure(NB, "figure4_interpolation", arrays={"images": "figure4_interpolation_images"}, reproduces="NECST Figure 4",
+        description="latent interpolation by flipping one more differing bit per step")
+def figure4_interpolation(images: dict):
+    """One row per pair of test digits: the decoded image after k of the differing bits are flipped, for 12 values
+    of k from none to all."""
+    frames, flips, pairs = images["frames"], images["flips"], images["pairs"]
+    fig, axes = plt.subplots(len(pairs), 1, figsize=(frames.shape[1] * 0.8, len(pairs) * 0.9), squeeze=False)
+    for r, (i, j) in enumerate(pairs):
+        show_image_grid(axes[r, 0], [image_floats(frames[r])], row_labels=[f"{i} -> {j}"],
+                        col_labels=[str(k) for k in flips[r]], fontsize=6)
+    fig.suptitle(f"Figure 4: decoding after k bit flips (eps = {float(images['eps']):g} model)", fontsize=9)
+    return fig
+
+
+@figure(NB, "markov_chain_samples", arrays={"images": "markov_chain_samples_images"},
+        reproduces="NECST Markov-chain samples", description="chains started from test images, one row per chain")
+def markov_chain_samples(images: dict):
+    """One row per chain started from a test image, one column per step."""
+    chain = image_floats(images["chain"])  # (steps + 1, chains, C, H, W)
+    fig, ax = plt.subplots(figsize=(chain.shape[0] * 0.7, chain.shape[1] * 0.75))
+    show_image_grid(ax, chain.transpose(1, 0, 2, 3, 4), col_labels=[str(t) for t in range(chain.shape[0])],
+                    fontsize=6)
+    fig.suptitle(f"Markov chain x -> y ~ q(y|x) through BSC({float(images['eps']):g}) -> x = decoder mean",
+                 fontsize=9)
     return fig

@@ -102,7 +102,7 @@ def train_source_vae(train: ImageData, arch: Arch, *, beta: float, epochs: int, 
     val_fn, select_by = None, None
     if val is not None:
         config["n_val"] = len(val)
-        val_fn, select_by = source_val_fn(val, device=device), "val_l2_per_image"
+        val_fn, select_by = source_val_fn(val, device=device), "l2_per_image"
     return _fit(model, lambda m, x, y: m.loss(x), train, f"nb04-source-vae-{train.name}", config, epochs=epochs,
                 batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache, precision=precision,
                 val_fn=val_fn, select_by=select_by, stop_plateau=stop_plateau, min_epochs=min_epochs)

@@ -79,6 +79,21 @@ def test_smoke_jobs_train_through_the_job_layer(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
 
 
+def test_the_source_vae_job_with_a_plateau_stop_selects_on_validation(tmp_path):
+    """The cpu profile's source VAEs train with the plateau stop, which needs the validation curve: each epoch
+    records it, the epoch with the lowest one is selected, and training may stop before the maximum."""
+    from repro.core.cache import CheckpointCache
+
+    P = bw.settings("smoke", {"n_train": 16, "n_test": 8, "source_epochs": 3, "source_stop_plateau": 0.5,
+                              "source_min_epochs": 2})
+    job = next(j for j in bw.jobs(P) if j.meta.get("model") == "source_vae")
+    assert job.kwargs["stop_plateau"] == 0.5
+    model, history = job.train(device="cpu", cache=CheckpointCache(tmp_path))
+    assert 2 <= len(history) <= 3
+    vals = [h["val_l2_per_image"] for h in history]
+    assert [h["selected"] for h in history] == [i == int(np.argmin(vals)) for i in range(len(vals))]
+
+
 def test_derangement_has_no_fixed_point_and_is_seeded():
     p = bw.derangement(50, seed=3)
     assert sorted(p.tolist()) == list(range(50)) and not (p == torch.arange(50)).any()

@@ -77,7 +77,6 @@ import pandas as pd
 import torch
 
 from repro.bundle.compare import paper_numbers, side_by_side
-from repro.bundle.plotting import show_image_grid
 from repro.bundle.profiles import resolve
 from repro.bundle.results import Run
 from repro.channels.discrete import BinarySymmetricChannel, flip_bytes
@@ -91,6 +90,7 @@ from repro.experiments import generative_dna as gdna
 from repro.experiments.common import resolve_precision
 from repro.models.vae import ConvVAE, layer_table
 from repro.plots import vae_compression as plots
+from repro.plots.registry import image_bytes
 from repro.systems import vae_storage as vs
 
 P = resolve("01_vae_compression", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds,
@@ -304,12 +304,13 @@ plt.show()
 
 # %%
 n_fig = P["figure_images"]
-rows_img = [("original", test.x[:n_fig]), ("VAEN", recon_for_figure["VAEN"]), ("VAEU", recon_for_figure["VAEU"])]
-fig, ax = plt.subplots(figsize=(n_fig * 0.9, 3 * 0.95))
-show_image_grid(ax, [imgs[:n_fig] for _, imgs in rows_img], row_labels=[name for name, _ in rows_img], fontsize=8)
-fig.suptitle(f"Figure 1: originals, VAEN, VAEU after BSC({P['bsc_eps']}), N_bit={P['n_bits_table']}", fontsize=9)
-run.save_figure(fig, "figure1_reconstructions", reproduces="Figure 1",
-                description="originals, VAEN and VAEU reconstructions after BSC(0.05)")
+rows_img = {"original": test.x[:n_fig], "VAEN": recon_for_figure["VAEN"], "VAEU": recon_for_figure["VAEU"]}
+run.write_array("figure1_reconstructions_images", reproduces="Figure 1",
+                description="the first test images and their VAEN and VAEU reconstructions after BSC(0.05), first "
+                            "seed (8-bit pixels)",
+                rows=np.stack([image_bytes(imgs[:n_fig]) for imgs in rows_img.values()]),
+                row_labels=np.array(list(rows_img)), eps=np.array(P["bsc_eps"]), n_bits=np.array(P["n_bits_table"]))
+run.draw(plots.figure1_reconstructions)
 plt.show()
 
 # %% [markdown]

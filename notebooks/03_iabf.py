@@ -112,13 +112,13 @@ import torch
 from IPython.display import display
 
 from repro.bundle.compare import paper_numbers, side_by_side
-from repro.bundle.plotting import show_image_grid
 from repro.bundle.results import Run, point_to_executed
 from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device, pin_threads
 from repro.data import load_dataset
 from repro.experiments import iabf as iabf_exp
 from repro.plots import iabf as plots
+from repro.plots.registry import image_bytes
 from repro.systems import necst
 
 # Every setting of this dataset's run: repro.experiments.iabf.settings.
@@ -323,13 +323,13 @@ if dataset == "mnist":
     run.write_table(chain_stats, "figure3_chain_diversity", reproduces="IABF Figure 3",
                     description="distinct classes (MNIST classifier) visited per chain, NECST vs IABF")
     display(chain_stats.groupby(["method", "seed"])[["distinct_classes_visited", "label_changes"]].mean())
-    shown = chains["NECST"].shape[1]  # the first chain_starts chains are drawn
-    fig, ax = plt.subplots(figsize=(chains["NECST"].shape[0] * 0.55, shown * 1.2))
-    order = [(m, n) for n in range(shown) for m in ("NECST", "IABF")]
-    show_image_grid(ax, [chains[m][:, n] for m, n in order], row_labels=[m for m, _ in order], fontsize=6)
-    fig.suptitle(f"Figure 3: Markov chains through BSC({eps_fig}), seed {P['seeds'][0]} models", fontsize=9)
-    run.save_figure(fig, "figure3_markov_chains", reproduces="IABF Figure 3",
-                    description="chains from the same test digits, NECST and IABF rows alternating")
+    # the first chain_starts chains of the first seed's models are drawn, as (method, chain, step, C, H, W)
+    run.write_array("figure3_markov_chains_images", reproduces="IABF Figure 3",
+                    description="the drawn Markov chains (first seed's models), NECST and IABF, every state "
+                                "(8-bit pixels)",
+                    states=np.stack([image_bytes(c.transpose(0, 1)) for c in chains.values()]),
+                    methods=np.array(list(chains)), eps=np.array(eps_fig), seed=np.array(P["seeds"][0]))
+    run.draw(plots.figure3_markov_chains)
     plt.show()
 else:
     point_to_executed("03_iabf", "Figure 3", ["mnist"])

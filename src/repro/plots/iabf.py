@@ -1,4 +1,4 @@
-"""Notebook 03's figures (IABF, paper 004), drawn from its tables."""
+"""Notebook 03's figures (IABF, paper 004), drawn from its tables and its saved image arrays."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from repro.bundle.compare import paper_numbers
-from repro.bundle.plotting import paper_vs_ours, paper_vs_ours_dots
-from repro.plots.registry import figure
+from repro.bundle.plotting import paper_vs_ours, paper_vs_ours_dots, show_image_grid
+from repro.plots.registry import figure, image_floats
 
 NB = "03_iabf"
 
@@ -89,3 +89,19 @@ def validation_curves(history: pd.DataFrame, *, dataset: str):
     """Validation distortion per epoch, NECST vs IABF, one panel per eps (Figure 2's panels for the other
     datasets)."""
     return _validation_curves(history, dataset)
+
+
+@figure(NB, "figure3_markov_chains", arrays={"chains": "figure3_markov_chains_images"},
+        reproduces="IABF Figure 3", description="chains from the same test digits, NECST and IABF rows alternating")
+def figure3_markov_chains(chains: dict):
+    """Markov chains from the same test digits through the BSC, one row per chain, NECST and IABF alternating."""
+    states = image_floats(chains["states"])  # (method, chain, step, C, H, W)
+    methods = [str(m) for m in chains["methods"]]
+    n_chains, n_steps = states.shape[1:3]
+    order = [(i, n) for n in range(n_chains) for i in range(len(methods))]
+    # square tiles of 0.55 in, and half an inch for the title (taller left a blank band under it)
+    fig, ax = plt.subplots(figsize=(n_steps * 0.55, len(order) * 0.55 + 0.5), layout="constrained")
+    show_image_grid(ax, [states[i, n] for i, n in order], row_labels=[methods[i] for i, _ in order], fontsize=6)
+    fig.suptitle(f"Figure 3: Markov chains through BSC({float(chains['eps'])}), seed {int(chains['seed'])} models",
+                 fontsize=9)
+    return fig

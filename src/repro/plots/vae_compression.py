@@ -1,11 +1,13 @@
-"""Notebook 01's figures (VAE compression with quantized latents, paper 002), drawn from its tables."""
+"""Notebook 01's figures (VAE compression with quantized latents, paper 002), drawn from its tables and its
+saved image arrays."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from repro.plots.registry import figure
+from repro.bundle.plotting import show_image_grid
+from repro.plots.registry import figure, image_floats
 
 NB = "01_vae_compression"
 
@@ -53,4 +55,17 @@ def bpp_sweep(sweep: pd.DataFrame):
     # the dataset and profile of the run: columns of the table (write_table adds ``profile``)
     fig.suptitle(f"{sweep.dataset.iloc[0]}: quality vs rate of quantized VAE latents ({sweep.profile.iloc[0]} profile)")
     fig.tight_layout()
+    return fig
+
+
+@figure(NB, "figure1_reconstructions", arrays={"images": "figure1_reconstructions_images"}, reproduces="Figure 1",
+        description="originals, VAEN and VAEU reconstructions after BSC(0.05)")
+def figure1_reconstructions(images: dict):
+    """Test images (top row) and their VAEN and VAEU reconstructions after the BSC, first seed."""
+    rows = image_floats(images["rows"])
+    n_rows, n_fig = rows.shape[:2]
+    fig, ax = plt.subplots(figsize=(n_fig * 0.9, n_rows * 0.95))
+    show_image_grid(ax, list(rows), row_labels=[str(r) for r in images["row_labels"]], fontsize=8)
+    fig.suptitle(f"Figure 1: originals, VAEN, VAEU after BSC({float(images['eps'])}), "
+                 f"N_bit={int(images['n_bits'])}", fontsize=9)
     return fig

@@ -119,7 +119,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from repro.bundle.plotting import show_image_grid
 from repro.bundle.profiles import resolve
 from repro.bundle.results import Run
 from repro.core.cache import CheckpointCache
@@ -135,6 +134,7 @@ from repro.experiments import peer_codecs as pc
 from repro.experiments.common import resolve_precision
 from repro.models.classifier import train_classifier
 from repro.plots import dna_storage as plots
+from repro.plots.registry import image_bytes
 from repro.systems import vae_storage as vs
 
 P = resolve("05_dna_storage", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds, n_bits=n_bits,
@@ -293,30 +293,15 @@ run.write_table(error_profiles, "backend_error_profiles", reproduces="simulator 
 error_profiles.round(5)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
-kinds = ["substitution", "insertion", "deletion", "truncation"]
-width = 0.8 / (len(sims) + 1)
-xs = np.arange(len(kinds))
-axes[0].bar(xs, [channel.errors.substitution, channel.errors.insertion, channel.errors.deletion, 0.0], width,
-            color="0.7", label="set (per base)")
-for j, row in enumerate(error_profiles.to_dict("records")):
-    axes[0].bar(xs + (j + 1) * width, [row[k] for k in kinds], width, label=f"measured: {row['backend']}")
-axes[0].set_xticks(xs + width * len(sims) / 2, kinds)
-axes[0].set_ylabel("events per oligo base")
-axes[0].legend(fontsize=7)
-for backend, sim in sims.items():
-    diff = sim.reads.lengths - probe.pool.fmt.length
-    vals, counts = np.unique(diff, return_counts=True)
-    axes[1].plot(vals, counts / counts.sum(), marker="o", label=backend)
-axes[1].set_yscale("log")
-axes[1].set_xlabel("read length - oligo length (nt)")
-axes[1].set_ylabel("fraction of reads")
-axes[1].legend(fontsize=7)
-fig.suptitle(f"Read simulators at coverage {probe_cov} on the {probe.label} pool "
-             f"({'BBMap not installed' if 'bbmap' not in sims else 'numpy vs BBMap randomreads.sh'})", fontsize=9)
-fig.tight_layout()
-run.save_figure(fig, "backend_error_profiles", reproduces="simulator check (Section IV, randomreads)",
-                description="measured error rates and read-length distribution of both read simulators")
+read_lengths = pd.DataFrame([dict(backend=backend, pool=probe.label, coverage=probe_cov,
+                                  oligo_length=probe.pool.fmt.length, length_minus_oligo=int(v), reads=int(c))
+                             for backend, sim in sims.items()
+                             for v, c in zip(*np.unique(sim.reads.lengths - probe.pool.fmt.length,
+                                                        return_counts=True))])
+run.write_table(read_lengths, "backend_read_lengths", reproduces="simulator check (Section IV, randomreads)",
+                description="histogram of read length minus oligo length per read simulator (all reads of the "
+                            "probe pool at the probe coverage)")
+run.draw(plots.backend_error_profiles)
 plt.show()
 
 # %% [markdown]
@@ -373,6 +358,10 @@ plt.show()
 # when nearly every oligo comes back, VAE latents degrade gracefully when many do not.
 
 # %%
+run.write_table(pd.DataFrame([dict(n_bits_table=P["n_bits_table"], jpeg_figure_quality=P["jpeg_figure_quality"])]),
+                "figure_settings", reproduces="Figure 2d (its main series)",
+                description="the figures' main series: VAEN and VAEU at N_bit = n_bits_table, JPEG at quality "
+                            "jpeg_figure_quality, PNG")
 run.draw(plots.figure2d)
 plt.show()
 
@@ -386,16 +375,16 @@ plt.show()
 # %%
 n_fig = P["figure_images"]
 for letter, cov in zip("ab", P["figure_coverages"]):
-    none = np.zeros(n_fig, bool)
-    rows_img = [("original", test.x[:n_fig], none), ("VAEN", *recon[("VAEN", cov)]), ("VAEU", *recon[("VAEU", cov)]),
-                (f"JPEG q{P['jpeg_figure_quality']}", *recon[("JPEG", cov)]), ("PNG", *recon[("PNG", cov)])]
-    fig, ax = plt.subplots(figsize=(n_fig * 0.9, len(rows_img) * 0.95))
-    show_image_grid(ax, [imgs[:n_fig] for _, imgs, _ in rows_img], row_labels=[name for name, _, _ in rows_img],
-                    marked=[failed[:n_fig] for _, _, failed in rows_img], mark_text="decode\nfailed", fontsize=7)
-    fig.suptitle(f"Figure 3{letter}: coverage {cov} (hatched red: the file failed to decode)", fontsize=9)
-    run.save_figure(fig, f"figure3{letter}_reconstructions_coverage{cov:g}", reproduces=f"Figure 3{letter}",
-                    description=f"originals, VAEN, VAEU, JPEG, PNG read back at coverage {cov}; failed decodes "
-                                f"marked")
+    rows_img = [("original", test.x[:n_fig], np.zeros(n_fig, bool)), ("VAEN", *recon[("VAEN", cov)]),
+                ("VAEU", *recon[("VAEU", cov)]), (f"JPEG q{P['jpeg_figure_quality']}", *recon[("JPEG", cov)]),
+                ("PNG", *recon[("PNG", cov)])]
+    run.write_array(f"figure3{letter}_reconstructions_coverage{cov:g}_images", reproduces=f"Figure 3{letter}",
+                    description=f"the first test images and the first seed's reconstructions per main series read "
+                                f"back at coverage {cov} (8-bit pixels), row labels, failed-decode marks",
+                    rows=np.stack([image_bytes(imgs[:n_fig]) for _, imgs, _ in rows_img]),
+                    failed=np.stack([np.asarray(failed[:n_fig], dtype=bool) for _, _, failed in rows_img]),
+                    row_labels=np.array([name for name, _, _ in rows_img]), coverage=np.array(cov))
+    run.draw(plots.figure3, letter=letter, coverage=f"{cov:g}")
     plt.show()
 
 # %% [markdown]

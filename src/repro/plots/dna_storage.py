@@ -1,4 +1,9 @@
-"""Notebook 05's figures (DNA storage of images, paper 000), drawn from its tables."""
+"""Notebook 05's figures (DNA storage of images, paper 000), drawn from its tables and arrays.
+
+Figure 2d's main series (VAEN/VAEU at ``n_bits_table`` bits, JPEG at ``jpeg_figure_quality``) come from the
+one-row ``figure_settings`` table; Figures 3a/3b from the 8-bit pixels of ``figure3<letter>_reconstructions_
+coverage<c>_images``; the read-length panel of the simulator check from ``backend_read_lengths``.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from repro.bundle.plotting import peer_density_vs_robustness, quality_vs_coverage
-from repro.bundle.profiles import FIXED
+from repro.bundle.plotting import peer_density_vs_robustness, quality_vs_coverage, show_image_grid
 from repro.dna.quality import PSNR_CAP_DB
-from repro.plots.registry import figure
+from repro.plots.registry import figure, image_floats
 
 NB = "05_dna_storage"
 
 FAMILIES = {"VAEU": "tab:orange", "VAEN": "tab:blue", "JPEG": "tab:green", "PNG": "tab:red"}
 
-# Figure 2d's main series: VAEN and VAEU at N_bit = n_bits_table, JPEG at jpeg_figure_quality, PNG. The coverage
-# sweep's table does not record which settings the run singled out; these are the notebook's fixed parameters
-# (every profile's), which a run changes only with ``-p n_bits_table`` / ``-p jpeg_figure_quality``.
-MAIN_N_BIT = FIXED[NB]["n_bits_table"]
-MAIN_JPEG_QUALITY = FIXED[NB]["jpeg_figure_quality"]
+
+def _one(settings: pd.DataFrame) -> pd.Series:
+    if len(settings) != 1:
+        raise ValueError(f"figure_settings has {len(settings)} rows; expected one")
+    return settings.iloc[0]
 
 
 def _n_images(pools: pd.DataFrame) -> int:
@@ -58,13 +62,17 @@ def figure2abc(sweep: pd.DataFrame, pools: pd.DataFrame):
     return fig
 
 
-@figure(NB, "figure2d_msssim_vs_inverse_coverage", tables={"sweep": "coverage_sweep"}, reproduces="Figure 2d",
+@figure(NB, "figure2d_msssim_vs_inverse_coverage", tables={"sweep": "coverage_sweep", "settings": "figure_settings"},
+        reproduces="Figure 2d",
         description="MS-SSIM vs 1/coverage, one panel per family (every setting), main series in grey")
-def figure2d(sweep: pd.DataFrame):
+def figure2d(sweep: pd.DataFrame, settings: pd.DataFrame):
     """MS-SSIM against 1/coverage, one panel per family with every setting (mean and spread over seeds), the other
-    families' main series in grey."""
+    families' main series (``figure_settings``: VAEN/VAEU at ``n_bits_table``, JPEG at ``jpeg_figure_quality``,
+    PNG) in grey."""
+    s = _one(settings)
+    n_bit, quality = int(s.n_bits_table), int(s.jpeg_figure_quality)
     ms = sweep[sweep.metric == "ms_ssim"]
-    main_labels = [f"VAEN {MAIN_N_BIT}-bit", f"VAEU {MAIN_N_BIT}-bit", f"JPEG q{MAIN_JPEG_QUALITY}", "PNG"]
+    main_labels = [f"VAEN {n_bit}-bit", f"VAEU {n_bit}-bit", f"JPEG q{quality}", "PNG"]
     markers = "osD^v<>"
     fig, axes = plt.subplots(1, 4, figsize=(14, 3.6), sharey=True)
     for ax, (fam, color) in zip(axes, FAMILIES.items()):
@@ -86,6 +94,57 @@ def figure2d(sweep: pd.DataFrame):
         ax.legend(fontsize=7, loc="best")
     axes[0].set_ylabel("MS-SSIM")
     fig.suptitle("Figure 2d: MS-SSIM vs inverse coverage (grey: the other families' main series)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@figure(NB, "figure3{letter}_reconstructions_coverage{coverage}",
+        arrays={"images": "figure3{letter}_reconstructions_coverage{coverage}_images"},
+        reproduces="Figure 3{letter}",
+        description="originals, VAEN, VAEU, JPEG, PNG read back at coverage {coverage}; failed decodes marked")
+def figure3(images: dict, *, letter: str, coverage: str):
+    """Test images and each main series' reconstructions (first seed) read back at one coverage, one row per
+    method; a file that failed to decode is a hatched red tile."""
+    rows = image_floats(images["rows"])
+    labels = [str(t) for t in images["row_labels"]]
+    n_fig = rows.shape[1]
+    fig, ax = plt.subplots(figsize=(n_fig * 0.9, len(labels) * 0.95))
+    show_image_grid(ax, rows, row_labels=labels, marked=images["failed"].astype(bool), mark_text="decode\nfailed",
+                    fontsize=7)
+    fig.suptitle(f"Figure 3{letter}: coverage {float(images['coverage']):g} (hatched red: the file failed to decode)",
+                 fontsize=9)
+    return fig
+
+
+@figure(NB, "backend_error_profiles",
+        tables={"profiles": "backend_error_profiles", "lengths": "backend_read_lengths"},
+        reproduces="simulator check (Section IV, randomreads)",
+        description="measured error rates and read-length distribution of both read simulators")
+def backend_error_profiles(profiles: pd.DataFrame, lengths: pd.DataFrame):
+    """Per-base error rates measured by alignment per read simulator beside the set rates (left), and the
+    distribution of read length minus oligo length per simulator (right, log scale)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    kinds = ["substitution", "insertion", "deletion", "truncation"]
+    width = 0.8 / (len(profiles) + 1)
+    xs = np.arange(len(kinds))
+    first = profiles.iloc[0]
+    axes[0].bar(xs, [first.set_substitution, first.set_insertion, first.set_deletion, 0.0], width,
+                color="0.7", label="set (per base)")
+    for j, row in enumerate(profiles.to_dict("records")):
+        axes[0].bar(xs + (j + 1) * width, [row[k] for k in kinds], width, label=f"measured: {row['backend']}")
+    axes[0].set_xticks(xs + width * len(profiles) / 2, kinds)
+    axes[0].set_ylabel("events per oligo base")
+    axes[0].legend(fontsize=7)
+    for backend, d in lengths.groupby("backend", sort=False):
+        d = d.sort_values("length_minus_oligo")
+        axes[1].plot(d.length_minus_oligo, d.reads / d.reads.sum(), marker="o", label=backend)
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("read length - oligo length (nt)")
+    axes[1].set_ylabel("fraction of reads")
+    axes[1].legend(fontsize=7)
+    bbmap = "bbmap" in set(profiles.backend)
+    fig.suptitle(f"Read simulators at coverage {float(lengths.coverage.iloc[0]):g} on the {lengths.pool.iloc[0]} "
+                 f"pool ({'numpy vs BBMap randomreads.sh' if bbmap else 'BBMap not installed'})", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -1171,12 +1171,22 @@ def m_chains_diverse(r: Results) -> Outcome:
     else:
         p.sanity_ok = md.passes
         p.sanity_note = (f"distortion to source {md.to_source:.3g} vs to another image {md.to_other:.3g}")
+    converged, conv_note = None, ""
     if r.has(t1):
-        t = r.csv(t1)
-        t = t[(t.metric == "l2_per_image") & (t.noise == eps) & t.method.isin(["NECST", "IABF"])]
+        table = r.csv(t1)
+        t = table[(table.metric == "l2_per_image") & (table.noise == eps) & table.method.isin(["NECST", "IABF"])]
         ok, note = r.sane("mnist", "l2_per_image", t.groupby("method").value.mean().to_dict())
         if ok is False:
             p.sanity_ok, p.sanity_note = False, note
+        # each chain's model judged converged on its own (CLAIMS.md), as iabf.ordering judges the same models
+        ref = paper_numbers("iabf", "Table 1")
+        models = {(m, int(s_)): _model_convergence(r, "mnist", table, ref, m, eps, int(s_))
+                  for m, s_ in per_seed[["method", "seed"]].itertuples(index=False)}
+        bad = [f"{m} seed {s_}: {w}" for (m, s_), (c, w) in models.items() if not c]
+        converged = not bad
+        conv_note = (f"{len(models) - len(bad)} of {len(models)} chain models converged"
+                     + (f" (not: {'; '.join(bad)})" if bad else ""))
+        p.converged, p.convergence_note = converged, conv_note
     counts = d.groupby(["method", "seed"]).size()
     n_seeds = int(per_seed.groupby("method").seed.nunique().min())
     short = []
@@ -1192,9 +1202,9 @@ def m_chains_diverse(r: Results) -> Outcome:
     why = (f"In {rel}, chains visit {nb.get('IABF', float('nan')):.2f} (IABF) vs {nb.get('NECST', float('nan')):.2f} "
            f"(NECST) classes on average; IABF - NECST over seeds {ci_text(p)}; {p.sanity_note}"
            + (f"; untested: {', '.join(short)}; notebook 03 at the cpu profile counts {MIN_CHAINS} chains per seed"
-              if short else "") + ".")
+              if short else "") + (f"; convergence: {conv_note}" if conv_note else "") + ".")
     return Outcome("IABF - NECST mean distinct classes visited per Markov chain (MNIST)", [p], v, why,
-                   [rel, t1], float("nan"), fr, p)
+                   [rel, t1], float("nan"), fr, p, converged=converged, convergence_note=conv_note)
 
 
 def official_permutation_is_identity(official: bool, bits: int = 100, n: int = 256) -> bool:

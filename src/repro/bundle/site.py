@@ -54,6 +54,8 @@ from repro.bundle.report import _interval, _num
 from repro.core.checks import ConfigError
 from repro.core.convergence import PLATEAU_REL
 from repro.core.paths import repo_root, resolve_path
+from repro.plots import catalog  # noqa: F401  (registers every part's figures)
+from repro.plots.registry import specs_for
 
 SRC_DIR, OUT_DIR, CACHE_DIR = "build/site-src", "build/site", "build/site-doctrees"
 MAX_ROWS = 200  # a table page shows at most this many rows of a CSV (and says so); the file itself is linked
@@ -64,6 +66,8 @@ ROOT_TABLES = {  # results files outside the manifest, written by python -m repr
 }
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 WRITES = re.compile(r"(?:write_table|save_figure|write_json)\(\s*[^,()]+,\s*(f?)\"([^\"]+)\"")
+WRITES_NAME_FIRST = re.compile(r"write_array\(\s*(f?)\"([^\"]+)\"")
+DRAWS = re.compile(r"\.draw\(\s*\w+\.(\w+)")  # run.draw(plots.figure4, ...): a registered figure (repro.plots)
 EXECUTED_LINK = re.compile(r"\(\.\./figures/([0-9A-Za-z_]+)/executed/([0-9A-Za-z_]+)\.ipynb\)")
 CLAIMS_MD = re.compile(r"`(?:\.\./)?shared/CLAIMS\.md`")
 MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~{}#])")
@@ -175,6 +179,13 @@ def _name_matches(name: str, fstring: bool, stem: str, dataset: str | None) -> b
     return re.fullmatch(pattern, stem) is not None
 
 
+def drawn_names(notebook: str, code: str) -> list[tuple[str, str]]:
+    """``("f", name pattern)`` of every registered figure a cell draws (``run.draw(plots.<function>, ...)``), in
+    the form :data:`WRITES` gives, so that a figure drawn by :mod:`repro.plots` is placed like one saved inline."""
+    by_function = {spec.draw.__name__: spec.name for spec in specs_for(notebook)}
+    return [("f", by_function[fn]) for fn in DRAWS.findall(code) if fn in by_function]
+
+
 def prepare_notebook(page: NotebookPage, manifest: dict, pages: list[NotebookPage]) -> dict:
     """The page's notebook with a label before each heading, links between dataset runs and to the rules made
     site links, and the run's dataset in its title; fills ``page.sections`` and ``page.artifacts``."""
@@ -213,7 +224,8 @@ def prepare_notebook(page: NotebookPage, manifest: dict, pages: list[NotebookPag
             text = CLAIMS_MD.sub(f"[the verdict rules]({rel('rules.md', page.docname)})", text)
             cell["source"] = text
         elif cell["cell_type"] == "code" and current is not None:
-            code.append((current, text, WRITES.findall(text)))
+            code.append((current, text, WRITES.findall(text) + WRITES_NAME_FIRST.findall(text)
+                         + drawn_names(page.notebook, text)))
     # the section whose code writes the artifact by name (f-string names matched as patterns), else the one
     # whose write call carries the artifact's `reproduces` text literally (a name held in a variable)
     for path in ours:

@@ -70,25 +70,10 @@ def test_valid_parameters_pass():
         runner.check_cli_parameters(["02_necst"], {"epochs": {"mnist_": 2}})
 
 
-def test_parameters_cell_is_read_with_its_choices():
+def test_parameters_cell_is_read_with_its_defaults():
     params = runner.notebook_parameters("04_bandwidth_awgn")
-    assert params["dataset"].choices == ["celeba32", "cifar10", "mnist"]
-    assert params["bl_marginalize"].choices == ["sample", "enumerate"]
-    assert params["output_dir"].choices == [] and params["epochs"].default is None
-    assert runner.notebook_parameters("02_necst")["channel"].choices == ["bsc", "bec"]
-
-
-def test_registered_choices_agree_with_the_notebooks_comments():
-    # a parameter whose choices a registry holds (the channels) is documented truthfully in the notebook's
-    # parameters cell, which the runner's check reads
-    for notebook in runner.RUNS:
-        source = (runner.repo_root() / "notebooks" / f"{notebook}.py").read_text()
-        cell = source.split('# %% tags=["parameters"]')[1].split("# %%")[0]
-        for line in cell.splitlines():
-            code, _, comment = line.partition("#")
-            key = code.split("=")[0].strip()
-            if key in runner.registered_choices():
-                assert sorted(runner._choices_from_comment(comment)) == runner.registered_choices()[key], line
+    assert params["dataset"].default == "celeba32" and params["epochs"].default is None
+    assert runner.notebook_parameters("02_necst")["channel"].default == "bsc"
 
 
 # --- what runs where --------------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ast
 
+from repro.bundle import settings
+from repro.bundle.settings import PROFILE_NAMES
 from repro.core.checks import ConfigError, check_choice
-
-PROFILE_NAMES = ("smoke", "cpu", "paper")
 
 PROFILES: dict[str, dict[str, dict]] = {
     "01_vae_compression": {
@@ -204,123 +204,14 @@ def for_dataset(params: dict, dataset: str, default_seeds=(0,)) -> dict:
 
 
 # --- checking ``-p NAME VALUE`` overrides before a notebook runs (used by :mod:`repro.bundle.runner`) ---------------
-# A value's type comes from the profiles (every profile of a notebook holds the same kind of value); the rules
-# below add the ranges. Names not in any profile (dataset, device, ...) are checked against the choices written in
-# the notebook's parameters cell.
-
-EXTRA_KINDS = {"bl_beta": "float", "threads": "int", "output_dir": "path", "data_dir": "path"}
-POSITIVE = {"lr", "obs_std", "quant_range", "binary_temperature", "binary_beta", "betas", "bl_beta", "coverages",
-            "figure_coverages", "bbmap_coverages", "benchmark_coverages", "outer_coverages", "peer_coverages"}
-NON_NEGATIVE = {"seeds", "extra_seeds", "infomax_weight", "lambda_sweep", "bias_sigma", "joint_beta_extensions"}
-RANGES = {"jpeg_qualities": (1, 100), "jpeg_figure_quality": (1, 100), "stop_plateau": (1e-6, 0.5),
-          "source_stop_plateau": (1e-6, 0.5),
-          "outer_qualities": (1, 100), "outer_redundancies": (0.0, 1.5), "outer_scales": (1, 14)}
+# Each notebook's settings are declared once, with type, range and choices, in :mod:`repro.bundle.settings`.
 
 
-def value_kind(notebook: str, name: str) -> str | None:
-    """``'int'``, ``'float'``, ``'bool'``, ``'str'``, ``'path'``, ``'list[int]'`` or ``'list[float]'`` for a
-    parameter of ``notebook`` (from its profile values); ``None`` when no profile gives it a value."""
-    if name in EXTRA_KINDS:
-        return EXTRA_KINDS[name]
-    values = [PROFILES[notebook][p].get(name) for p in PROFILE_NAMES] + [FIXED.get(notebook, {}).get(name)]
-    leaves = []
-    for v in values:
-        leaves += list(v.values()) if isinstance(v, dict) else [v]
-    leaves = [v for v in leaves if v is not None]
-    if not leaves:
-        return None
-    if any(isinstance(v, list) for v in leaves):
-        items = [x for v in leaves if isinstance(v, list) for x in v]
-        return "list[int]" if all(isinstance(x, int) and not isinstance(x, bool) for x in items) else "list[float]"
-    if all(isinstance(v, bool) for v in leaves):
-        return "bool"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in leaves):
-        return "int"
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in leaves):
-        return "float"
-    return "str"
-
-
-def value_range(name: str, kind: str) -> tuple[float, float]:
-    """The valid closed range of a number (or of each list item) of parameter ``name``."""
-    inf = float("inf")
-    if "eps" in name:
-        return (0.0, 0.5)
-    if name.endswith("_rate"):
-        return (0.0, 1.0)
-    if name in RANGES:
-        return RANGES[name]
-    if name in NON_NEGATIVE:
-        return (0, inf)
-    if name in POSITIVE:
-        return (1e-300, inf)
-    if kind in ("int", "list[int]"):
-        return (1, inf)
-    return (-inf, inf)
-
-
-def _describe(kind: str, low: float, high: float) -> str:
-    inf = float("inf")
-    what = {"int": "an integer", "float": "a number", "list[int]": "a list of integers",
-            "list[float]": "a list of numbers"}[kind]
-    if (low, high) == (-inf, inf):
-        return what
-    if high == inf:
-        bound = "> 0" if low == 1e-300 else f">= {low:g}"
-        return f"{what} {bound}" if not kind.startswith("list") else f"{what}, each {bound}"
-    span = f"in [{low:g}, {high:g}]"
-    return f"{what} {span}" if not kind.startswith("list") else f"{what}, each {span}"
-
-
-def check_override(notebook: str, name: str, value, choices: list[str] | None = None,
-                   datasets: list[str] | None = None) -> None:
+def check_override(notebook: str, name: str, value, datasets: list[str] | None = None) -> None:
     """Raise :class:`ConfigError` (one line naming the parameter, the value and what is valid) unless ``value``
-    is a valid override of ``name`` in ``notebook``. ``None`` always is (it means: take the profile's value).
-    ``choices`` are the allowed strings written in the notebook's parameters cell; ``datasets`` the keys a
-    per-dataset ``{dataset: value}`` may use."""
-    import math
-    from numbers import Real
-
-    if value is None:
-        return
-    if isinstance(value, dict) and datasets:
-        bad = sorted(set(map(str, value)) - set(datasets))
-        if bad:
-            raise ConfigError(f"-p {name}: unknown dataset key(s) {bad}; valid: {', '.join(datasets)}")
-        for v in value.values():
-            check_override(notebook, name, v, choices)
-        return
-    if choices:
-        if value not in choices:
-            raise ConfigError(f"-p {name} {value!r} is not valid for {notebook}; valid choices: {', '.join(choices)}")
-        return
-    kind = value_kind(notebook, name)
-    if kind is None:
-        return
-    if kind in ("str", "path"):
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"-p {name} must be a non-empty {'path' if kind == 'path' else 'string'}, got {value!r}")
-        return
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ConfigError(f"-p {name} must be True or False, got {value!r}")
-        return
-    low, high = value_range(name, kind)
-    expected = _describe(kind, low, high)
-    integer = kind in ("int", "list[int]")
-
-    def ok(x) -> bool:
-        if isinstance(x, bool) or not isinstance(x, Real) or (integer and not isinstance(x, int)):
-            return False
-        return math.isfinite(x) and low <= x <= high
-
-    if kind.startswith("list"):
-        if not isinstance(value, (list, tuple)) or not value or not all(ok(x) for x in value):
-            example = "[0, 1, 2]" if integer else "[0.1, 0.2]"
-            raise ConfigError(f"-p {name} {value!r}: {name} must be {expected}, e.g. {example}")
-        return
-    if not ok(value):
-        raise ConfigError(f"-p {name} {value!r}: {name} must be {expected}")
+    is a valid override of ``name`` in ``notebook`` (:func:`repro.bundle.settings.check`). ``None`` always is (it
+    means: take the profile's value); ``datasets``: the keys a per-dataset ``{dataset: value}`` may use."""
+    settings.check(notebook, name, value, datasets)
 
 
 # --- the runs of each notebook ----------------------------------------------------------------------------

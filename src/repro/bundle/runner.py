@@ -4,8 +4,9 @@ Every notebook (or the chosen ones) is executed once per parameter combination i
 table below). What happens, in order:
 
 * **Parameters are checked first**, in well under a second and without importing torch: every ``-p NAME`` must
-  be a name in the notebook's parameters cell, every value of the right type and range (positive integer
-  epochs, noise levels in [0, 0.5], seeds as a list of integers, one of the choices written in the cell, ...).
+  be a setting of the notebook (declared once, with type, range and choices, in :mod:`repro.bundle.settings`),
+  every value of the right type and range (positive integer epochs, noise levels in [0, 0.5], seeds as a list of
+  integers, one of the declared choices, ...).
   A bad one stops the runner with one line naming it and what is valid (exit status 2).
 * ``-p`` applies to **every** run of a multi-dataset notebook, unless ``-p dataset X`` picks one.
 * **Where results go.** Only the canonical runs (profile ``cpu``, no ``-p``) write the committed ``figures/``
@@ -36,10 +37,11 @@ import json
 import re
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from repro.bundle.profiles import PROFILE_NAMES, RUNS, all_runs, check_override, parse_value, select_runs  # noqa: F401
+from repro.bundle.settings import settings
 from repro.core.checks import ConfigError, check_choice
 from repro.core.paths import env_path, output_root, repo_root, resolve_path
 
@@ -59,44 +61,24 @@ def run_label(name: str, profile: str, params: dict) -> str:
 class Parameter:
     name: str
     default: object
-    choices: list[str] = field(default_factory=list)
-
-
-def _choices_from_comment(comment: str) -> list[str]:
-    """``'# mnist | binary_mnist'`` -> ``['mnist', 'binary_mnist']``; text after ``;`` and words after the first
-    of each alternative (``'celeba32 (the paper's)'``) are explanations, not choices."""
-    text = comment.lstrip("#").split(";")[0]
-    if "|" not in text:
-        return []
-    words = [alt.strip().split(" ")[0] for alt in text.split("|")]
-    return words if all(re.fullmatch(r"[A-Za-z_][\w.\-]*", w) for w in words) else []
-
-
-def registered_choices() -> dict[str, list[str]]:
-    """Parameters whose choices a registry in the package holds: the notebook's comment must list the same ones
-    (``tests/test_runner.py`` checks it), because the runner's check reads the comment (the registry's module
-    imports torch, which the check must not: it answers within a second)."""
-    from repro.channels.discrete import CHANNELS
-
-    return {"channel": sorted(CHANNELS)}
 
 
 def notebook_parameters(name: str) -> dict[str, Parameter]:
-    """The parameters cell of ``notebooks/<name>.py``: names, defaults and the choices written in comments."""
+    """The parameters cell of ``notebooks/<name>.py``: names and defaults (``tests/test_settings.py`` checks that
+    they are exactly the settings :mod:`repro.bundle.settings` declares for the notebook)."""
     source = (repo_root() / "notebooks" / f"{name}.py").read_text()
     match = re.search(r"^# %% tags=\[\"parameters\"\]\n(.*?)(?=^# %%|\Z)", source, flags=re.M | re.S)
     if not match:
         raise ConfigError(f"notebooks/{name}.py has no parameters cell (# %% tags=[\"parameters\"])")
     params = {}
     for line in match.group(1).splitlines():
-        code, _, comment = line.partition("#")
+        code, _, _comment = line.partition("#")
         if "=" not in code:
             continue
-        tree = ast.parse(code.strip())
-        node = tree.body[0]
+        node = ast.parse(code.strip()).body[0]
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             key = node.targets[0].id
-            params[key] = Parameter(key, ast.literal_eval(node.value), _choices_from_comment(comment))
+            params[key] = Parameter(key, ast.literal_eval(node.value))
     return params
 
 
@@ -105,15 +87,15 @@ def check_cli_parameters(names: list[str], cli: dict) -> None:
     if "profile" in cli:
         raise ConfigError("set the profile with --profile, not -p profile")
     for name in names:
-        params = notebook_parameters(name)
-        valid = sorted(k for k in params if k != "profile")
-        datasets = params["dataset"].choices if "dataset" in params else None
+        declared = settings(name)
+        valid = sorted(k for k in declared if k != "profile")
+        datasets = list(declared["dataset"].choices) if "dataset" in declared else None
         for key, value in cli.items():
-            if key not in params:
+            if key not in declared:
                 close = difflib.get_close_matches(key, valid, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ConfigError(f"unknown parameter {key!r} for {name}{hint}; valid names: {', '.join(valid)}")
-            check_override(name, key, value, params[key].choices, datasets)
+            check_override(name, key, value, datasets)
 
 
 # --- what runs where ----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from repro.bundle.sanity import ALV_MAX_RATIO, CLEARLY_BELOW, S3_FACTOR
 from repro.bundle.verdict import seed_interval
 from repro.channels.gaussian import db_to_linear
 from repro.core.checks import ConfigError, check_choice, check_range
-from repro.experiments.common import SECONDS_PER_IMAGE, resolve_precision, split_params
+from repro.experiments.common import SECONDS_PER_IMAGE, cost, resolve_precision, split_params
 from repro.jobs.spec import Job
 from repro.metrics.image import l2_per_image
 from repro.models.jscc import LinearChannelCode, SeparateSystem
@@ -160,9 +160,10 @@ def _n_train(P: dict) -> int:
 
 def _resnet_cost(P: dict, epochs: int, factor: float = 1.0) -> float:
     # time per image vs width, measured on one thread: width 8 is 1.7x faster than width 16, not 4x (small
-    # convolutions are overhead-bound), so ~ (width / 16) ** 0.8
+    # convolutions are overhead-bound), so ~ (width / 16) ** 0.8. The width-16 rate is this machine's when
+    # `python -m repro.jobs measure` has probed it (the "resnet" family), else the development machine's.
     scale = (P["width"] / 16) ** 0.8
-    return float(epochs) * _n_train(P) * SECONDS_PER_IMAGE["resnet"] * scale * factor
+    return cost("resnet", epochs, _n_train(P), scale * factor, P.get("precision") or "fp32")
 
 
 def bandwidth_settings(P: dict) -> dict:

@@ -24,14 +24,7 @@ pytestmark = pytest.mark.notebook
 # Runs whose committed cpu results predate the code (the drift check finds it), each with why, until the run is
 # regenerated at cpu and its results committed. Not an allow-list: the smoke test still fails if the drift goes
 # away (remove the entry) or if any other run drifts.
-PENDING_REGENERATION = {
-    ("04_bandwidth_awgn", "celeba32"): "issue 23, second pass of notebook 04 (the separate system's channel code "
-                                       "chosen against linear uncoded transmission, source VAEs to a validation "
-                                       "plateau, the joint beta grid extended until it brackets, eq. 9 and the "
-                                       "regularised ALV decoder on every seed with the claim's chosen on "
-                                       "validation, FID calibration, what each band can deliver): its cpu run is "
-                                       "next",
-}
+PENDING_REGENERATION: dict[tuple[str, str], str] = {}
 
 
 def committed_artifacts(name, params):

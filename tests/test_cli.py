@@ -33,7 +33,7 @@ def test_usage_and_unknown_commands(capsys):
     out = capsys.readouterr().out
     assert all(name in out for name in COMMANDS)
     assert main(["replay"]) == 2
-    assert "unknown command 'replay'; valid commands: run, jobs, report, site, drift" in capsys.readouterr().err
+    assert "unknown command 'replay'; valid commands: run, jobs, replot, report, site, drift" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "repro").exists(), reason="the console script is installed by "

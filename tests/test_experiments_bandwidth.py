@@ -94,6 +94,14 @@ def test_the_source_vae_job_with_a_plateau_stop_selects_on_validation(tmp_path):
     assert [h["selected"] for h in history] == [i == int(np.argmin(vals)) for i in range(len(vals))]
 
 
+def test_every_joint_and_bandwidth_job_validates_at_every_profile():
+    """The cpu profile's n_test is None (every validation image); it once switched the validation curves off."""
+    for profile in ("smoke", "cpu", "paper"):
+        for job in bw.jobs(bw.settings(profile, {})):
+            if job.meta.get("model") in ("joint", "bandwidth"):
+                assert job.kwargs["validate"] is True, (profile, job.name)
+
+
 def test_derangement_has_no_fixed_point_and_is_seeded():
     p = bw.derangement(50, seed=3)
     assert sorted(p.tolist()) == list(range(50)) and not (p == torch.arange(50)).any()

@@ -600,7 +600,9 @@ def notebook_index(site: Site, notebook: str) -> str:
         arts = [a for a, m in site.manifest.items() if m["notebook"] == notebook
                 and (m.get("params") or {}).get("dataset") == p.dataset and m["kind"] != "json"
                 and not a.endswith(".pdf")]
-        links = [ref(table_label(a) if not a.endswith(".png") else figure_label(a), Path(a).name) for a in arts]
+        # arrays (a figure's saved pixels) have no page of their own: named, not linked
+        links = [f"`{Path(a).name}`" if site.manifest[a]["kind"] == "array" else
+                 ref(table_label(a) if not a.endswith(".png") else figure_label(a), Path(a).name) for a in arts]
         out.append(f"| {{doc}}`{p.dataset} <{p.dataset}>` | {', '.join(links) or 'none'} |")
     out += ["", "```{toctree}", ":hidden:", ""] + [f"run on {p.dataset} <{p.dataset}>" for p in runs] + ["```", ""]
     return "\n".join(out)

@@ -130,9 +130,11 @@ def train_channel_ae(*, latent_dim, snr_db, n_samples, hidden, epochs, batch_siz
 def train_joint(*, dataset, n_train, latent_dim, width, obs_std, snr_db, beta, epochs, batch_size, lr, seed,
                 bandwidth_limited=False, n_bands=5, prior="gaussian", alv_dim=0, prior_components=4,
                 prior_hidden=128, marginalize="sample", alv_prior="conditional", alv_skip=False, alv_kl_weight=1.0,
-                precision="fp32", n_val=None, device, cache=None, data_root=None):
+                precision="fp32", validate=False, n_val=None, device, cache=None, data_root=None):
+    """A joint or bandwidth-limited system; with ``validate`` every epoch records the validation distortion on the
+    first ``n_val`` validation images (``None``: all of them)."""
     train = bp.load_images(dataset, "train", data_root, n_train)
-    val = bp.load_images(dataset, "val", data_root, n_val) if n_val else None
+    val = bp.load_images(dataset, "val", data_root, n_val) if validate else None
     return bp.train_joint(train, _arch(dataset, latent_dim, width, obs_std), snr_db=snr_db, beta=beta, epochs=epochs,
                           batch_size=batch_size, lr=lr, seed=seed, device=device, cache=cache,
                           bandwidth_limited=bandwidth_limited, n_bands=n_bands, prior=prior, alv_dim=alv_dim,
@@ -206,8 +208,9 @@ def source_vae_job(P: dict, beta: float, seed: int) -> Job:
 
 
 def joint_job(P: dict, snr_db: float, beta: float, seed: int) -> Job:
+    # validate: the cpu profile's n_test is None (all images), which once read as "no validation"
     kwargs = dict(_common(P), snr_db=float(snr_db), beta=float(beta), epochs=int(P["epochs"]), seed=int(seed),
-                  n_val=P["n_test"])
+                  validate=True, n_val=P["n_test"])
     return Job(NOTEBOOK, f"bw-joint-{P['dataset']}-snr{snr_db:g}-beta{beta:g}-seed{seed}", f"{__name__}:train_joint",
                kwargs, cost=_resnet_cost(P, P["epochs"]),
                meta={"model": "joint", "snr_db": snr_db, "beta": beta, "seed": seed}, family="resnet")
@@ -220,7 +223,8 @@ def bandwidth_job(P: dict, variant: str, seed: int) -> Job:
     prior, alv = ("learned", variant.split(":", 1)[1]) if variant.startswith("alv:") else (variant, None)
     check_choice("bandwidth variant", prior, bp.PRIOR_KINDS)
     kwargs = dict(_common(P), snr_db=float(P["bl_snr_db"]), beta=float(P["bl_beta"]), epochs=int(P["bl_epochs"]),
-                  seed=int(seed), n_val=P["n_test"], bandwidth_limited=True, n_bands=int(P["n_bands"]), prior=prior,
+                  seed=int(seed), validate=True, n_val=P["n_test"], bandwidth_limited=True, n_bands=int(P["n_bands"]),
+                  prior=prior,
                   prior_components=int(P["prior_components"]), prior_hidden=int(P["prior_hidden"]),
                   marginalize=P["bl_marginalize"])
     factor = 1.0

@@ -212,3 +212,21 @@ def test_alv_variants_have_their_own_cache_keys_and_the_plain_one_keeps_the_old_
     assert len(list(tmp_path.glob("nb04-bandwidth-*.pt"))) == 1
     _, hist = bp.train_joint(train, arch, **kwargs, alv_skip=True, alv_kl_weight=10.0)
     assert len(list(tmp_path.glob("nb04-bandwidth-*.pt"))) == 2 and "l2_base" in hist[0]
+
+
+def test_a_checkpoint_without_the_validation_record_is_not_reused_when_validation_is_asked(tmp_path):
+    """The validation curve is part of a model's history: a model trained without it is trained again (same
+    weights, the seed decides them) when validation is asked, instead of coming back without its curve."""
+    train = bp.load_images("celeba32", "train", n=16)
+    val = bp.load_images("celeba32", "val", n=8)
+    arch = bp.Arch(3, 10, 4, 0.1)
+    cache = CheckpointCache(tmp_path)
+    kwargs = dict(snr_db=0.0, beta=1.0, epochs=1, batch_size=8, lr=1e-3, seed=0, device=torch.device("cpu"),
+                  cache=cache, bandwidth_limited=True, prior="gaussian")
+    plain, hist = bp.train_joint(train, arch, **kwargs)
+    assert "val_l2_per_image" not in hist[-1]
+    validated, vhist = bp.train_joint(train, arch, **kwargs, val=val)
+    assert {"val_l2_per_image", "val_l2_b1"} <= set(vhist[-1])
+    assert len(list(tmp_path.glob("nb04-bandwidth-*.pt"))) == 2
+    for a, b in zip(plain.state_dict().values(), validated.state_dict().values()):
+        assert torch.equal(a, b)

@@ -176,6 +176,8 @@ def train_joint(train: ImageData, arch: Arch, *, snr_db: float, beta: float, epo
                 config.update(alv_skip=alv_skip, alv_kl_weight=alv_kl_weight)
         name = f"nb04-bandwidth-{train.name}"
     bandwidth = "all" if bandwidth_limited and marginalize == "enumerate" else None
+    if val is not None:  # the validation record is part of the checkpoint's history: one without it is not reused
+        config["n_val"] = len(val)
     val_fn = None if val is None else joint_val_fn(val, n_bands if bandwidth_limited else None, device=device,
                                                      eval_seed=eval_seed)
     return _fit(model, lambda m, x, y: m.loss(x, bandwidth), train, name, config, epochs=epochs,

@@ -13,17 +13,11 @@ from matplotlib.ticker import MaxNLocator
 
 from repro.bundle.plotting import show_image_grid
 from repro.bundle.verdict import seed_interval
-from repro.plots.registry import figure, image_floats
+from repro.plots.registry import figure, image_floats, one_row
 
 NB = "04_bandwidth_awgn"
 SYSTEM_COLORS = {"joint": "tab:blue", "separate": "tab:red"}
 BASE_VARIANTS = ("gaussian prior", "learned prior")  # the no-ALV decoders; every other variant is an ALV decoder
-
-
-def _one(settings: pd.DataFrame) -> pd.Series:
-    if len(settings) != 1:
-        raise ValueError(f"figure_settings has {len(settings)} rows; expected one")
-    return settings.iloc[0]
 
 
 def _interval(values: pd.Series) -> pd.Series:
@@ -45,7 +39,7 @@ def alv_name(variant: str) -> str:
 def figure4(figure4: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
     """Test distortion vs SNR at the best beta (validation) of each system, 95 % t-intervals over seeds; the
     chosen beta written beside each point."""
-    s = _one(settings)
+    s = one_row(settings)
     fig, ax = plt.subplots(figsize=(5, 3.4))
     for system, g in figure4.groupby("system"):
         ax.errorbar(g.snr_db, g.test_l2, yerr=[g.test_l2 - g.ci_low.fillna(g.test_l2),
@@ -67,7 +61,7 @@ def figure4(figure4: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
         reproduces="Figure 7", description="test distortion vs SNR for every beta, joint and separate")
 def figure7(sweep: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
     """Test distortion vs SNR for every beta of each system's grid (mean over seeds)."""
-    s = _one(settings)
+    s = one_row(settings)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
     test_mean = sweep[sweep.split == "test"].groupby(["system", "beta", "snr_db"]).value.mean().reset_index()
     for ax, system in zip(axes, ("joint", "separate")):
@@ -95,7 +89,7 @@ def figure7(sweep: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
 def figure5_left(bl: pd.DataFrame, band_info: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
     """Left: test distortion vs bandwidth for the Gaussian- and learned-prior coders (and the learned-prior coder
     with N(0, I) filling its lost bands), 95 % t-intervals over seeds. Right: what each band can deliver."""
-    s = _one(settings)
+    s = one_row(settings)
     bands = range(1, int(s.n_bands) + 1)
     l2 = bl[bl.metric == "l2_per_image"]
     curves = [("gaussian prior", "own", "tab:gray", "-", "gaussian-prior coder"),
@@ -135,7 +129,7 @@ def figure5_right(bl: pd.DataFrame, choice: pd.DataFrame, fid_reference: pd.Data
     """FID vs bandwidth, learned prior: no ALV and the ALV decoder chosen on validation (solid), the other ALV
     decoders trained on every seed (dashed) and the one-seed alternatives (dotted); 95 % t-intervals over seeds;
     the FID of real test images as the floor."""
-    s, ref = _one(settings), _one(fid_reference)
+    s, ref = one_row(settings), one_row(fid_reference)
     chosen = str(choice[choice.chosen].variant.iloc[0])
     fid_t = bl[(bl.metric == "fid") & (bl.fill == "own")]
     seeds_of = fid_t.groupby("variant").seed.nunique()
@@ -164,7 +158,7 @@ def figure5_right(bl: pd.DataFrame, choice: pd.DataFrame, fid_reference: pd.Data
 def figure6(images: dict, settings: pd.DataFrame, *, dataset: str):
     """Test images (top row) and, per bandwidth, their reconstructions without ALV (left) and with the chosen ALV
     decoder (right)."""
-    s = _one(settings)
+    s = one_row(settings)
     source = image_floats(images["source"])
     panels = [(str(t), image_floats(r)) for t, r in zip(images["titles"], images["reconstructions"])]
     n_bands, n_fig = panels[0][1].shape[:2]
@@ -183,7 +177,7 @@ def figure6(images: dict, settings: pd.DataFrame, *, dataset: str):
 def appendix_c_binary(history: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
     """Per seed: the training loss (left) and the distortion (right) with relaxed bits in training and on
     validation, and with hard bits through the real BSC on validation; the mean image as a dotted line."""
-    s = _one(settings)
+    s = one_row(settings)
     eps, temperature = float(history.eps.iloc[0]), float(history.temperature.iloc[0])
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     for i, (_seed, h) in enumerate(history.groupby("seed")):

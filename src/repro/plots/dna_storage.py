@@ -13,17 +13,11 @@ import pandas as pd
 
 from repro.bundle.plotting import peer_density_vs_robustness, quality_vs_coverage, show_image_grid
 from repro.dna.quality import PSNR_CAP_DB
-from repro.plots.registry import figure, image_floats
+from repro.plots.registry import figure, image_floats, one_row
 
 NB = "05_dna_storage"
 
 FAMILIES = {"VAEU": "tab:orange", "VAEN": "tab:blue", "JPEG": "tab:green", "PNG": "tab:red"}
-
-
-def _one(settings: pd.DataFrame) -> pd.Series:
-    if len(settings) != 1:
-        raise ValueError(f"figure_settings has {len(settings)} rows; expected one")
-    return settings.iloc[0]
 
 
 def _n_images(pools: pd.DataFrame) -> int:
@@ -69,7 +63,7 @@ def figure2d(sweep: pd.DataFrame, settings: pd.DataFrame):
     """MS-SSIM against 1/coverage, one panel per family with every setting (mean and spread over seeds), the other
     families' main series (``figure_settings``: VAEN/VAEU at ``n_bits_table``, JPEG at ``jpeg_figure_quality``,
     PNG) in grey."""
-    s = _one(settings)
+    s = one_row(settings)
     n_bit, quality = int(s.n_bits_table), int(s.jpeg_figure_quality)
     ms = sweep[sweep.metric == "ms_ssim"]
     main_labels = [f"VAEN {n_bit}-bit", f"VAEU {n_bit}-bit", f"JPEG q{quality}", "PNG"]

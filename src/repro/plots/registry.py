@@ -99,6 +99,13 @@ def image_floats(pixels: np.ndarray) -> np.ndarray:
     return pixels.astype(np.float32) / 255.0
 
 
+def one_row(table: pd.DataFrame) -> pd.Series:
+    """The single row of a one-row table (a run's settings, a reference value), or a clear error."""
+    if len(table) != 1:
+        raise ValueError(f"expected a one-row table, got {len(table)} rows (columns {list(table.columns)})")
+    return table.iloc[0]
+
+
 FIGURES: list[FigureSpec] = []
 
 

@@ -25,9 +25,6 @@ pytestmark = pytest.mark.notebook
 # regenerated at cpu and its results committed. Not an allow-list: the smoke test still fails if the drift goes
 # away (remove the entry) or if any other run drifts.
 PENDING_REGENERATION: dict[tuple[str, str], str] = {
-    ("04_bandwidth_awgn", "celeba32"): "issue 23: the joint and bandwidth models record validation curves at cpu too "
-                                       "(the cpu profile's n_test None, meaning all images, had switched validation "
-                                       "off; the jobs now say validate=True): its cpu run is next",
 }
 
 

@@ -384,19 +384,18 @@ def train_first(selected: list[str], profile: str, cli: dict, args) -> list[str]
 
     from repro.jobs.cli import collect
 
-    if cli.get("data_dir"):
-        os.environ["REPRO_DATA_DIR"] = str(resolve_path(cli["data_dir"]))
+    data_root = str(resolve_path(cli["data_dir"])) if cli.get("data_dir") else None  # searched first by every job
     training = collect(selected, profile, {k: v for k, v in cli.items() if k != "output_dir"})
     workers = args.workers or os.cpu_count() or 1
     print(f"[runner] training phase: {len(training)} model(s) for {', '.join(selected)}", flush=True)
     if args.ray:
         from repro.jobs.ray_backend import run_ray
 
-        outcomes = run_ray(training, args.ray, threads=args.threads, workers=workers)
+        outcomes = run_ray(training, args.ray, threads=args.threads, workers=workers, data_root=data_root)
     else:
         from repro.jobs.local import run_local
 
-        outcomes = run_local(training, workers=workers, threads=args.threads)
+        outcomes = run_local(training, workers=workers, threads=args.threads, data_root=data_root)
     return [o.job.name for o in outcomes if o.status == "failed"]
 
 

@@ -27,10 +27,11 @@ from repro.experiments.common import SECONDS_PER_IMAGE, cost, resolve_precision,
 from repro.jobs.spec import Job
 from repro.metrics.image import l2_per_image
 from repro.models.jscc import LinearChannelCode, SeparateSystem
+from repro.parts.bandwidth import PART
 from repro.systems import bandwidth as bp
 from repro.systems.protocol import distortions, reconstruct_all
 
-NOTEBOOK = "04_bandwidth_awgn"
+NOTEBOOK = PART.notebook
 EVAL_SEED = 1_000  # evaluation draws (posterior samples, noise, bandwidths, prior samples, v) come from here
 
 # The ALV decoders compared (alternatives are trained on the first seed; the profile's ``alv_variant`` on all).

@@ -45,8 +45,8 @@ PROFILES = {
     # improving 2-3 % per quarter; the longer budget extends those runs (`fit` continues a complete shorter run
     # of the same configuration: constant learning rate, epochs seeded by number, so it is a prefix). Omniglot's
     # main point has the same converge budget (issue 22, item 2). Binary MNIST keeps the issue-13 budget (8
-    # epochs: short of convergence, so its point stays provisional). The other eps values: `-p eps_values [0.1,0.2,0.3,0.4]` adds them with one seed at
-    # `sweep_epochs`. The one-seed ablations at MNIST eps 0.1 (the official code's ABF / IABF, ABF spending
+    # epochs: short of convergence, so its point stays provisional). The other eps values:
+    # `-p eps_values [0.1,0.2,0.3,0.4]` adds them with one seed at `sweep_epochs`. The one-seed ablations at MNIST eps 0.1 (the official code's ABF / IABF, ABF spending
     # its whole budget on the attacked bits, the paper's lambda grid) and the seed-0 models they are compared
     # with train for `ablation_epochs` (8). CIFAR-10 keeps the committed conv budget.
     "cpu": dict(threads=1, epochs={"binary_mnist": 8, "mnist": 100, "omniglot": 100, "cifar10": 3},

@@ -36,19 +36,19 @@ PROFILES = {
                   n_train=300, n_val=100, n_test=200, eps_values=[0.1], seeds=[0],
                   extra_seeds=[], lambda_sweep={"mnist": [0.1]}, abf_masked_check={"mnist": True},
                   chain_steps=3, chain_starts=4, chain_count=6, official_check=True),
-    # cpu budgets. MNIST's main point (eps 0.1, 3 seeds, full training set; issue 22) has the converge budget:
-    # at most 100 epochs, stopping earlier once the validation distortion improved by < 1 % over the last
-    # quarter of the epochs (the plateau rule of shared/CLAIMS.md), not before 10. Each of the three ways
-    # CLAIMS.md counts a model converged can end it: within 10 % of the paper, a plateau, or 100 epochs = half
-    # the paper's 200 (compute_fraction 0.5). A first budget of 40 epochs (sized from a calibration that put
-    # NECST at the paper + 10 % after 34-40 epochs) left ABF and IABF 18-20 % above the paper and still
-    # improving 2-3 % per quarter; the longer budget extends those runs (`fit` continues a complete shorter run
-    # of the same configuration: constant learning rate, epochs seeded by number, so it is a prefix). Omniglot's
-    # main point has the same converge budget (issue 22, item 2). Binary MNIST keeps the issue-13 budget (8
-    # epochs: short of convergence, so its point stays provisional). The other eps values:
-    # `-p eps_values [0.1,0.2,0.3,0.4]` adds them with one seed at `sweep_epochs`. The one-seed ablations at MNIST eps 0.1 (the official code's ABF / IABF, ABF spending
-    # its whole budget on the attacked bits, the paper's lambda grid) and the seed-0 models they are compared
-    # with train for `ablation_epochs` (8). CIFAR-10 keeps the committed conv budget.
+    # cpu budgets. MNIST's main point (eps 0.1, 3 seeds, full training set; issue 22) has the converge budget: at most
+    # 100 epochs, stopping earlier once the validation distortion improved by < 1 % over the last quarter of the epochs
+    # (the plateau rule of shared/CLAIMS.md), not before 10. Each of the three ways CLAIMS.md counts a model converged
+    # can end it: within 10 % of the paper, a plateau, or 100 epochs = half the paper's 200 (compute_fraction 0.5). A
+    # first budget of 40 epochs (sized from a calibration that put NECST at the paper + 10 % after 34-40 epochs) left
+    # ABF and IABF 18-20 % above the paper and still improving 2-3 % per quarter; the longer budget extends those runs
+    # (`fit` continues a complete shorter run of the same configuration: constant learning rate, epochs seeded by
+    # number, so it is a prefix). Omniglot's main point has the same converge budget (issue 22, item 2). Binary MNIST
+    # keeps the issue-13 budget (8 epochs: short of convergence, so its point stays provisional). The other eps values:
+    # `-p eps_values [0.1,0.2,0.3,0.4]` adds them with one seed at `sweep_epochs`. The one-seed ablations at MNIST eps
+    # 0.1 (the official code's ABF / IABF, ABF spending its whole budget on the attacked bits, the paper's lambda grid)
+    # and the seed-0 models they are compared with train for `ablation_epochs` (8). CIFAR-10 keeps the committed conv
+    # budget.
     "cpu": dict(threads=1, epochs={"binary_mnist": 8, "mnist": 100, "omniglot": 100, "cifar10": 3},
                 sweep_epochs={"binary_mnist": 2, "mnist": 2, "omniglot": 3},
                 stop_plateau={"mnist": 0.01, "omniglot": 0.01}, min_epochs={"mnist": 10, "omniglot": 10},

@@ -89,15 +89,14 @@ from repro.data import load_dataset
 from repro.experiments import generative_dna as gdna
 from repro.experiments.common import resolve_precision
 from repro.models.vae import ConvVAE, layer_table
+from repro.parts import RUNTIME, given
 from repro.plots import vae_compression as plots
 from repro.plots.registry import image_bytes
 from repro.systems import vae_storage as vs
 
-P = resolve("01_vae_compression", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds,
-            n_bits_sweep=n_bits_sweep, n_bits_table=n_bits_table, bsc_eps=bsc_eps,
-            classifier_epochs=classifier_epochs, classifier_n_train=classifier_n_train,
-            codec_images=codec_images, jpeg_qualities=jpeg_qualities, figure_images=figure_images,
-            threads=threads, precision=precision)
+# every value the parameters cell set, by the names notebook 01 declares (repro.parts.vae_compression)
+cell = given("01_vae_compression", globals(), skip=("profile", *RUNTIME))
+P = resolve("01_vae_compression", profile, **cell)
 check_choice("dataset", dataset, vs.VAE_DATASETS)
 check_range("bsc_eps", P["bsc_eps"], 0.0, 0.5)
 P.update(dataset=dataset, device=device)

@@ -117,17 +117,14 @@ from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device, pin_threads
 from repro.data import load_dataset
 from repro.experiments import necst as necst_exp
+from repro.parts import given
 from repro.plots import necst as plots
 from repro.plots.registry import image_bytes
 from repro.systems import necst
 
-# The role of this dataset's run, its eps sweep and every other setting: repro.experiments.necst.settings.
-P = necst_exp.settings(profile, dict(
-    dataset=dataset, channel=channel, device=device, epochs=epochs, vae_epochs=vae_epochs, n_train=n_train,
-    n_test=n_test, seeds=seeds, eps_values=eps_values, table1_eps=table1_eps, clf_n_train=clf_n_train,
-    clf_n_test=clf_n_test, timing_batch=timing_batch, timing_words=timing_words, chain_steps=chain_steps,
-    chain_starts=chain_starts, webp_images=webp_images, threads=threads, precision=precision,
-    stop_plateau=stop_plateau, min_epochs=min_epochs))
+# The role of this dataset's run, its eps sweep and every other setting (repro.experiments.necst.settings), from
+# every value the parameters cell set, by the names notebook 02 declares (repro.parts.necst).
+P = necst_exp.settings(profile, given("02_necst", globals()))
 role = P["role"]
 pin_threads(P["threads"])
 dev = pick_device(device)

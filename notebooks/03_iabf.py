@@ -117,18 +117,14 @@ from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device, pin_threads
 from repro.data import load_dataset
 from repro.experiments import iabf as iabf_exp
+from repro.parts import given
 from repro.plots import iabf as plots
 from repro.plots.registry import image_bytes
 from repro.systems import necst
 
-# Every setting of this dataset's run: repro.experiments.iabf.settings.
-P = iabf_exp.settings(profile, dict(
-    dataset=dataset, device=device, epochs=epochs, sweep_epochs=sweep_epochs, n_train=n_train, n_val=n_val,
-    n_test=n_test, eps_values=eps_values, seeds=seeds, extra_seeds=extra_seeds, extra_seed_eps=extra_seed_eps,
-    infomax_weight=infomax_weight, lambda_sweep=lambda_sweep, abf_masked_check=abf_masked_check,
-    chain_steps=chain_steps, chain_starts=chain_starts, chain_count=chain_count,
-    official_check=official_check, threads=threads, precision=precision,
-    stop_plateau=stop_plateau, min_epochs=min_epochs, ablation_epochs=ablation_epochs))
+# Every setting of this dataset's run (repro.experiments.iabf.settings), from every value the parameters cell
+# set, by the names notebook 03 declares (repro.parts.iabf).
+P = iabf_exp.settings(profile, given("03_iabf", globals()))
 pin_threads(P["threads"])
 dev = pick_device(device)
 run = Run("03_iabf", profile, P, P["seeds"] + P["extra_seeds"], output_dir)

@@ -163,20 +163,13 @@ from repro.core.cache import CheckpointCache
 from repro.core.runtime import pick_device
 from repro.experiments import bandwidth as bw
 from repro.metrics import fid
+from repro.parts import given
 from repro.plots import bandwidth as plots
 from repro.plots.registry import image_bytes
 from repro.systems import bandwidth as bp
 
-_given = dict(dataset=dataset, device=device, epochs=epochs, bl_epochs=bl_epochs, binary_epochs=binary_epochs,
-              binary_seeds=binary_seeds, joint_beta_extensions=joint_beta_extensions, source_epochs=source_epochs,
-              source_stop_plateau=source_stop_plateau, source_min_epochs=source_min_epochs,
-              n_train=n_train, n_test=n_test, seeds=seeds, joint_betas=joint_betas, separate_betas=separate_betas,
-              snrs_db=snrs_db, width=width, bl_width=bl_width, bl_n_train=bl_n_train, bl_beta=bl_beta, bl_snr_db=bl_snr_db, cae_samples=cae_samples,
-              cae_epochs=cae_epochs, fid_features=fid_features, fid_classifier_epochs=fid_classifier_epochs,
-              fid_classifier_n_train=fid_classifier_n_train, figure_images=figure_images, binary_eps=binary_eps,
-              bl_marginalize=bl_marginalize, alv_variants=alv_variants, alv_alternatives=alv_alternatives,
-              threads=threads)
-P = bw.settings(profile, {k: v for k, v in _given.items() if v is not None})
+# every value the parameters cell set, by the names notebook 04 declares (repro.parts.bandwidth)
+P = bw.settings(profile, given("04_bandwidth_awgn", globals()))
 if P["threads"] is not None:
     torch.set_num_threads(P["threads"])
 dev = pick_device(device)

@@ -133,20 +133,14 @@ from repro.experiments import equal_nucleotides as eq
 from repro.experiments import peer_codecs as pc
 from repro.experiments.common import resolve_precision
 from repro.models.classifier import train_classifier
+from repro.parts import RUNTIME, given
 from repro.plots import dna_storage as plots
 from repro.plots.registry import image_bytes
 from repro.systems import vae_storage as vs
 
-P = resolve("05_dna_storage", profile, epochs=epochs, n_train=n_train, n_test=n_test, seeds=seeds, n_bits=n_bits,
-            jpeg_qualities=jpeg_qualities, coverages=coverages, figure_coverages=figure_coverages,
-            figure_images=figure_images, classifier_epochs=classifier_epochs,
-            classifier_n_train=classifier_n_train, payload_nt=payload_nt, substitution_rate=substitution_rate,
-            insertion_rate=insertion_rate, deletion_rate=deletion_rate, bias_sigma=bias_sigma, consensus=consensus,
-            vae_layout=vae_layout, bbmap_coverages=bbmap_coverages, error_profile_reads=error_profile_reads,
-            benchmark_files=benchmark_files, benchmark_coverages=benchmark_coverages,
-            outer_redundancies=outer_redundancies, outer_qualities=outer_qualities, outer_scales=outer_scales,
-            outer_group=outer_group, outer_val_images=outer_val_images, outer_coverages=outer_coverages,
-            peer_codecs=peer_codecs, peer_coverages=peer_coverages, threads=threads)
+# every value the parameters cell set, by the names notebook 05 declares (repro.parts.dna_storage)
+cell = given("05_dna_storage", globals(), skip=("profile", *RUNTIME))
+P = resolve("05_dna_storage", profile, **cell)
 check_choice("dataset", dataset, vs.VAE_DATASETS)
 check_choice("vae_layout", P["vae_layout"], storage.VAE_LAYOUTS)
 if P["n_bits_table"] not in P["n_bits"]:

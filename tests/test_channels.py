@@ -99,7 +99,7 @@ def test_the_training_time_code_is_the_channels_distribution():
 def test_a_new_discrete_channel_needs_only_its_class_and_registry_entry(monkeypatch):
     """The worked example of issue 24: a Z-channel (a sent 1 arrives as 0 with probability eps, a 0 always
     arrives) registered in repro.channels.discrete is accepted by every caller and NECST trains through it. To be
-    offered to the notebooks it is also named in notebook 02's declared settings (repro.bundle.settings, the
+    offered to the notebooks it is also named in notebook 02's declared settings (repro.parts.necst, the
     runner's check) and its parameters comment, which tests/test_settings.py compares with the registry: three
     files in all."""
     from torch import nn

@@ -1,12 +1,13 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
 from repro.core.checks import ConfigError
 from repro.data import ChecksumError, DatasetNotFoundError, load_dataset
-from repro.data.datasets import _celeba_array, _cifar_arrays, _mnist_arrays, _omniglot_arrays
+from repro.data.datasets import _cifar_arrays, _mnist_arrays, _npz_images, _omniglot_arrays
 
 from .conftest import ROOT, SAMPLE
 
@@ -16,7 +17,7 @@ EXPECTED = {"mnist": (1, 28, 28), "binary_mnist": (1, 28, 28), "omniglot": (1, 2
 
 
 def clear_caches():
-    for fn in (_mnist_arrays, _omniglot_arrays, _cifar_arrays, _celeba_array):
+    for fn in (_mnist_arrays, _omniglot_arrays, _cifar_arrays, _npz_images):
         fn.cache_clear()
 
 
@@ -117,3 +118,48 @@ def test_the_registry_declares_every_dataset_once_and_truthfully():
     with pytest.raises(ConfigError, match="unknown dataset 'svhn'; valid choices: 'mnist'"):
         dataset_spec("svhn")
 
+
+
+def test_a_new_dataset_takes_its_registry_entry_checksum_and_sample(tmp_path, monkeypatch):
+    """The worked example of issue 24 (a dataset): a 32x32 colour dataset stored as one ``.npz`` of ``uint8``
+    images takes three files: its entry in src/repro/data/registry.py, its sha256 in src/repro/data/checksums.json
+    and its sample under data/sample. Here the entry and the checksum are added at run time and the sample is
+    written to a temporary data root; notebook 04's settings, loaders and trainers accept the dataset with no
+    other change."""
+    import hashlib
+
+    from repro import parts
+    from repro.core.cache import CheckpointCache
+    from repro.data import files, registry
+    from repro.experiments import bandwidth as bw
+    from repro.systems import bandwidth as bp
+
+    # the sample: real images (the committed CIFAR-10 sample, mirrored), as the new dataset's one file
+    x = load_dataset("cifar10", "train").x[:200].flip(-1)
+    path = tmp_path / "Mirrored" / "mirrored.npz"
+    path.parent.mkdir()
+    np.savez(path, x=(x.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy())
+    # the entry and the checksum
+    spec = registry.DatasetSpec("mirrored", (3, 32, 32), False, {"train": 162, "val": 18, "test": 20},
+                                ("Mirrored/mirrored.npz",), "npz_images", notes=("CIFAR-10 sample, mirrored",))
+    monkeypatch.setitem(registry.REGISTRY, "mirrored", spec)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sums = {**files.known_checksums(), "Mirrored/mirrored.npz": {"sample": digest}}
+    monkeypatch.setattr(files, "known_checksums", lambda: sums)
+
+    parts.check("04_bandwidth_awgn", "dataset", "mirrored")  # the runner's -p check
+    assert "mirrored" in parts.settings("04_bandwidth_awgn")["dataset"].choices
+    P = bw.settings("smoke", {"dataset": "mirrored"})
+    assert P["dataset"] == "mirrored"
+    sizes = {s: len(bp.load_images("mirrored", s, tmp_path)) for s in ("train", "val", "test")}
+    assert sizes == spec.sizes
+    assert bp.load_images("mirrored", "test", tmp_path).notes[0] == "CIFAR-10 sample, mirrored"
+    model, history = bw.train_joint(dataset="mirrored", n_train=32, latent_dim=8, width=4, obs_std=0.1, snr_db=0.0,
+                                    beta=0.1, epochs=1, batch_size=16, lr=1e-3, seed=0, validate=True, n_val=8,
+                                    device=torch.device("cpu"), cache=CheckpointCache(tmp_path / "cache"),
+                                    data_root=tmp_path)
+    assert len(history) == 1 and np.isfinite(history[0]["val_l2_per_image"])
+    # a dataset the systems cannot take (binary, or not 28x28 / 32x32) is not offered
+    assert "binary_mnist" not in bp.datasets() and "omniglot" not in bp.datasets()
+    with pytest.raises(ConfigError, match="valid choices: mnist, cifar10, celeba32, mirrored"):
+        parts.check("04_bandwidth_awgn", "dataset", "omniglot")

@@ -1,6 +1,7 @@
 """The job layer: plans that match the notebooks, parallel workers, locks, dead workers, bad input, Ray, bf16."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -156,6 +157,16 @@ def test_a_dying_worker_fails_its_job_only(tmp_path):
     assert by["boom"].status == "failed" and "bad luck" in by["boom"].error
     assert by["vae-test-seed22"].status == "done"
     assert not crash.is_done()
+
+
+def test_the_data_folder_reaches_each_job_as_an_argument(tmp_path, monkeypatch):
+    """``run_local(..., data_root=)`` hands the folder to each job's trainer; nothing goes through the environment
+    (the runner's ``-p data_dir`` used to be written into ``$REPRO_DATA_DIR``)."""
+    monkeypatch.delenv("REPRO_DATA_DIR", raising=False)
+    job = Job("01_vae_compression", "where", "repro.jobs.diagnostics:fail", {"message": "looked"})
+    [o] = run_local([job], workers=1, log_dir=tmp_path / "logs", echo=lambda s: None, data_root=tmp_path / "d")
+    assert o.status == "failed" and f"looked (data_root {tmp_path / 'd'})" in o.error
+    assert "REPRO_DATA_DIR" not in os.environ
 
 
 def test_cli_exit_status_is_nonzero_when_a_job_fails(tmp_path, monkeypatch, capsys):

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("foundations: data, channels, codes, image metrics, the DNA codec and decoder, the study's protocol (profiles, "
      "results with provenance, sanity and verdict rules, plots of result tables, the figure registry)",
      ["repro.data*", "repro.channels*", "repro.coding*", "repro.metrics", "repro.metrics.*", "repro.dna", "repro.dna.*",
-      "repro.bundle", "repro.bundle.profiles", "repro.bundle.settings",
+      "repro.bundle", "repro.bundle.profiles", "repro.parts*",
       "repro.bundle.results", "repro.bundle.sanity", "repro.bundle.verdict",
       "repro.bundle.compare", "repro.bundle.plotting", "repro.bundle.nbclean", "repro.bundle.reference*",
       "repro.plots*"]),

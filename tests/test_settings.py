@@ -1,18 +1,19 @@
-"""The notebooks' settings are declared once (repro.bundle.settings): each parameters cell has exactly the declared
-names, documents the declared choices truthfully, every profile value is valid, and each list of choices is the
-registry in the package that decides it (issue 24, item 1)."""
+"""The notebooks' settings are declared once, each in its part's module (repro.parts): each parameters cell has
+exactly the declared names, documents the declared choices truthfully, every profile value is valid, each list of
+choices is the registry in the package that decides it, and the runner, profiles, planners, figure catalog and
+ledger take their lists of notebooks from the parts' registry (issue 24, item 1)."""
 
 import re
 
 import pytest
 
+from repro import parts as st
 from repro.bundle import profiles, runner
-from repro.bundle import settings as st
 from repro.core.checks import ConfigError
 
 from .conftest import ROOT
 
-NOTEBOOKS = sorted(st.SETTINGS)
+NOTEBOOKS = list(st.NOTEBOOKS)
 
 
 def parameters_cell(notebook: str) -> list[tuple[str, str]]:
@@ -26,8 +27,38 @@ def parameters_cell(notebook: str) -> list[tuple[str, str]]:
     return out
 
 
-def test_every_notebook_run_has_declared_settings():
-    assert set(st.SETTINGS) == set(profiles.RUNS)
+def test_every_list_of_notebooks_is_the_parts_registry():
+    from repro import experiments
+    from repro.bundle import claims
+    from repro.plots import catalog
+    from repro.plots.registry import FIGURES
+
+    assert list(profiles.RUNS) == list(profiles.PROFILES) == list(st.NOTEBOOKS)
+    assert list(runner.RUNS) == list(st.NOTEBOOKS)
+    assert list(experiments.PLANNERS) == list(st.NOTEBOOKS) and claims.NOTEBOOKS == st.NOTEBOOKS
+    assert [m.__name__ for m in catalog.PARTS] == [p.plots for p in st.PARTS]
+    assert {f.notebook for f in FIGURES} <= set(st.NOTEBOOKS)
+    for p in st.PARTS:  # every part's planner exists
+        module, function = experiments.PLANNERS[p.notebook]
+        assert callable(getattr(__import__(module, fromlist=[function]), function)), p.jobs
+
+
+def test_a_part_declaring_a_setting_twice_or_a_run_it_cannot_run_is_refused():
+    p = st.part("04_bandwidth_awgn")
+    with pytest.raises(ValueError, match=r"setting\(s\) \['epochs'\] declared twice"):
+        st.Part(**{**p.__dict__, "settings": p.settings + (st.setting.count("epochs"),)})
+    with pytest.raises(ValueError, match="are not among its dataset choices"):
+        st.Part(**{**p.__dict__, "runs": ("omniglot",)})
+    with pytest.raises(ValueError, match="profiles"):
+        st.Part(**{**p.__dict__, "profiles": {"cpu": {}}})
+
+
+def test_given_reads_the_parameters_cell_by_the_declared_names():
+    names = {name: None for name in st.settings("01_vae_compression")}
+    assert st.given("01_vae_compression", {**names, "profile": "cpu", "epochs": 3, "other": 1}) == {"epochs": 3}
+    del names["seeds"]
+    with pytest.raises(ConfigError, match=r"\['seeds'\] are not defined by its parameters cell"):
+        st.given("01_vae_compression", names)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
@@ -68,13 +99,13 @@ def test_declared_choices_are_the_package_registries():
     from repro.channels.discrete import CHANNELS
     from repro.core.precision import PRECISION_CHOICES
     from repro.core.runtime import DEVICES
-    from repro.data.datasets import DATASETS
+    from repro.data.registry import DATASETS
     from repro.dna.consensus import CONSENSUS_METHODS
     from repro.dna.peers import PEERS
     from repro.dna.storage import VAE_LAYOUTS
     from repro.experiments.bandwidth import ALV_VARIANTS
     from repro.metrics.fid import FEATURES
-    from repro.systems.bandwidth import MARGINALIZE
+    from repro.systems.bandwidth import MARGINALIZE, datasets
 
     s = st.settings
     assert set(s("02_necst")["channel"].choices) == set(CHANNELS)
@@ -83,6 +114,7 @@ def test_declared_choices_are_the_package_registries():
     assert set(s("05_dna_storage")["peer_codecs"].choices) == set(PEERS)
     assert set(s("04_bandwidth_awgn")["fid_features"].choices) == set(FEATURES)
     assert set(s("04_bandwidth_awgn")["bl_marginalize"].choices) == set(MARGINALIZE)
+    assert s("04_bandwidth_awgn")["dataset"].choices == datasets() == ("mnist", "cifar10", "celeba32")
     for name in ("alv_variants", "alv_alternatives"):
         assert set(s("04_bandwidth_awgn")[name].choices) == set(ALV_VARIANTS)
     for notebook in NOTEBOOKS:
@@ -128,3 +160,8 @@ def test_bad_values_name_the_setting_and_what_is_valid(notebook, name, value, me
 def test_a_setting_of_an_unknown_kind_is_refused_at_declaration():
     with pytest.raises(ValueError, match="kind 'dict' is not one of"):
         st.Setting("x", "dict")
+
+
+def test_an_unknown_notebook_names_the_valid_ones():
+    with pytest.raises(ConfigError, match="unknown notebook '06_x'; valid: 01_vae_compression, 02_necst"):
+        st.part("06_x")

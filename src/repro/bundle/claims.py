@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from repro import parts
 from repro.bundle import sanity as S
 from repro.bundle.compare import paper_numbers
 from repro.bundle.verdict import (  # noqa: F401  (re-exported: the ledger's public names)
@@ -173,16 +174,12 @@ assert set(TABLES) == set(CLAIM_IDS)
 # fact such as a discriminator fed identical inputs): final by nature (CLAIMS.md, "Verdict and standing").
 UNTRAINED = frozenset({"gdna.classic_fail_bsc", "gdna.vae_10x_smaller", "necst.decoder_10x_cpu",
                        "necst.decoder_100x_gpu", "iabf.official_tc_defect"})
-NOTEBOOKS = ("01_vae_compression", "02_necst", "03_iabf", "04_bandwidth_awgn", "05_dna_storage")
-# The papers the claims come from (the ``paper`` column), named as the README names them; the paper's place of a
-# claim is its ``where``.
-PAPERS: dict[str, str] = {
-    "generative_dna": "Franzese et al., Generative DNA (VAE latents, DNA storage)",
-    "necst": "Choi et al., Neural Joint Source-Channel Coding (NECST)",
-    "iabf": "Song et al., Infomax NJSCC via Adversarial Bit Flip (IABF)",
-    "bandwidth": "Neural Communication Systems with Bandwidth-Limited Channel",
-}
+# The notebooks and the papers the claims come from (the ``paper`` column; the paper's place of a claim is its
+# ``where``) are the parts' registry's (:mod:`repro.parts`).
+NOTEBOOKS = parts.NOTEBOOKS
+PAPERS = parts.PAPERS
 assert {c.paper for c in CLAIMS} == set(PAPERS)
+assert {c.notebook for c in CLAIMS} <= set(NOTEBOOKS), sorted({c.notebook for c in CLAIMS} - set(NOTEBOOKS))
 # The figures that show each claim's evidence (paths under the results folder, PNG), declared beside TABLES; the
 # site links each ledger row to them. Empty: the evidence is a table only (or is not written yet). A test checks
 # that each is a figure of the claim's notebook in the committed manifest.

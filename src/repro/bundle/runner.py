@@ -4,7 +4,7 @@ Every notebook (or the chosen ones) is executed once per parameter combination i
 table below). What happens, in order:
 
 * **Parameters are checked first**, in well under a second and without importing torch: every ``-p NAME`` must
-  be a setting of the notebook (declared once, with type, range and choices, in :mod:`repro.bundle.settings`),
+  be a setting of the notebook (declared once, with type, range and choices, in its :mod:`repro.parts` module),
   every value of the right type and range (positive integer epochs, noise levels in [0, 0.5], seeds as a list of
   integers, one of the declared choices, ...).
   A bad one stops the runner with one line naming it and what is valid (exit status 2).
@@ -41,9 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro.bundle.profiles import PROFILE_NAMES, RUNS, all_runs, check_override, parse_value, select_runs  # noqa: F401
-from repro.bundle.settings import settings
 from repro.core.checks import ConfigError, check_choice
 from repro.core.paths import env_path, output_root, repo_root, resolve_path
+from repro.parts import settings
 
 CUSTOM_OUTPUT = "build/figures-cpu-custom"  # a cpu run with -p, relative to the repository root
 INTERRUPTED = "interrupted; rerun to resume"
@@ -65,7 +65,7 @@ class Parameter:
 
 def notebook_parameters(name: str) -> dict[str, Parameter]:
     """The parameters cell of ``notebooks/<name>.py``: names and defaults (``tests/test_settings.py`` checks that
-    they are exactly the settings :mod:`repro.bundle.settings` declares for the notebook)."""
+    they are exactly the settings its :mod:`repro.parts` module declares)."""
     source = (repo_root() / "notebooks" / f"{name}.py").read_text()
     match = re.search(r"^# %% tags=\[\"parameters\"\]\n(.*?)(?=^# %%|\Z)", source, flags=re.M | re.S)
     if not match:
@@ -384,19 +384,18 @@ def train_first(selected: list[str], profile: str, cli: dict, args) -> list[str]
 
     from repro.jobs.cli import collect
 
-    if cli.get("data_dir"):
-        os.environ["REPRO_DATA_DIR"] = str(resolve_path(cli["data_dir"]))
+    data_root = str(resolve_path(cli["data_dir"])) if cli.get("data_dir") else None  # searched first by every job
     training = collect(selected, profile, {k: v for k, v in cli.items() if k != "output_dir"})
     workers = args.workers or os.cpu_count() or 1
     print(f"[runner] training phase: {len(training)} model(s) for {', '.join(selected)}", flush=True)
     if args.ray:
         from repro.jobs.ray_backend import run_ray
 
-        outcomes = run_ray(training, args.ray, threads=args.threads, workers=workers)
+        outcomes = run_ray(training, args.ray, threads=args.threads, workers=workers, data_root=data_root)
     else:
         from repro.jobs.local import run_local
 
-        outcomes = run_local(training, workers=workers, threads=args.threads)
+        outcomes = run_local(training, workers=workers, threads=args.threads, data_root=data_root)
     return [o.job.name for o in outcomes if o.status == "failed"]
 
 

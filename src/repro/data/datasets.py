@@ -32,30 +32,13 @@ import torch.nn.functional as F
 
 from repro.core.checks import check_choice
 from repro.data.files import DatasetNotFoundError, candidate_roots, find_files
-
-SPLITS = ("train", "val", "test")
-
-RANDOM_BITS_SEED = 20190609  # fixed once: NECST's random-bit strings are regenerated identically everywhere
-RANDOM_BITS_SIZES = {"train": 5000, "val": 1000, "test": 1000}
-RANDOM_BITS_LENGTH = 100
-
-MNIST_FILES = [
-    "MNIST/raw/train-images-idx3-ubyte.gz",
-    "MNIST/raw/train-labels-idx1-ubyte.gz",
-    "MNIST/raw/t10k-images-idx3-ubyte.gz",
-    "MNIST/raw/t10k-labels-idx1-ubyte.gz",
-]
-OMNIGLOT_FILES = ["Omniglot/omniglot_105x105.npz"]
-CIFAR_FILES = ["CIFAR10/cifar10_train.npz", "CIFAR10/cifar10_test_first1000.npz"]
-CELEBA_FILES = ["CelebA/celeba_10k_32x32.npz"]
-
-HOW_TO_GET = {
-    "mnist": "On a connected machine the torchvision download is used (pass download=True or set REPRO_DOWNLOAD=1).",
-    "omniglot": "The bundle reads omniglot_105x105.npz from the shared data folder (no automatic download).",
-    "cifar10": "On a connected machine the torchvision download is used (pass download=True or set REPRO_DOWNLOAD=1); "
-    "the official test batch then replaces batch 5 as an extra split.",
-    "celeba32": "The bundle reads the 10k 32x32 subset from the shared data folder (no automatic download).",
-}
+from repro.data.registry import (
+    RANDOM_BITS_LENGTH,
+    RANDOM_BITS_SEED,
+    RANDOM_BITS_SIZES,
+    REGISTRY,
+    dataset_spec,
+)
 
 
 @dataclass
@@ -119,6 +102,11 @@ def _download_root(root) -> Path:
     return Path(root) if root else (env_path("REPRO_DATA_DIR") or repo_root() / "data")
 
 
+def _find(name: str, root) -> tuple[Path, str]:
+    spec = REGISTRY[name]
+    return find_files(name, list(spec.files), root, spec.how_to_get)
+
+
 def _searched(root) -> tuple[str, ...]:
     """The folders a load searches, resolved now: part of the loaders' cache keys, so that a changed
     ``$REPRO_DATA_DIR`` (or ``data/``) is searched again instead of returning the arrays of the old folder."""
@@ -128,7 +116,7 @@ def _searched(root) -> tuple[str, ...]:
 @lru_cache(maxsize=4)
 def _mnist_arrays(root, download, searched):
     try:
-        base, kind = find_files("mnist", MNIST_FILES, root, HOW_TO_GET["mnist"])
+        base, kind = _find("mnist", root)
     except DatasetNotFoundError:
         if not _allow_download(download):
             raise
@@ -136,15 +124,15 @@ def _mnist_arrays(root, download, searched):
 
         torchvision.datasets.MNIST(_download_root(root), train=True, download=True)
         torchvision.datasets.MNIST(_download_root(root), train=False, download=True)
-        base, kind = find_files("mnist", MNIST_FILES, root, HOW_TO_GET["mnist"])
-    arrays = [_read_idx(base / rel) for rel in MNIST_FILES]
+        base, kind = _find("mnist", root)
+    arrays = [_read_idx(base / rel) for rel in REGISTRY["mnist"].files]
     return arrays, kind, base
 
 
 @lru_cache(maxsize=2)
 def _omniglot_arrays(root, searched):
-    base, kind = find_files("omniglot", OMNIGLOT_FILES, root, HOW_TO_GET["omniglot"])
-    with np.load(base / OMNIGLOT_FILES[0], allow_pickle=False) as z:
+    base, kind = _find("omniglot", root)
+    with np.load(base / REGISTRY["omniglot"].files[0], allow_pickle=False) as z:
         out = {}
         for part in ("background", "evaluation"):
             images = torch.from_numpy(z[f"{part}_images"])  # 255 = paper, 0 = ink
@@ -159,7 +147,7 @@ def _omniglot_arrays(root, searched):
 @lru_cache(maxsize=2)
 def _cifar_arrays(root, download, searched):
     try:
-        base, kind = find_files("cifar10", CIFAR_FILES, root, HOW_TO_GET["cifar10"])
+        base, kind = _find("cifar10", root)
     except DatasetNotFoundError:
         if not _allow_download(download):
             raise
@@ -169,18 +157,18 @@ def _cifar_arrays(root, download, searched):
         te = torchvision.datasets.CIFAR10(_download_root(root), train=False, download=True)
         return (tr.data, np.asarray(tr.targets), te.data[:1000], np.asarray(te.targets[:1000])), "torchvision", \
             _download_root(root)
-    with np.load(base / CIFAR_FILES[0], allow_pickle=False) as z:
+    with np.load(base / REGISTRY["cifar10"].files[0], allow_pickle=False) as z:
         x, y = z["x_train"], z["y_train"]
-    with np.load(base / CIFAR_FILES[1], allow_pickle=False) as z:
+    with np.load(base / REGISTRY["cifar10"].files[1], allow_pickle=False) as z:
         xt, yt = z["x_test"], z["y_test"]
     return (x, y, xt, yt), kind, base
 
 
-@lru_cache(maxsize=2)
-def _celeba_array(root, searched):
-    base, kind = find_files("celeba32", CELEBA_FILES, root, HOW_TO_GET["celeba32"])
-    with np.load(base / CELEBA_FILES[0], allow_pickle=False) as z:
-        return z["x"], kind, base
+@lru_cache(maxsize=4)
+def _npz_images(name, root, searched):
+    base, kind = _find(name, root)
+    with np.load(base / REGISTRY[name].files[0], allow_pickle=False) as z:
+        return z["x"], (z["y"] if "y" in z.files else None), kind, base
 
 
 def _hwc_to_tensor(a: np.ndarray) -> torch.Tensor:
@@ -232,14 +220,16 @@ def _load_cifar10(name: str, split: str, root, download) -> ImageData:
                      ["NECST split: batches 1-4 train/val, batch 5 test"])
 
 
-def _load_celeba32(name: str, split: str, root, download) -> ImageData:
-    x, kind, base = _celeba_array(root, _searched(root))
+def _load_npz_images(name: str, split: str, root, download) -> ImageData:
+    """A dataset stored as one ``.npz`` of ``uint8`` images ``x`` ``(N, H, W, C)`` (labels ``y`` optional): the
+    last 10 % is the test split, the last 10 % of the rest validation."""
+    x, y, kind, base = _npz_images(name, root, _searched(root))
     n_test = int(round(len(x) * 0.1))
     n_trainval = len(x) - n_test
     cut = _val_split(n_trainval, 0.1)
     sl = {"train": slice(0, cut), "val": slice(cut, n_trainval), "test": slice(n_trainval, len(x))}[split]
-    return ImageData(_hwc_to_tensor(x[sl]), None, name, split, kind, base,
-                     ["10k CelebA subset at 32x32 (the papers used all of CelebA)"])
+    labels = None if y is None else torch.from_numpy(y[sl].astype(np.int64))
+    return ImageData(_hwc_to_tensor(x[sl]), labels, name, split, kind, base, list(REGISTRY[name].notes))
 
 
 def _load_random_bits(name: str, split: str, root, download) -> ImageData:
@@ -248,51 +238,14 @@ def _load_random_bits(name: str, split: str, root, download) -> ImageData:
     return ImageData(torch.from_numpy(parts[split]).float(), None, name, split, "generated")
 
 
-@dataclass(frozen=True)
-class DatasetSpec:
-    """Everything the bundle knows about a dataset, declared once (:data:`REGISTRY`).
-
-    ``shape``: one item, ``(C, H, W)`` or ``(D,)``; ``binary``: values in {0, 1} (distortions are then compared
-    on binarized reconstructions and the mean-image baseline is binarized too); ``sizes``: the split sizes of
-    the full data (for cost estimates; counted from the shared data on 2026-12-04, the tests read only the
-    sample); ``files``: paths under the data folder, each with its checksum in ``checksums.json`` (empty for
-    generated data); ``extra_splits``: beyond train / val / test; ``loader(name, split, root, download)``: the
-    split as an :class:`ImageData`."""
-
-    name: str
-    shape: tuple[int, ...]
-    binary: bool
-    sizes: dict[str, int]
-    files: tuple[str, ...]
-    loader: Callable[..., ImageData]
-    how_to_get: str = ""
-    extra_splits: tuple[str, ...] = ()
-
-    @property
-    def splits(self) -> tuple[str, ...]:
-        return SPLITS + self.extra_splits
-
-
-REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in (
-    DatasetSpec("mnist", (1, 28, 28), False, {"train": 50_000, "val": 10_000, "test": 10_000}, tuple(MNIST_FILES),
-                _load_mnist, HOW_TO_GET["mnist"]),
-    DatasetSpec("binary_mnist", (1, 28, 28), True, {"train": 50_000, "val": 10_000, "test": 10_000},
-                tuple(MNIST_FILES), _load_mnist, HOW_TO_GET["mnist"]),
-    DatasetSpec("omniglot", (1, 28, 28), True, {"train": 17_352, "val": 1_928, "test": 13_180}, tuple(OMNIGLOT_FILES),
-                _load_omniglot, HOW_TO_GET["omniglot"]),
-    DatasetSpec("cifar10", (3, 32, 32), False, {"train": 36_000, "val": 4_000, "test": 10_000}, tuple(CIFAR_FILES),
-                _load_cifar10, HOW_TO_GET["cifar10"], ("test_exact1000",)),
-    DatasetSpec("celeba32", (3, 32, 32), False, {"train": 8_100, "val": 900, "test": 1_000}, tuple(CELEBA_FILES),
-                _load_celeba32, HOW_TO_GET["celeba32"]),
-    DatasetSpec("random_bits", (RANDOM_BITS_LENGTH,), True, dict(RANDOM_BITS_SIZES), (), _load_random_bits),
-)}
-DATASETS = tuple(REGISTRY)
-
-
-def dataset_spec(name: str) -> DatasetSpec:
-    """The registry entry of ``name`` (one line naming the valid choices otherwise)."""
-    check_choice("dataset", name, DATASETS)
-    return REGISTRY[name]
+# The loaders a registry entry names (its ``loader``): ``(name, split, root, download) -> ImageData``.
+LOADERS: dict[str, Callable[..., ImageData]] = {
+    "mnist": _load_mnist, "omniglot": _load_omniglot, "cifar10": _load_cifar10, "npz_images": _load_npz_images,
+    "random_bits": _load_random_bits,
+}
+for _spec in REGISTRY.values():
+    if _spec.loader not in LOADERS:
+        raise ValueError(f"dataset {_spec.name}: loader {_spec.loader!r} is not one of {', '.join(LOADERS)}")
 
 
 def load_dataset(name: str, split: str = "train", root=None, download: bool | None = None) -> ImageData:
@@ -312,4 +265,4 @@ def load_dataset(name: str, split: str = "train", root=None, download: bool | No
     """
     spec = dataset_spec(name)
     check_choice(f"split of {name}", split, spec.splits)
-    return spec.loader(name, split, str(root) if root else None, download)
+    return LOADERS[spec.loader](name, split, str(root) if root else None, download)

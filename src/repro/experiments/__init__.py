@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import importlib
 
-# notebook -> (module, function) returning its jobs for one run: ``fn(profile, params) -> list[Job]``
-PLANNERS = {
-    "01_vae_compression": ("repro.experiments.generative_dna", "plan"),
-    "02_necst": ("repro.experiments.necst", "plan"),
-    "03_iabf": ("repro.experiments.iabf", "plan"),
-    "04_bandwidth_awgn": ("repro.experiments.bandwidth", "plan"),
-    "05_dna_storage": ("repro.experiments.generative_dna", "plan_dna_storage"),
-}
+from repro.parts import PARTS
+
+# notebook -> (module, function) returning its jobs for one run: ``fn(profile, params) -> list[Job]``; each part
+# declares its own (:mod:`repro.parts`)
+PLANNERS = {p.notebook: tuple(p.jobs.split(":")) for p in PARTS}
 
 
 def plan(notebook: str, profile: str, params: dict | None = None) -> list:

@@ -22,14 +22,16 @@ from repro.bundle.sanity import ALV_MAX_RATIO, CLEARLY_BELOW, S3_FACTOR
 from repro.bundle.verdict import seed_interval
 from repro.channels.gaussian import db_to_linear
 from repro.core.checks import ConfigError, check_choice, check_range
+from repro.data.registry import dataset_spec
 from repro.experiments.common import SECONDS_PER_IMAGE, cost, resolve_precision, split_params
 from repro.jobs.spec import Job
 from repro.metrics.image import l2_per_image
 from repro.models.jscc import LinearChannelCode, SeparateSystem
+from repro.parts.bandwidth import PART
 from repro.systems import bandwidth as bp
 from repro.systems.protocol import distortions, reconstruct_all
 
-NOTEBOOK = "04_bandwidth_awgn"
+NOTEBOOK = PART.notebook
 EVAL_SEED = 1_000  # evaluation draws (posterior samples, noise, bandwidths, prior samples, v) come from here
 
 # The ALV decoders compared (alternatives are trained on the first seed; the profile's ``alv_variant`` on all).
@@ -56,7 +58,7 @@ def settings(profile: str, params: dict) -> dict:
     """Notebook 04's parameters at ``profile`` with papermill-style ``params``, checked as the notebook does."""
     runtime, overrides = split_params(params)
     dataset = runtime.get("dataset") or "celeba32"
-    check_choice("dataset", dataset, bp.DATASETS)
+    check_choice("dataset", dataset, bp.datasets())
     P = for_dataset(resolve(NOTEBOOK, profile, **overrides), dataset)
     P["snrs_db"] = bp.check_snrs(P["snrs_db"])
     P["bl_snr_db"] = bp.check_snrs([P["bl_snr_db"]])[0]
@@ -101,7 +103,7 @@ def arch(P: dict, in_channels: int = 3) -> bp.Arch:
 
 
 def _channels(dataset: str) -> int:
-    return 1 if dataset == "mnist" else 3
+    return dataset_spec(dataset).shape[0]
 
 
 # ---- trainers (plain values in, data loaded here) ----------------------------------------------------------------

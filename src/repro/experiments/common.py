@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from repro.core.checks import ConfigError
-from repro.data.datasets import REGISTRY
+from repro.data.registry import REGISTRY
+from repro.parts import RUNTIME
 
 # Notebook parameters that are not part of a profile (runtime and selection parameters).
-RUNTIME_PARAMS = ("dataset", "device", "data_dir", "output_dir", "channel")
+RUNTIME_PARAMS = RUNTIME
 
-# Training-set sizes of the bundle's splits (the dataset registry's, repro.data.datasets.REGISTRY), for cost
+# Training-set sizes of the bundle's splits (the dataset registry's, repro.data.registry.REGISTRY), for cost
 # estimates when n_train is None.
 TRAIN_SIZES = {name: spec.sizes["train"] for name, spec in REGISTRY.items()}
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from repro.bundle.profiles import resolve
 from repro.experiments.common import cost, n_images, resolve_precision, split_params
 from repro.jobs.spec import Job
+from repro.parts import dna_storage, vae_compression
 
-DNA_NOTEBOOK = "05_dna_storage"
+VAE_NOTEBOOK, DNA_NOTEBOOK = vae_compression.PART.notebook, dna_storage.PART.notebook
 
 
-def settings(profile: str, params: dict, notebook: str = "01_vae_compression") -> dict:
+def settings(profile: str, params: dict, notebook: str = VAE_NOTEBOOK) -> dict:
     """The resolved parameters of a run (profile values, overridden one by one by ``params``)."""
     runtime, overrides = split_params(params)
     P = resolve(notebook, profile, **overrides)
@@ -43,7 +44,7 @@ def vae_jobs(notebook: str, P: dict) -> list[Job]:
 def plan(profile: str, params: dict) -> list[Job]:
     """Notebook 01: one VAE per seed and the ACC classifier."""
     P = settings(profile, params)
-    return vae_jobs("01_vae_compression", P) + [classifier_job("01_vae_compression", P)]
+    return vae_jobs(VAE_NOTEBOOK, P) + [classifier_job(VAE_NOTEBOOK, P)]
 
 
 def plan_dna_storage(profile: str, params: dict) -> list[Job]:

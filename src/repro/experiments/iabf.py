@@ -9,9 +9,10 @@ from repro.core.checks import check_choice, check_range
 from repro.experiments.common import cost, n_images, resolve_precision, split_params
 from repro.experiments.necst import mnist_classifier_job, selected_model_kwargs
 from repro.jobs.spec import Job
+from repro.parts.iabf import PART
 from repro.systems import necst
 
-NOTEBOOK = "03_iabf"
+NOTEBOOK = PART.notebook
 DATASETS = ("binary_mnist", "mnist", "omniglot", "cifar10")
 # ABF / IABF cost over NECST per image (one extra decoder pass for the gradient; the TC discriminator).
 METHOD_COST = {"NECST": 1.0, "ABF": 1.5, "IABF": 1.9}

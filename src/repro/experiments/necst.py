@@ -11,9 +11,10 @@ from repro.channels.discrete import channel_class, check_level
 from repro.core.checks import ConfigError, check_choice
 from repro.experiments.common import cost, n_images, resolve_precision, split_params
 from repro.jobs.spec import Job
+from repro.parts.necst import PART
 from repro.systems import necst
 
-NOTEBOOK = "02_necst"
+NOTEBOOK = PART.notebook
 ROLES = {"binary_mnist": "figure3", "omniglot": "figure3", "random_bits": "figure3", "cifar10": "figure2",
          "celeba32": "figure2", "mnist": "table1"}
 DEFAULT_EPS = {"figure3": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5], "figure2": [0.0, 0.1, 0.2]}  # table1 uses table1_eps

@@ -13,7 +13,8 @@ def crash(*, exit_code: int = 13, device=None, cache=None, data_root=None, **_):
 
 
 def fail(*, message: str = "diagnostic failure", device=None, cache=None, data_root=None, **_):
-    raise RuntimeError(message)
+    """Raises ``message``, naming the data folder the job was handed (``data_root``) when it was handed one."""
+    raise RuntimeError(message + ("" if data_root is None else f" (data_root {data_root})"))
 
 
 def spin(*, seconds: float = 1.0, device=None, cache=None, data_root=None, **_):

@@ -127,10 +127,12 @@ def threads_for(base: int, busy_after: int, jobs_left: int, cores: int, load: fl
 
 
 def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = "auto", log_dir: Path | None = None,
-              echo=print, poll: float = 0.5, lend_idle_cores: bool = False) -> list[Outcome]:
+              echo=print, poll: float = 0.5, lend_idle_cores: bool = False,
+              data_root: str | Path | None = None) -> list[Outcome]:
     """Train ``jobs`` in at most ``workers`` persistent processes; return one :class:`Outcome` per job.
 
-    ``lend_idle_cores``: let the last job take idle cores' threads on an idle machine (see the module docstring)."""
+    ``lend_idle_cores``: let the last job take idle cores' threads on an idle machine (see the module docstring).
+    ``data_root``: a data folder every job searches first (its trainer's ``data_root``)."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     root = cache_root()
@@ -164,7 +166,9 @@ def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = 
         busy = sum(o.job is not None for o in pool if o is not w)
         n = threads_for(threads, busy, len(todo), os.cpu_count() or 1, os.getloadavg()[0]) if lend_idle_cores \
             else threads
-        w.proc.stdin.write((json.dumps({"job_file": str(job_file), "log": str(w.log), "threads": n}) + "\n").encode())
+        request = {"job_file": str(job_file), "log": str(w.log), "threads": n,
+                   "data_root": None if data_root is None else str(data_root)}
+        w.proc.stdin.write((json.dumps(request) + "\n").encode())
         w.proc.stdin.flush()
         echo(f"[jobs] start {started}/{total} {job.name} (est. {format_seconds(job.cost)}"
              + (f"; {n} threads: idle cores lent" if n != threads else "") + ")")
@@ -296,7 +300,7 @@ def serve(threads: int, device: str) -> int:
         n = pin_threads(int(request.get("threads", threads)))
         print(f"[jobs] {job.name}: training on {device} with {n} thread(s) (worker pid {os.getpid()})", flush=True)
         try:
-            job.train(device=device, wait=False)
+            job.train(device=device, data_root=request.get("data_root"), wait=False)
         except JobBusy as err:
             print(f"[jobs] {err}", flush=True)
             status, error = "busy", str(err)

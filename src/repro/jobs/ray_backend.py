@@ -25,14 +25,14 @@ class RayUnavailable(RuntimeError):
     """Ray is not installed, or the cluster cannot be reached."""
 
 
-def _train_task(job_dict: dict, threads: int, device: str) -> dict:
+def _train_task(job_dict: dict, threads: int, device: str, data_root: str | None = None) -> dict:
     from repro.core.runtime import pin_threads
 
     pin_threads(threads)
     job = Job.from_dict(job_dict)
     t0 = time.perf_counter()
     try:
-        job.train(device=device, wait=False)
+        job.train(device=device, data_root=data_root, wait=False)
     except JobBusy as err:
         return {"status": "busy", "error": str(err), "seconds": time.perf_counter() - t0}
     return {"status": "done", "seconds": time.perf_counter() - t0, "host": socket.gethostname()}
@@ -106,7 +106,9 @@ def connect(address: str, *, num_cpus: int | None = None, echo=print):
 
 
 def run_ray(jobs: list[Job], address: str, *, threads: int = 1, device: str = "auto", workers: int | None = None,
-            gpus_per_job: float | None = None, echo=print) -> list[Outcome]:
+            gpus_per_job: float | None = None, echo=print, data_root: str | None = None) -> list[Outcome]:
+    """Train ``jobs`` as Ray tasks at ``address``; ``data_root``: a data folder every task searches first (a path
+    the cluster's nodes see; otherwise their ``$REPRO_DATA_DIR``, passed on from this process)."""
     ray, started = connect(address, num_cpus=workers * threads if (address == "local" and workers) else None,
                            echo=echo)
     try:
@@ -119,7 +121,7 @@ def run_ray(jobs: list[Job], address: str, *, threads: int = 1, device: str = "a
         for job in todo:
             gpus = gpus_per_job if gpus_per_job is not None else (GPU_SHARE.get(job.family, 0.5) if cluster_gpus else 0)
             ref = remote.options(num_cpus=threads, num_gpus=gpus, name=job.name, max_retries=0).remote(
-                job.to_dict(), threads, device)
+                job.to_dict(), threads, device, None if data_root is None else str(data_root))
             refs[ref] = (job, time.perf_counter())
         waiting = list(refs)
         while waiting:

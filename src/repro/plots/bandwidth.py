@@ -13,9 +13,10 @@ from matplotlib.ticker import MaxNLocator
 
 from repro.bundle.plotting import show_image_grid
 from repro.bundle.verdict import seed_interval
+from repro.parts.bandwidth import PART
 from repro.plots.registry import figure, image_floats, one_row
 
-NB = "04_bandwidth_awgn"
+NB = PART.notebook
 SYSTEM_COLORS = {"joint": "tab:blue", "separate": "tab:red"}
 BASE_VARIANTS = ("gaussian prior", "learned prior")  # the no-ALV decoders; every other variant is an ALV decoder
 

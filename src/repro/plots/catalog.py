@@ -1,5 +1,8 @@
-"""Every paper part's figures, registered: import this module to fill :data:`repro.plots.registry.FIGURES`."""
+"""Every paper part's figures, registered: import this module to fill :data:`repro.plots.registry.FIGURES`. The
+modules are the parts' own (:data:`repro.parts.PARTS`, each part's ``plots``)."""
 
-from repro.plots import bandwidth, dna_storage, iabf, necst, vae_compression
+import importlib
 
-PARTS = (vae_compression, necst, iabf, bandwidth, dna_storage)
+from repro.parts import PARTS as _PARTS
+
+PARTS = tuple(importlib.import_module(p.plots) for p in _PARTS)

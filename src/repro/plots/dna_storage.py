@@ -13,9 +13,10 @@ import pandas as pd
 
 from repro.bundle.plotting import peer_density_vs_robustness, quality_vs_coverage, show_image_grid
 from repro.dna.quality import PSNR_CAP_DB
+from repro.parts.dna_storage import PART
 from repro.plots.registry import figure, image_floats, one_row
 
-NB = "05_dna_storage"
+NB = PART.notebook
 
 FAMILIES = {"VAEU": "tab:orange", "VAEN": "tab:blue", "JPEG": "tab:green", "PNG": "tab:red"}
 

@@ -8,9 +8,10 @@ from matplotlib.ticker import MaxNLocator
 
 from repro.bundle.compare import paper_numbers
 from repro.bundle.plotting import paper_vs_ours, paper_vs_ours_dots, show_image_grid
+from repro.parts.iabf import PART
 from repro.plots.registry import figure, image_floats
 
-NB = "03_iabf"
+NB = PART.notebook
 
 COLORS = {"NECST": "tab:blue", "ABF": "tab:orange", "IABF": "tab:green"}
 

@@ -7,9 +7,10 @@ import pandas as pd
 
 from repro.bundle.compare import paper_numbers
 from repro.bundle.plotting import paper_vs_ours, show_image_grid
+from repro.parts.necst import PART
 from repro.plots.registry import figure, image_floats
 
-NB = "02_necst"
+NB = PART.notebook
 
 
 @figure(NB, "figure3_left_{dataset}", tables={"points": "figure3_left_{dataset}"},

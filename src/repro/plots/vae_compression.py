@@ -7,9 +7,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from repro.bundle.plotting import show_image_grid
+from repro.parts.vae_compression import PART
 from repro.plots.registry import figure, image_floats
 
-NB = "01_vae_compression"
+NB = PART.notebook
 
 
 

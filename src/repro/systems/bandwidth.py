@@ -22,9 +22,9 @@ from repro.core.training import fit
 from repro.data import ImageData, load_dataset
 from repro.metrics.image import l2_per_image
 from repro.models.jscc import BinaryJointSystem, ChannelAutoencoder, JointSystem, SourceVAE, reparameterize
+from repro.parts.bandwidth import datasets
 from repro.systems.protocol import distortions
 
-DATASETS = ("celeba32", "cifar10", "mnist")
 PRIOR_KINDS = ("gaussian", "learned")
 ARCH_VERSION = "resnet_coder-v1"
 
@@ -53,8 +53,9 @@ def pad_to_32(x: torch.Tensor) -> torch.Tensor:
 
 
 def load_images(dataset: str, split: str, root=None, n: int | None = None, seed: int = 0) -> ImageData:
-    """One split of ``celeba32``, ``cifar10`` or ``mnist`` (padded to 32x32), optionally a seeded subset."""
-    check_choice("dataset for notebook 04", dataset, DATASETS)
+    """One split of a dataset these systems run on (:func:`repro.parts.bandwidth.datasets`; 28x28 padded to
+    32x32), optionally a seeded subset."""
+    check_choice("dataset for notebook 04", dataset, datasets())
     data = load_dataset(dataset, split, root).subset(n, seed)
     if data.x.shape[-1] != 32:
         data = ImageData(pad_to_32(data.x), data.y, data.name, data.split, data.source, data.root,

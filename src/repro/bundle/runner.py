@@ -101,13 +101,15 @@ def check_cli_parameters(names: list[str], cli: dict) -> None:
 # --- what runs where ----------------------------------------------------------------------------------------
 
 @dataclass
-class Job:
+class NotebookRun:
+    """One papermill execution of a notebook (not a training job, :class:`repro.jobs.Job`)."""
+
     name: str
     params: dict
     canonical: bool  # a cpu run of the RUNS table without -p: writes figures/ and the paired notebook
 
 
-def plan(selected: list[str], profile: str, cli: dict, write_figures: bool) -> tuple[list[Job], Path]:
+def plan(selected: list[str], profile: str, cli: dict, write_figures: bool) -> tuple[list[NotebookRun], Path]:
     """The runs to execute and the folder their results go to."""
     custom = profile == "cpu" and bool(cli) and not write_figures
     extra = dict(cli)
@@ -117,7 +119,7 @@ def plan(selected: list[str], profile: str, cli: dict, write_figures: bool) -> t
     for name in selected:
         runs = [{"dataset": cli["dataset"]}] if "dataset" in cli else RUNS[name]
         for params in runs:
-            jobs.append(Job(name, {**params, **extra}, canonical=profile == "cpu" and not cli))
+            jobs.append(NotebookRun(name, {**params, **extra}, canonical=profile == "cpu" and not cli))
     destination = output_root(profile, extra.get("output_dir"))
     return jobs, destination
 

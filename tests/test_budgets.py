@@ -103,9 +103,11 @@ def test_main_point_gets_the_full_budget_and_sweep_points_the_lower_one():
     assert abl.key != iabf_exp.model_job(P, "IABF", 0.1, 0).key and abl.name == "iabf-ablation-mnist-eps0.1-seed0"
     with pytest.raises(ConfigError, match="valid choices"):
         iabf_exp.model_job(P, "IABF", 0.1, 0, budget="long")
-    # other datasets keep a fixed budget
+    # Omniglot's main point has the same converge budget (issue 22); binary MNIST keeps a fixed one
     po = _p03("omniglot")
-    assert "stop_plateau" not in iabf_exp.model_job(po, "NECST", 0.1, 0).kwargs
+    omni = iabf_exp.model_job(po, "NECST", 0.1, 0).kwargs
+    assert (omni["stop_plateau"], omni["min_epochs"], omni["epochs"]) == (0.01, 10, 100)
+    assert "stop_plateau" not in iabf_exp.model_job(_p03("binary_mnist"), "NECST", 0.1, 0).kwargs
     # cifar10 has no sweep budget: every eps gets `epochs`, in fp32
     pc = _p03("cifar10")
     assert iabf_exp.model_job(pc, "ABF", 0.3, 0).kwargs["epochs"] == pc["epochs"]

@@ -133,6 +133,3 @@ class Part:
         dataset = {s.name: s for s in self.settings}.get("dataset")
         if dataset is None or not set(self.runs) <= set(dataset.choices):
             raise ValueError(f"{self.notebook}: runs {self.runs} are not among its dataset choices")
-
-    def setting(self, name: str) -> Setting | None:
-        return next((s for s in self.settings if s.name == name), None)

@@ -148,6 +148,41 @@ def test_best_beta_bracketing_figure4_and_the_gap_intervals():
     assert len(ends) == 2 and (ends.value > 0).all()
 
 
+def test_the_rate_zero_code_outputs_the_training_mean_and_is_chosen_only_where_validation_prefers_it():
+    from repro.models.jscc import RateZeroSystem
+    from repro.systems.protocol import distortions
+
+    g = torch.Generator().manual_seed(0)
+    train_x, test_x = torch.rand(40, 3, 8, 8, generator=g), torch.rand(12, 3, 8, 8, generator=g)
+    system = RateZeroSystem(train_x.mean(0))
+    out = system.reconstruct(test_x, generator=None, snr=10.0)
+    assert out.shape == test_x.shape and torch.equal(out[0], train_x.mean(0)) and torch.equal(out[5], out[0])
+    assert system.encode(test_x, generator=None).shape == (12, 0)  # nothing is sent
+    d = distortions(system, test_x, seed=0, batch=5)
+    assert float(d.mean()) == pytest.approx(bw.mean_image_l2(train_x, test_x), rel=1e-6)
+    with pytest.raises(ValueError, match=r"expected images \(N, 3, 8, 8\)"):
+        system.reconstruct(torch.rand(2, 1, 8, 8), generator=None)
+    with pytest.raises(ConfigError, match="SNR=-1.0"):
+        system.reconstruct(test_x, generator=None, snr=-1.0)
+
+    P = {"dataset": "celeba32", "joint_betas": [0.1, 1.0, 10.0], "separate_betas": [10.0, 100.0]}
+    values = {}
+    for snr, vae_val in ((-10.0, 221.0), (10.0, 150.0)):  # the mean image scores 220 everywhere
+        values.update({("joint", snr, b): [200 + b, 201 + b, 202 + b] for b in (0.1, 1.0, 10.0)})
+        values.update({("separate", snr, 10.0): [vae_val + 5] * 3, ("separate", snr, 100.0): [vae_val] * 3,
+                       ("separate", snr, bw.RATE_ZERO_BETA): [220.0] * 3})
+    df = _sweep(values)
+    best = bw.best_betas(P, df).set_index(["system", "snr_db"])
+    assert np.isinf(best.loc[("separate", -10.0), "beta"]) and best.loc[("separate", 10.0), "beta"] == 100.0
+    assert best.loc[("separate", -10.0), "grid"] == "10 100 inf"
+    sens = bw.beta_sensitivity(df).set_index(["system", "snr_db"])  # trained betas only
+    assert sens.loc[("separate", -10.0), "best_beta"] == 100.0 and sens.loc[("separate", -10.0), "n_betas"] == 2
+    f4 = bw.figure4(P, df, best.reset_index()).set_index(["system", "snr_db"])
+    assert f4.loc[("separate", -10.0), "test_l2"] == pytest.approx(220.0)
+    from repro.plots.bandwidth import beta_text
+    assert beta_text(float("inf")) == "rate 0" and beta_text(1e4) == "10000" and beta_text(0.1) == "0.1"
+
+
 def _bl(rows):
     return pd.DataFrame([dict(zip(("variant", "fill", "bandwidth", "metric", "value", "seed"), r)) for r in rows])
 

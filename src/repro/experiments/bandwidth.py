@@ -26,7 +26,7 @@ from repro.data.registry import dataset_spec
 from repro.experiments.common import SECONDS_PER_IMAGE, cost, resolve_precision, split_params
 from repro.jobs.spec import Job
 from repro.metrics.image import l2_per_image
-from repro.models.jscc import LinearChannelCode, SeparateSystem
+from repro.models.jscc import LinearChannelCode, RateZeroSystem, SeparateSystem
 from repro.parts.bandwidth import PART
 from repro.systems import bandwidth as bp
 from repro.systems.protocol import distortions, reconstruct_all
@@ -432,11 +432,18 @@ def joint_grids(P: dict, grid_table: pd.DataFrame | None) -> dict[float, list[fl
 
 # ---- Figures 4 and 7 -----------------------------------------------------------------------------------------
 
-def sweep(P: dict, models: dict, val, test, *, device, codes: dict[float, str] | None = None,
-          joint_grid: dict[float, list[float]] | None = None) -> pd.DataFrame:
+RATE_ZERO_BETA = math.inf  # the separate system's rate-0 source code (RateZeroSystem), the limit beta -> infinity
+RATE_ZERO_CODE = "none (rate 0)"
+
+
+def sweep(P: dict, models: dict, val, test, *, device, mean_image: torch.Tensor,
+          codes: dict[float, str] | None = None, joint_grid: dict[float, list[float]] | None = None) -> pd.DataFrame:
     """Per-image squared L2 (mean over the split) of every joint and separate system, every beta, SNR and seed,
     on the validation and test splits. ``codes``: the separate system's channel code per SNR (default the
-    autoencoder); ``joint_grid``: the joint betas per SNR (default the profile's grid)."""
+    autoencoder); ``joint_grid``: the joint betas per SNR (default the profile's grid). The separate system's grid
+    also holds its rate-0 source code (``beta`` = inf, channel code ``RATE_ZERO_CODE``): the training set's
+    ``mean_image`` at the receiver, nothing sent, so that :func:`best_betas` can choose to send nothing where no
+    trained source VAE beats it on validation."""
     by = {(j.meta["model"], j.meta.get("snr_db"), j.meta.get("beta"), j.meta["seed"]): m
           for j, m, _ in models.values() if j.meta.get("model") in ("joint", "source_vae", "channel_ae")}
     codes = codes or {}
@@ -449,6 +456,7 @@ def sweep(P: dict, models: dict, val, test, *, device, codes: dict[float, str] |
             systems += [("separate", b, code, separate_system(P, by[("source_vae", None, b, seed)],
                                                               by[("channel_ae", snr, None, seed)], snr, code))
                         for b in P["separate_betas"]]
+            systems.append(("separate", RATE_ZERO_BETA, RATE_ZERO_CODE, RateZeroSystem(mean_image)))
             for system, beta, channel_code, model in systems:
                 for split, data in (("val", val), ("test", test)):
                     d = float(distortions(model, data.x, seed=EVAL_SEED + seed, device=device).mean())
@@ -474,8 +482,10 @@ def best_betas(P: dict, sweep_df: pd.DataFrame) -> pd.DataFrame:
 def beta_sensitivity(sweep_df: pd.DataFrame) -> pd.DataFrame:
     """How much each system's validation distortion moves over its beta grid at each SNR: the worst beta's
     excess over the best, absolute and relative (mean over seeds), beside the seed spread at the best beta. The
-    paper's Figure 7 caption finds the joint system *more* sensitive to beta than the separate one."""
-    val = sweep_df[sweep_df.split == "val"].groupby(["system", "snr_db", "beta"]).value.agg(["mean", "std"])
+    paper's Figure 7 caption finds the joint system *more* sensitive to beta than the separate one. Only trained
+    betas count: the separate system's rate-0 code (beta = inf) is no point of a beta grid."""
+    trained = sweep_df[np.isfinite(sweep_df.beta.astype(float))]
+    val = trained[trained.split == "val"].groupby(["system", "snr_db", "beta"]).value.agg(["mean", "std"])
     rows = []
     for (system, snr), g in val.reset_index().groupby(["system", "snr_db"]):
         best = g.loc[g["mean"].idxmin()]

@@ -11,6 +11,8 @@ fixed standard deviation ``obs_std`` on [0, 1] pixels. Losses are negative ELBOs
   decoder, trained on samples of the source coder's prior ``N(0, I)`` to minimize the squared error.
 * :class:`LinearChannelCode` (separate system, the uncoded benchmark): the code sent as it is, linear MMSE
   estimation at the receiver; the separate system uses it at an SNR where it beats the channel autoencoder.
+* :class:`RateZeroSystem` (separate system, rate 0): nothing sent, the training mean image received; the limit
+  ``beta -> infinity`` of the source VAE, offered beside the trained betas.
 * :class:`JointSystem` (paper eq. 8): ``y ~ q(y | x)`` goes through the channel and the decoder reconstructs from
   the received ``z``: ``D + beta R`` with ``D = -log p(x | z)``. With the bandwidth-limited channel the lost bands
   are filled by a code prior; a learned prior adds its own fitting term (its negative log-likelihood of the codes
@@ -244,6 +246,42 @@ class SeparateSystem(nn.Module):
     def reconstruct(self, x: torch.Tensor, *, generator: torch.Generator | None,
                     snr: float | None = None) -> torch.Tensor:
         """``(N, C, 32, 32)`` -> reconstructions after the channel (code sampled from the posterior)."""
+        return self.decode(self.send(self.encode(x, generator=generator), generator=generator, snr=snr))
+
+
+class RateZeroSystem(nn.Module):
+    """The separate system at rate 0, the limit ``beta -> infinity`` of its source VAE: nothing is sent and the
+    receiver outputs the training set's mean image, the best fixed guess under squared error.
+
+    A source code of rate 0 is a choice every separate system has (a collapsed VAE approaches it as it trains), so
+    the separate system's grid offers it beside the trained betas and the validation split chooses among them.
+    ``encode`` gives an empty code (0 channel uses), ``send`` passes it on untouched at any SNR (the level is
+    checked, not used) and ``decode`` broadcasts the mean image over the batch."""
+
+    def __init__(self, mean_image: torch.Tensor):
+        super().__init__()
+        if mean_image.dim() != 3:
+            raise ValueError(f"expected a mean image (C, H, W), got shape {tuple(mean_image.shape)}")
+        self.register_buffer("mean_image", mean_image.detach().float().clone())
+        self.channel = AWGNChannel(1.0)
+
+    def encode(self, x: torch.Tensor, *, generator: torch.Generator | None) -> torch.Tensor:
+        if x.shape[1:] != self.mean_image.shape:
+            raise ValueError(f"expected images (N, {', '.join(map(str, self.mean_image.shape))}), "
+                             f"got {tuple(x.shape)}")
+        return x.new_zeros((len(x), 0))
+
+    def send(self, code: torch.Tensor, *, generator: torch.Generator | None, snr: float | None = None) -> torch.Tensor:
+        self.channel.level(snr)
+        return code
+
+    def decode(self, received: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.mean_image.to(received.device).expand(len(received), *self.mean_image.shape).clone()
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, *, generator: torch.Generator | None,
+                    snr: float | None = None) -> torch.Tensor:
+        """``(N, C, H, W)`` -> ``N`` copies of the mean image."""
         return self.decode(self.send(self.encode(x, generator=generator), generator=generator, snr=snr))
 
 

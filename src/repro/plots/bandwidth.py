@@ -29,6 +29,12 @@ def _error_bars(stats: pd.DataFrame) -> list:
     return [stats.m - stats.lo.fillna(stats.m), stats.hi.fillna(stats.m) - stats.m]
 
 
+def beta_text(beta: float) -> str:
+    """A chosen beta as Figure 4 writes it: ``0.1``, ``1e+04``, and ``rate 0`` for the separate system's rate-0
+    code (beta = inf: nothing sent, the training mean image received)."""
+    return "rate 0" if np.isinf(beta) else f"{beta:g}"
+
+
 def alv_name(variant: str) -> str:
     """``learned prior + ALV (skip-kl10)`` -> ``ALV (skip-kl10)``."""
     return variant.replace("learned prior + ", "")
@@ -47,7 +53,7 @@ def figure4(figure4: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
                                                g.ci_high.fillna(g.test_l2) - g.test_l2],
                     marker="o", color=SYSTEM_COLORS[system], label=f"{system} (best beta per SNR)", capsize=2)
         for _, r in g.iterrows():
-            ax.annotate(f"{r.beta:g}", (r.snr_db, r.test_l2), fontsize=6, textcoords="offset points",
+            ax.annotate(beta_text(r.beta), (r.snr_db, r.test_l2), fontsize=6, textcoords="offset points",
                         xytext=(3, 3) if system == "joint" else (3, -8), color=SYSTEM_COLORS[system])
     ax.axhline(s.mean_image_l2, color="0.5", ls="--", lw=1, label="mean image")
     ax.set_xlabel("SNR (dB)")
@@ -61,9 +67,11 @@ def figure4(figure4: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
         tables={"sweep": "figure7_all_betas_{dataset}", "settings": "figure_settings_{dataset}"},
         reproduces="Figure 7", description="test distortion vs SNR for every beta, joint and separate")
 def figure7(sweep: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
-    """Test distortion vs SNR for every beta of each system's grid (mean over seeds)."""
+    """Test distortion vs SNR for every trained beta of each system's grid (mean over seeds); the separate
+    system's rate-0 code (beta = inf) is the dashed mean-image line."""
     s = one_row(settings)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    sweep = sweep[np.isfinite(sweep.beta.astype(float))]
     test_mean = sweep[sweep.split == "test"].groupby(["system", "beta", "snr_db"]).value.mean().reset_index()
     for ax, system in zip(axes, ("joint", "separate")):
         grid = sorted(test_mean[test_mean.system == system].beta.unique())
@@ -76,7 +84,8 @@ def figure7(sweep: pd.DataFrame, settings: pd.DataFrame, *, dataset: str):
         ax.set_xlabel("SNR (dB)")
         ax.legend(fontsize=6)
     axes[0].set_ylabel("distortion: squared L2 per image")
-    fig.suptitle(f"Figure 7: every beta of the grid, {dataset} (dashed: mean image)", fontsize=9)
+    fig.suptitle(f"Figure 7: every beta of the grid, {dataset} (dashed: mean image, the separate system's rate-0 "
+                 "code)", fontsize=9)
     fig.tight_layout()
     return fig
 

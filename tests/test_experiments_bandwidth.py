@@ -183,6 +183,16 @@ def test_the_rate_zero_code_outputs_the_training_mean_and_is_chosen_only_where_v
     assert beta_text(float("inf")) == "rate 0" and beta_text(1e4) == "10000" and beta_text(0.1) == "0.1"
 
 
+def test_epochs_trained_states_each_kind_of_models_budget():
+    rows = [dict(model="joint", snr_db=snr, beta=b, seed=0, epoch=e) for snr in (0.0, 10.0) for b in (0.1, 1.0)
+            for e in (1, 2)]
+    rows += [dict(model="source_vae", snr_db=np.nan, beta=b, seed=0, epoch=e) for b, n in ((1.0, 12), (10.0, 30))
+             for e in range(1, n + 1)]
+    t = bw.epochs_trained(pd.DataFrame(rows)).set_index("model")
+    assert t.loc["joint"].tolist() == [4, 2, 2.0, 2] and t.loc["source_vae"].tolist() == [2, 12, 21.0, 30]
+    assert bw.epochs_trained(pd.DataFrame()).empty
+
+
 def _bl(rows):
     return pd.DataFrame([dict(zip(("variant", "fill", "bandwidth", "metric", "value", "seed"), r)) for r in rows])
 

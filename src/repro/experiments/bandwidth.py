@@ -321,6 +321,17 @@ def histories(models: dict, kinds: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def epochs_trained(history: pd.DataFrame) -> pd.DataFrame:
+    """Per kind of model (and SNR for the joint systems): how many models, and the fewest, median and most epochs
+    they trained (from :func:`histories`), so the budgets of the systems being compared are stated beside them."""
+    if history.empty:
+        return pd.DataFrame(columns=["model", "n_models", "epochs_min", "epochs_median", "epochs_max"])
+    keys = [k for k in ("model", "snr_db", "beta", "seed") if k in history.columns]
+    per_model = history.groupby(keys, dropna=False).epoch.max().reset_index()
+    return (per_model.groupby("model").epoch.agg(n_models="count", epochs_min="min", epochs_median="median",
+                                                 epochs_max="max").reset_index())
+
+
 # ---- sanity baselines ----------------------------------------------------------------------------------------
 
 def mean_image_l2(train_x: torch.Tensor, x: torch.Tensor) -> float:

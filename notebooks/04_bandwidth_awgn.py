@@ -287,9 +287,11 @@ print("separate system's channel code per SNR:", {f"{k:g} dB": v for k, v in cod
 # ## The joint system's beta grid, extended until it brackets
 #
 # The paper tunes $\beta$ on a log grid for both systems (sec. 6.1). Our joint grid starts at `joint_betas`; at
-# each SNR where the best $\beta$ on validation (mean over seeds) is the grid's lowest or highest, a decade is
-# added beyond it and trained for every seed, at most `joint_beta_extensions` times. `interior` says whether the
-# optimum ended inside the grid.
+# each SNR where the best $\beta$ on validation (mean over seeds) is the grid's lowest or highest positive
+# $\beta$, a decade is added beyond it and trained for every seed, at most `joint_beta_extensions` times. The grid
+# also holds $\beta = 0$, eq. 8 as written: no decade lies below it, so an optimum there ends the search
+# (`at_limit`). `interior` says whether the optimum ended strictly inside the grid; when either holds, the grid
+# brackets it.
 
 # %%
 t_section = time.perf_counter()
@@ -306,7 +308,8 @@ display(joint_grid_table[joint_grid_table.best].round(3))
 # Both systems are scored by the **per-image squared L2 distortion** (sum over the $3 \times 32 \times 32$ pixel
 # values on $[0, 1]$) of the decoded images, code sampled from the posterior, channel noise from a fixed seed.
 # The best $\beta$ per system and SNR is picked on the validation split (mean over seeds); `interior` says
-# whether it lies strictly inside that system's grid. The separate system gets the larger grid, which can only
+# whether it lies strictly inside that system's grid, `at_limit` whether it is the grid's limit ($\beta = 0$ for
+# the joint system, the rate-0 code for the separate one). The separate system gets the larger grid, which can only
 # favour it, and one more choice: its rate-0 source code ($\beta = \infty$, `RateZeroSystem`), which sends
 # nothing and outputs the training mean image. A collapsed VAE approaches that code as it trains; offering it
 # outright means no separate point is worse than the mean image for lack of training, and validation decides
@@ -574,8 +577,9 @@ with pd.option_context("display.max_colwidth", 400):
 #   Gaussian observation model with standard deviation 0.1, Adam at $10^{-3}$, batch 64, SNRs $-10, -5, 0, 5, 10$
 #   dB, decade grids of $\beta$ per system (printed in the parameters above).
 # * **The joint loss** adds the rate term $\beta\,\mathrm{KL}(q(y\mid x)\,\|\,\mathcal N(0, I))$ to eq. 8 (see
-#   the top); its grid is extended per SNR on validation until it brackets the optimum or
-#   `joint_beta_extensions` decades were added (the grid table says which SNRs ended interior).
+#   the top); its grid holds $\beta = 0$ (eq. 8 itself) and is extended per SNR on validation until it brackets
+#   the optimum or `joint_beta_extensions` decades were added (the grid table says which SNRs ended interior or
+#   at $\beta = 0$).
 # * **The separate system's channel code** is the better, on validation draws of its prior, of a channel
 #   autoencoder and linear uncoded transmission with MMSE estimation (the table after training says which, per
 #   SNR); the paper describes only the autoencoder. Its source code may also be rate 0 (the training mean

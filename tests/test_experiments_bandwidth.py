@@ -30,7 +30,7 @@ def test_settings_resolve_the_profile_and_name_bad_values():
     with pytest.raises(ConfigError, match="unknown alv_alternatives entry 'x'"):
         bw.settings("smoke", {"alv_alternatives": ["x"]})
     with pytest.raises(ConfigError, match="joint_betas value"):
-        bw.settings("smoke", {"joint_betas": [0.0]})
+        bw.settings("smoke", {"joint_betas": [-0.1]})
     with pytest.raises(ConfigError, match="unknown dataset 'omniglot'"):
         bw.settings("smoke", {"dataset": "omniglot"})
     with pytest.raises(ConfigError, match="SNR in dB"):
@@ -181,6 +181,23 @@ def test_the_rate_zero_code_outputs_the_training_mean_and_is_chosen_only_where_v
     assert f4.loc[("separate", -10.0), "test_l2"] == pytest.approx(220.0)
     from repro.plots.bandwidth import beta_text
     assert beta_text(float("inf")) == "rate 0" and beta_text(1e4) == "10000" and beta_text(0.1) == "0.1"
+    assert beta_text(0.0) == "0 (eq. 8)"
+    assert best.loc[("separate", -10.0), "at_limit"] and not best.loc[("separate", 10.0), "at_limit"]
+    assert not best.loc[("joint", -10.0), "at_limit"]  # best 0.1, the grid's lowest: neither interior nor a limit
+    assert not best.loc[("joint", -10.0), "interior"]
+
+
+def test_the_joint_grid_may_hold_beta_zero_its_limit():
+    P = bw.settings("cpu", {})
+    assert P["joint_betas"][0] == 0.0 and any(j.name.endswith("-beta0-seed0") for j in bw.jobs(P))
+    assert bw.settings("cpu", {"joint_betas": [0.0, 1.0]})["joint_betas"] == [0.0, 1.0]
+    with pytest.raises(ConfigError, match="separate_betas value=0.0"):
+        bw.settings("cpu", {"separate_betas": [0.0, 1.0]})
+    values = {("joint", 0.0, b): [v, v + 1, v + 2] for b, v in ((0.0, 100), (0.01, 101), (0.1, 104))}
+    values.update({("separate", 0.0, b): [v] * 3 for b, v in ((1.0, 150), (10.0, 140), (bw.RATE_ZERO_BETA, 220))})
+    best = bw.best_betas({"dataset": "celeba32"}, _sweep(values)).set_index(["system", "snr_db"])
+    assert best.loc[("joint", 0.0), "beta"] == 0.0 and best.loc[("joint", 0.0), "at_limit"]
+    assert best.loc[("separate", 0.0), "interior"] and not best.loc[("separate", 0.0), "at_limit"]
 
 
 def test_epochs_trained_states_each_kind_of_models_budget():

@@ -143,7 +143,8 @@ def test_values_the_guessing_refused_or_mistyped_are_valid(notebook, name, value
 
 @pytest.mark.parametrize("notebook,name,value,message", [
     ("04_bandwidth_awgn", "alv_variants", ["ALV"], "alv_variants must be a list of names, each one of plain, kl10"),
-    ("04_bandwidth_awgn", "joint_betas", [0.0, 1.0], "joint_betas must be a list of numbers, each > 0"),
+    ("04_bandwidth_awgn", "joint_betas", [-0.1, 1.0], "joint_betas must be a list of numbers, each >= 0"),
+    ("04_bandwidth_awgn", "separate_betas", [0.0, 1.0], "separate_betas must be a list of numbers, each > 0"),
     ("05_dna_storage", "peer_codecs", "Goldman", "peer_codecs must be a list of names"),
     ("05_dna_storage", "consensus", "vote", "valid choices: spoa, majority"),
     ("02_necst", "eps_values", [0.7], "each in [0, 0.5]"),

@@ -32,6 +32,11 @@ from repro.systems import bandwidth as bp
 from repro.systems.protocol import distortions, reconstruct_all
 
 NOTEBOOK = PART.notebook
+# the limits of the beta grids, which no decade can extend: the joint system's beta = 0 (eq. 8 as written, no rate
+# term) and the separate system's rate-0 source code (RateZeroSystem, the limit beta -> infinity)
+JOINT_LIMIT_BETA = 0.0
+RATE_ZERO_BETA = math.inf
+RATE_ZERO_CODE = "none (rate 0)"
 EVAL_SEED = 1_000  # evaluation draws (posterior samples, noise, bandwidths, prior samples, v) come from here
 
 # The ALV decoders compared (alternatives are trained on the first seed; the profile's ``alv_variant`` on all).
@@ -65,8 +70,8 @@ def settings(profile: str, params: dict) -> dict:
     for key in ("joint_betas", "separate_betas"):
         if not P[key]:
             raise ConfigError(f"{key} must list at least one beta, got {P[key]!r}")
-        for b in P[key]:
-            check_range(f"{key} value", b, 1e-6, 1e6)
+        for b in P[key]:  # the joint grid may hold beta = 0, eq. 8 as written (JOINT_LIMIT_BETA)
+            check_range(f"{key} value", b, JOINT_LIMIT_BETA if key == "joint_betas" else 1e-6, 1e6)
         P[key] = sorted(float(b) for b in P[key])
     check_range("bl_beta", P["bl_beta"], 1e-6, 1e6)
     check_range("binary_eps", P["binary_eps"], 1e-6, 0.5)
@@ -403,10 +408,12 @@ def _joint_val(P: dict, models: dict, val, snr: float, beta: float, *, device, m
 
 def bracket_joint_betas(P: dict, models: dict, val, *, device, cache, data_root=None, log=print) -> pd.DataFrame:
     """Extend the joint system's beta grid per SNR until the validation optimum (mean over seeds) is interior:
-    while the best beta is the grid's lowest (highest), add a tenth of it (ten times it), training those models
-    for every seed here (they join ``models``), at most ``joint_beta_extensions`` times per SNR. Returns one row
-    per (SNR, beta) with its validation distortion, the round it joined and, per SNR, whether the optimum ended
-    interior."""
+    while the best beta is the grid's lowest (highest) positive beta, add a tenth of it (ten times it), training
+    those models for every seed here (they join ``models``), at most ``joint_beta_extensions`` times per SNR.
+    A grid that holds beta = 0 (eq. 8 as written, :data:`JOINT_LIMIT_BETA`) has its lower limit: below it nothing
+    can be added: a best beta of 0 ends the search (``at_limit``), and a best lowest positive beta is still
+    extended downward but counts as interior (0 below it is worse). Returns one row per (SNR, beta) with its validation distortion, the
+    round it joined and, per SNR, whether the optimum ended interior or at the limit."""
     memo: dict = {}
     rows = []
     for snr in P["snrs_db"]:
@@ -414,7 +421,10 @@ def bracket_joint_betas(P: dict, models: dict, val, *, device, cache, data_root=
         for round_ in range(1, int(P["joint_beta_extensions"]) + 1):
             vals = {b: _joint_val(P, models, val, snr, b, device=device, memo=memo) for b in grid}
             best = min(vals, key=vals.get)
-            lo, hi = min(grid), max(grid)
+            positive = [b for b in grid if b > JOINT_LIMIT_BETA]
+            if not positive:
+                break
+            lo, hi = min(positive), max(positive)
             new = lo / 10 if best == lo else hi * 10 if best == hi else None
             if new is None or not 1e-6 <= new <= 1e6:
                 break
@@ -429,7 +439,8 @@ def bracket_joint_betas(P: dict, models: dict, val, *, device, cache, data_root=
         best = min(vals, key=vals.get)
         interior = min(grid) < best < max(grid)
         rows += [dict(dataset=P["dataset"], system="joint", snr_db=snr, beta=b, added_in_round=grid[b], val_l2=v,
-                      best=b == best, interior=interior) for b, v in sorted(vals.items())]
+                      best=b == best, interior=interior, at_limit=best == JOINT_LIMIT_BETA)
+                 for b, v in sorted(vals.items())]
     return pd.DataFrame(rows)
 
 
@@ -443,8 +454,6 @@ def joint_grids(P: dict, grid_table: pd.DataFrame | None) -> dict[float, list[fl
 
 # ---- Figures 4 and 7 -----------------------------------------------------------------------------------------
 
-RATE_ZERO_BETA = math.inf  # the separate system's rate-0 source code (RateZeroSystem), the limit beta -> infinity
-RATE_ZERO_CODE = "none (rate 0)"
 
 
 def sweep(P: dict, models: dict, val, test, *, device, mean_image: torch.Tensor,
@@ -478,8 +487,9 @@ def sweep(P: dict, models: dict, val, test, *, device, mean_image: torch.Tensor,
 
 def best_betas(P: dict, sweep_df: pd.DataFrame) -> pd.DataFrame:
     """Best beta per system and SNR by the validation distortion averaged over seeds; ``interior`` says whether
-    it lies strictly inside the betas that system was trained with at that SNR (else the grid does not bracket
-    the optimum)."""
+    it lies strictly inside the betas that system was trained with at that SNR, ``at_limit`` whether it is the
+    limit no grid can extend past (the joint system's beta = 0, the separate system's rate-0 code). The grid
+    brackets the optimum when either holds."""
     val = (sweep_df[sweep_df.split == "val"].groupby(["system", "snr_db", "beta"]).value.mean().rename("val_l2")
            .reset_index())
     best = bp.best_per_group(val, ["system", "snr_db"])
@@ -487,6 +497,8 @@ def best_betas(P: dict, sweep_df: pd.DataFrame) -> pd.DataFrame:
     best["grid"] = [" ".join(f"{b:g}" for b in grids[(s, snr)]) for s, snr in zip(best.system, best.snr_db)]
     best["interior"] = [grids[(s, snr)][0] < b < grids[(s, snr)][-1]
                         for s, snr, b in zip(best.system, best.snr_db, best.beta)]
+    best["at_limit"] = [b == (JOINT_LIMIT_BETA if s == "joint" else RATE_ZERO_BETA)
+                        for s, b in zip(best.system, best.beta)]
     return best
 
 

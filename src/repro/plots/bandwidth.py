@@ -30,9 +30,10 @@ def _error_bars(stats: pd.DataFrame) -> list:
 
 
 def beta_text(beta: float) -> str:
-    """A chosen beta as Figure 4 writes it: ``0.1``, ``1e+04``, and ``rate 0`` for the separate system's rate-0
-    code (beta = inf: nothing sent, the training mean image received)."""
-    return "rate 0" if np.isinf(beta) else f"{beta:g}"
+    """A chosen beta as Figure 4 writes it: ``0.1``, ``10000``, ``0 (eq. 8)`` for the joint system without the rate
+    term, and ``rate 0`` for the separate system's rate-0 code (beta = inf: nothing sent, the training mean image
+    received)."""
+    return "rate 0" if np.isinf(beta) else "0 (eq. 8)" if beta == 0 else f"{beta:g}"
 
 
 def alv_name(variant: str) -> str:

@@ -178,7 +178,9 @@ def test_the_rate_zero_code_outputs_the_training_mean_and_is_chosen_only_where_v
     sens = bw.beta_sensitivity(df).set_index(["system", "snr_db"])  # trained betas only
     assert sens.loc[("separate", -10.0), "best_beta"] == 100.0 and sens.loc[("separate", -10.0), "n_betas"] == 2
     f4 = bw.figure4(P, df, best.reset_index()).set_index(["system", "snr_db"])
-    assert f4.loc[("separate", -10.0), "test_l2"] == pytest.approx(220.0)
+    assert f4.loc[("separate", -10.0), "test_l2"] == pytest.approx(220.0) and f4.loc[("separate", -10.0), "at_limit"]
+    plateau = bw.beta_plateau(df, best.reset_index()).set_index(["system", "snr_db"])
+    assert plateau.loc[("separate", -10.0), "at_limit"] and not plateau.loc[("separate", 10.0), "at_limit"]
     from repro.plots.bandwidth import beta_text
     assert beta_text(float("inf")) == "rate 0" and beta_text(1e4) == "10000" and beta_text(0.1) == "0.1"
     assert beta_text(0.0) == "0 (eq. 8)"

@@ -527,7 +527,8 @@ def figure4(P: dict, sweep_df: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame
         m, lo, hi = seed_interval(g.value)
         rows.append(dict(dataset=P["dataset"], system=system, snr_db=snr, beta=float(g.beta.iloc[0]), test_l2=m,
                          ci_low=lo, ci_high=hi, n_seeds=len(g)))
-    return pd.DataFrame(rows).merge(best[["system", "snr_db", "val_l2", "interior"]], on=["system", "snr_db"])
+    return pd.DataFrame(rows).merge(best[["system", "snr_db", "val_l2", "interior", "at_limit"]],
+                                    on=["system", "snr_db"])
 
 
 def gap_table(P: dict, sweep_df: pd.DataFrame, best: pd.DataFrame, mean_l2: float) -> pd.DataFrame:
@@ -842,7 +843,7 @@ def channel_check(snrs_db=(-10.0, -5.0, 0.0, 5.0, 10.0), n: int = 20_000, k: int
 
 
 def beta_plateau(sweep_df: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
-    """Per system and SNR: the best beta, whether it is interior, how much worse each grid neighbour is on the
+    """Per system and SNR: the best beta, whether it is interior or at the grid's limit, how much worse each grid neighbour is on the
     validation split (mean over seeds), and the seed standard deviation at the best beta (a neighbour closer than
     that is a plateau, not a bracket)."""
     val = (sweep_df[sweep_df.split == "val"].groupby(["system", "snr_db", "beta"]).value.agg(["mean", "std"])
@@ -853,6 +854,7 @@ def beta_plateau(sweep_df: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
         i = int(np.flatnonzero(g.beta.values == r.beta)[0])
         nb_ = g.iloc[[j for j in (i - 1, i + 1) if 0 <= j < len(g)]]
         rows.append(dict(system=r.system, snr_db=r.snr_db, best_beta=r.beta, interior=r.interior,
+                         at_limit=r.at_limit,
                          neighbour_minus_best=", ".join(f"beta {b:g}: {m - g['mean'].iloc[i]:+.2f}"
                                                         for b, m in zip(nb_.beta, nb_["mean"])),
                          seed_std_at_best=g["std"].iloc[i]))

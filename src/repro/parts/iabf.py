@@ -43,13 +43,16 @@ PROFILES = {
     # first budget of 40 epochs (sized from a calibration that put NECST at the paper + 10 % after 34-40 epochs) left
     # ABF and IABF 18-20 % above the paper and still improving 2-3 % per quarter; the longer budget extends those runs
     # (`fit` continues a complete shorter run of the same configuration: constant learning rate, epochs seeded by
-    # number, so it is a prefix). Omniglot's main point has the same converge budget (issue 22, item 2). Binary MNIST
-    # keeps the issue-13 budget (8 epochs: short of convergence, so its point stays provisional). The other eps values:
+    # number, so it is a prefix). Omniglot's main point has the same converge rule (issue 22, item 2) with a cap of
+    # 141 epochs: our Omniglot training split has 17,352 images against the paper's 24,345, so 100 epochs were only
+    # 0.36 of the paper's training in images seen, and 141 is the fewest that reach half of it (CLAIMS.md's third
+    # way to converge); ABF and IABF still improved 1.7 % per quarter at 100. Binary MNIST keeps the issue-13 budget
+    # (8 epochs), whose models land within 10 % of the paper in its unit (bce_per_pixel). The other eps values:
     # `-p eps_values [0.1,0.2,0.3,0.4]` adds them with one seed at `sweep_epochs`. The one-seed ablations at MNIST eps
     # 0.1 (the official code's ABF / IABF, ABF spending its whole budget on the attacked bits, the paper's lambda grid)
     # and the seed-0 models they are compared with train for `ablation_epochs` (8). CIFAR-10 keeps the committed conv
     # budget.
-    "cpu": dict(threads=1, epochs={"binary_mnist": 8, "mnist": 100, "omniglot": 100, "cifar10": 3},
+    "cpu": dict(threads=1, epochs={"binary_mnist": 8, "mnist": 100, "omniglot": 141, "cifar10": 3},
                 sweep_epochs={"binary_mnist": 2, "mnist": 2, "omniglot": 3},
                 stop_plateau={"mnist": 0.01, "omniglot": 0.01}, min_epochs={"mnist": 10, "omniglot": 10},
                 ablation_epochs={"mnist": 8},

@@ -183,7 +183,7 @@ def test_the_rate_zero_code_outputs_the_training_mean_and_is_chosen_only_where_v
     assert plateau.loc[("separate", -10.0), "at_limit"] and not plateau.loc[("separate", 10.0), "at_limit"]
     from repro.plots.bandwidth import beta_text
     assert beta_text(float("inf")) == "rate 0" and beta_text(1e4) == "10000" and beta_text(0.1) == "0.1"
-    assert beta_text(0.0) == "0 (eq. 8)"
+    assert beta_text(0.0) == "0"
     assert best.loc[("separate", -10.0), "at_limit"] and not best.loc[("separate", 10.0), "at_limit"]
     assert not best.loc[("joint", -10.0), "at_limit"]  # best 0.1, the grid's lowest: neither interior nor a limit
     assert not best.loc[("joint", -10.0), "interior"]

@@ -410,10 +410,10 @@ def bracket_joint_betas(P: dict, models: dict, val, *, device, cache, data_root=
     """Extend the joint system's beta grid per SNR until the validation optimum (mean over seeds) is interior:
     while the best beta is the grid's lowest (highest) positive beta, add a tenth of it (ten times it), training
     those models for every seed here (they join ``models``), at most ``joint_beta_extensions`` times per SNR.
-    A grid that holds beta = 0 (eq. 8 as written, :data:`JOINT_LIMIT_BETA`) has its lower limit: below it nothing
-    can be added: a best beta of 0 ends the search (``at_limit``), and a best lowest positive beta is still
-    extended downward but counts as interior (0 below it is worse). Returns one row per (SNR, beta) with its validation distortion, the
-    round it joined and, per SNR, whether the optimum ended interior or at the limit."""
+    A grid that holds beta = 0 (eq. 8 as written, :data:`JOINT_LIMIT_BETA`) has its lower limit, below which
+    nothing can be added: a best beta of 0 ends the search (``at_limit``), and a best lowest positive beta is still
+    extended downward but counts as interior (0 below it is worse). Returns one row per (SNR, beta) with its
+    validation distortion, the round it joined and, per SNR, whether the optimum ended interior or at the limit."""
     memo: dict = {}
     rows = []
     for snr in P["snrs_db"]:
@@ -843,9 +843,9 @@ def channel_check(snrs_db=(-10.0, -5.0, 0.0, 5.0, 10.0), n: int = 20_000, k: int
 
 
 def beta_plateau(sweep_df: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
-    """Per system and SNR: the best beta, whether it is interior or at the grid's limit, how much worse each grid neighbour is on the
-    validation split (mean over seeds), and the seed standard deviation at the best beta (a neighbour closer than
-    that is a plateau, not a bracket)."""
+    """Per system and SNR: the best beta, whether it is interior or at the grid's limit, how much worse each grid
+    neighbour is on the validation split (mean over seeds), and the seed standard deviation at the best beta (a
+    neighbour closer than that is a plateau, not a bracket)."""
     val = (sweep_df[sweep_df.split == "val"].groupby(["system", "snr_db", "beta"]).value.agg(["mean", "std"])
            .reset_index())
     rows = []

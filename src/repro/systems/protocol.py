@@ -23,7 +23,7 @@ with the system's own default where it has one (the level it was trained at): ``
 | :class:`~repro.systems.necst.VAEWithLDPC` | LDPC codeword of the VAE's bits | ``eps`` (no default), ``mode`` |
 | :class:`~repro.models.jscc.JointSystem` | Gaussian code | ``snr``, ``bandwidth``, ``fill_prior`` |
 | :class:`~repro.models.jscc.SeparateSystem` | the channel autoencoder's input | ``snr`` |
-| :class:`~repro.models.jscc.RateZeroSystem` | nothing (an empty code; the training mean image is received) | ``snr`` (checked, unused) |
+| :class:`~repro.models.jscc.RateZeroSystem` | nothing (an empty code) | ``snr`` (checked, unused) |
 | :class:`~repro.models.jscc.ChannelAutoencoder` | its input (a channel code for real vectors) | ``snr`` |
 | :class:`~repro.models.jscc.BinaryJointSystem` | hard Bernoulli bits | ``eps`` (the real BSC) |
 

@@ -327,8 +327,9 @@ def histories(models: dict, kinds: tuple[str, ...]) -> pd.DataFrame:
 
 
 def epochs_trained(history: pd.DataFrame) -> pd.DataFrame:
-    """Per kind of model (and SNR for the joint systems): how many models, and the fewest, median and most epochs
-    they trained (from :func:`histories`), so the budgets of the systems being compared are stated beside them."""
+    """Per kind of model: how many models, and the fewest, median and most epochs they trained (from
+    :func:`histories`; a model is one (model, SNR, beta, seed)), so the budgets of the systems being compared are
+    stated beside them."""
     if history.empty:
         return pd.DataFrame(columns=["model", "n_models", "epochs_min", "epochs_median", "epochs_max"])
     keys = [k for k in ("model", "snr_db", "beta", "seed") if k in history.columns]
@@ -453,8 +454,6 @@ def joint_grids(P: dict, grid_table: pd.DataFrame | None) -> dict[float, list[fl
 
 
 # ---- Figures 4 and 7 -----------------------------------------------------------------------------------------
-
-
 
 def sweep(P: dict, models: dict, val, test, *, device, mean_image: torch.Tensor,
           codes: dict[float, str] | None = None, joint_grid: dict[float, list[float]] | None = None) -> pd.DataFrame:

@@ -44,6 +44,15 @@ def test_plan_of_notebook_03_lists_every_method_eps_and_seed():
     assert all(j.cost > 0 for j in jobs)
 
 
+def test_only_keeps_the_named_jobs_and_rejects_a_name_matching_none(capsys):
+    assert main(["plan", "--notebook", "03_iabf", "-p", "dataset", "mnist", "--only", "ablation", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 8 and all("ablation" in r["job"] for r in rows)
+    assert main(["plan", "--notebook", "03_iabf", "-p", "dataset", "mnist", "--only", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "--only 'nope' matches no job; valid job names: necst-mnist-eps0.1-seed0" in err
+
+
 def test_plan_cli_json_and_shared_jobs_counted_once(capsys):
     assert main(["plan", "--notebook", "01_vae_compression", "--notebook", "05_dna_storage", "--profile", "cpu",
                  "--json"]) == 0

@@ -4,6 +4,7 @@
     python -m repro.jobs plan --notebook 03_iabf --profile cpu --hours-left 2
     python -m repro.jobs run --profile cpu --workers 2            # every notebook's jobs, 2 processes x 1 thread
     python -m repro.jobs run --notebook 02_necst -p dataset mnist -p epochs 30
+    python -m repro.jobs run --notebook 03_iabf -p dataset mnist --only ablation   # a subset, by name
     python -m repro.jobs run --profile paper --ray auto           # the same jobs as tasks on a Ray cluster
 
 A notebook with several dataset runs (02, 03) contributes the jobs of every run; ``-p`` applies to each run unless
@@ -51,10 +52,23 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="cpu", help=f"one of {', '.join(PROFILE_NAMES)} (default cpu)")
     p.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="a notebook parameter, e.g. -p dataset mnist -p epochs 30")
+    p.add_argument("--only", action="append", default=[], metavar="TEXT",
+                   help="keep the jobs whose name contains TEXT (repeatable: any of them; default: all)")
+
+
+def select(jobs: list[Job], only: list[str]) -> list[Job]:
+    """The jobs whose name contains one of ``only`` (all of them when it is empty); a pattern that matches no job
+    raises :class:`ConfigError` listing the job names."""
+    if not only:
+        return jobs
+    for text in only:
+        if not any(text in j.name for j in jobs):
+            raise ConfigError(f"--only {text!r} matches no job; valid job names: {', '.join(j.name for j in jobs)}")
+    return [j for j in jobs if any(text in j.name for text in only)]
 
 
 def cmd_plan(args) -> int:
-    jobs = collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p})
+    jobs = select(collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p}), args.only)
     rows = [(j.notebook, j.name, status(j), j.cost, j.family, j.kwargs.get("precision", "fp32")) for j in jobs]
     reasons = {}
     for j in jobs:
@@ -111,7 +125,7 @@ def cmd_run(args) -> int:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     workers = args.workers or os.cpu_count() or 1
     check_choice("device", args.device, ("auto", "cpu", "cuda"))
-    jobs = collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p})
+    jobs = select(collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p}), args.only)
     if args.ray:
         from repro.jobs.ray_backend import run_ray
 

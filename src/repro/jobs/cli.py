@@ -53,7 +53,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="a notebook parameter, e.g. -p dataset mnist -p epochs 30")
     p.add_argument("--only", action="append", default=[], metavar="TEXT",
-                   help="keep the jobs whose name contains TEXT (repeatable: any of them; default: all)")
+                   help="keep the jobs whose name contains TEXT (repeatable: any of them; default: all); "
+                        "write --only=TEXT when TEXT starts with '-'")
 
 
 def select(jobs: list[Job], only: list[str]) -> list[Job]:

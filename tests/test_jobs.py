@@ -1,5 +1,6 @@
 """The job layer: plans that match the notebooks, parallel workers, locks, dead workers, bad input, Ray, bf16."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -105,6 +106,28 @@ def test_notebook_job_lists_use_the_same_keys_as_the_planner():
     planned = {j.key for j in necst_exp.plan("smoke", {"dataset": "binary_mnist"})}
     assert {necst_exp.necst_job(P2, e, s).key for s in P2["seeds"] for e in P2["eps_values"]} <= planned
     assert necst_exp.discrete_vae_job(P2, 0).key in planned
+
+
+def test_an_interrupted_job_is_estimated_by_the_epochs_its_log_says_are_left(tmp_path):
+    from repro.jobs.local import estimate_wall, fraction_trained, log_path, remaining_cost
+
+    job, fresh = (dataclasses.replace(vae_job(seed=s), cost=100.0) for s in (30, 31))
+    assert remaining_cost(job, tmp_path) == 100.0  # no log: the whole job
+    log = log_path(job, tmp_path)
+    assert log.parent == tmp_path and log.name.startswith("vae-test-seed30-")
+    log.write_text("[progress] vae-mnist resuming after epoch 20/80\n"
+                   "[progress] vae-mnist epoch 21/80 40% 900 img/s eta 1m\n"
+                   "[progress] vae-mnist epoch 21/80 done 950 img/s eta 1m l2=3\n"
+                   "[progress] vae-mnist epoch 22/80 10% 900 img/s eta 1m\n")
+    assert fraction_trained(job, tmp_path) == pytest.approx(21 / 80)  # a line within an epoch does not count
+    assert remaining_cost(job, tmp_path) == pytest.approx(100 * 59 / 80)
+    full, left = estimate_wall([fresh], 1, tmp_path), estimate_wall([job], 1, tmp_path)
+    assert full - left == pytest.approx(100 * 21 / 80, rel=0.01)
+    log.write_text("[progress] vae-mnist resuming after epoch 40/80\n")  # killed before its first new epoch
+    assert remaining_cost(job, tmp_path) == pytest.approx(50.0)
+    # two models in one log: the last line says nothing of the first, so the job counts in full
+    log.write_text("[progress] vae-a epoch 80/80 done 1 img/s\n[progress] vae-b epoch 3/80 done 1 img/s\n")
+    assert remaining_cost(job, tmp_path) == 100.0
 
 
 def test_two_workers_resume_and_skip(tmp_path):

@@ -69,8 +69,13 @@ def select(jobs: list[Job], only: list[str]) -> list[Job]:
 
 
 def cmd_plan(args) -> int:
+    from repro.jobs.local import remaining_cost
+
     jobs = select(collect(args.notebook, args.profile, {k: parse_value(v) for k, v in args.p}), args.only)
-    rows = [(j.notebook, j.name, status(j), j.cost, j.family, j.kwargs.get("precision", "fp32")) for j in jobs]
+    states = [status(j) for j in jobs]
+    # a done job's cost is what it took (the estimate); an interrupted one's is what is left of it
+    rows = [(j.notebook, j.name, s, j.cost if s == "done" else remaining_cost(j), j.family,
+             j.kwargs.get("precision", "fp32")) for j, s in zip(jobs, states)]
     reasons = {}
     for j in jobs:
         if j.meta.get("precision_reason"):
@@ -92,7 +97,7 @@ def cmd_plan(args) -> int:
     from repro.core.throughput import SIDE_BY_SIDE, measured_startup, measurements
     from repro.jobs.local import STARTUP_SECONDS, estimate_wall, job_overhead
 
-    wall = estimate_wall([j for j in jobs if status(j) != "done"], workers)
+    wall = estimate_wall([j for j, s in zip(jobs, states) if s != "done"], workers)
     startup = measured_startup() or STARTUP_SECONDS
     measured = measurements()
     source = (f"throughput measured on this machine on {measured['date'][:10]}" if measured else
@@ -101,7 +106,8 @@ def cmd_plan(args) -> int:
     print(f"{len(rows)} jobs, {len(rows) - len(todo)} done; remaining {format_seconds(total)} on one thread, "
           f"about {format_seconds(wall)} with {workers} workers (x{SIDE_BY_SIDE} per worker side by side, "
           f"{job_overhead():.1f} s per job beside its images, and {format_seconds(startup)} of start-up per worker) "
-          f"{'at most (plateau stops may end runs earlier) ' if capped else ''}(estimates from {source})")
+          f"{'at most (plateau stops may end runs earlier) ' if capped else ''}(estimates from {source}; a partial "
+          f"job counts the epochs left after the last one its log records)")
     if args.hours_left is not None:
         left = args.hours_left * 3600
         verdict = "fits" if wall <= left else f"does NOT fit (short by {format_seconds(wall - left)})"

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import subprocess
 import sys
@@ -48,6 +49,8 @@ STARTUP_SECONDS = 8.0  # a worker's start-up (imports); jobs plan uses the measu
 # set-up, writing the checkpoint and the done file): the smoke plan's 47 jobs ran 24 s longer than their image
 # costs on the 2-core AVX2 machine, ~0.5 s each; `python -m repro.jobs measure` times it on this machine
 JOB_OVERHEAD_SECONDS = 0.5
+# the trainer's progress lines (repro.core.runtime.ProgressLines): an epoch finished, or a run resumed after one
+EPOCH_LINE = re.compile(r"^\[progress\] (\S+) (?:resuming after )?epoch (\d+)/(\d+)(?: done|$)", re.MULTILINE)
 
 
 @dataclass
@@ -141,7 +144,7 @@ def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = 
     outcomes, todo = pending(jobs, root)
     total = len(todo)
     n_workers = max(1, min(workers, total))
-    estimate = estimate_wall(todo, n_workers)
+    estimate = estimate_wall(todo, n_workers, log_dir)
     echo(f"[jobs] {len(jobs)} jobs, {len(jobs) - total} already done, {total} to train with {n_workers} persistent "
          f"worker(s) x {threads} thread(s); estimated {format_seconds(estimate)} (logs in {log_dir})")
     if not todo:
@@ -158,7 +161,7 @@ def run_local(jobs: list[Job], *, workers: int, threads: int = 1, device: str = 
         job = todo.pop(0)
         started += 1
         w.job, w.number, w.t0 = job, started, time.perf_counter()
-        w.log = log_dir / f"{job.name}-{job.key[:8]}.log"
+        w.log = log_path(job, log_dir)
         job_file = log_dir / f"{job.name}-{job.key[:8]}.job.json"
         job_file.write_text(json.dumps(job.to_dict(), indent=1))
         w.log.write_text("")
@@ -241,16 +244,42 @@ def job_overhead() -> float:
     return float(value) if value is not None else JOB_OVERHEAD_SECONDS
 
 
-def estimate_wall(todo: list[Job], workers: int) -> float:
-    """Wall seconds for ``todo`` on ``workers`` persistent workers: their costs plus a fixed overhead per job
-    (:func:`job_overhead`) shared among the workers (each slowed by side-by-side running), plus one start-up per
-    worker (both measured by ``python -m repro.jobs measure``)."""
+def log_path(job: Job, log_dir: Path | None = None) -> Path:
+    """Where the runner writes ``job``'s output: ``<log dir>/<job>-<key>.log``, the cache's ``jobs/logs`` by default."""
+    return Path(log_dir or cache_root() / "jobs" / "logs") / f"{job.name}-{job.key[:8]}.log"
+
+
+def fraction_trained(job: Job, log_dir: Path | None = None) -> float:
+    """The fraction of ``job``'s epochs its last run got through, from the last ``[progress] <model> epoch N/M
+    done`` (or ``resuming after epoch N/M``) line of its log. It is 0 without a log or such a line, and 0 when the log
+    names more than one model (a job that trains several in turn: the last line says nothing of those before it).
+    The trainer checkpoints every epoch, so a resumed job trains only the rest."""
+    path = log_path(job, log_dir)
+    if job.is_done() or not path.exists():
+        return 0.0
+    found = EPOCH_LINE.findall(path.read_text(errors="replace"))
+    if not found or len({model for model, _, _ in found}) > 1:
+        return 0.0
+    _, done, total = found[-1]
+    return min(1.0, int(done) / int(total)) if int(total) > 0 else 0.0
+
+
+def remaining_cost(job: Job, log_dir: Path | None = None) -> float:
+    """``job``'s estimated cost less the part its last, interrupted run trained (:func:`fraction_trained`)."""
+    return job.cost * (1.0 - fraction_trained(job, log_dir))
+
+
+def estimate_wall(todo: list[Job], workers: int, log_dir: Path | None = None) -> float:
+    """Wall seconds for ``todo`` on ``workers`` persistent workers: their remaining costs (:func:`remaining_cost`)
+    plus a fixed overhead per job (:func:`job_overhead`) shared among the workers (each slowed by side-by-side
+    running), plus one start-up per worker (both measured by ``python -m repro.jobs measure``)."""
     if not todo:
         return 0.0
     from repro.core.throughput import SIDE_BY_SIDE, measured_startup
 
     n = max(1, min(workers, len(todo)))
-    compute = (sum(j.cost for j in todo) + len(todo) * job_overhead()) / n / (SIDE_BY_SIDE if n > 1 else 1.0)
+    costs = sum(remaining_cost(j, log_dir) for j in todo)
+    compute = (costs + len(todo) * job_overhead()) / n / (SIDE_BY_SIDE if n > 1 else 1.0)
     return compute + (measured_startup() or STARTUP_SECONDS)
 
 

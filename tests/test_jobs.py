@@ -44,10 +44,22 @@ def test_plan_of_notebook_03_lists_every_method_eps_and_seed():
     assert all(j.cost > 0 for j in jobs)
 
 
+def test_the_attack_only_abf_twins_are_new_keys_and_the_default_keys_are_unchanged():
+    P = iabf_exp.settings("cpu", {"dataset": "mnist"})
+    twins = iabf_exp.abf_noise_jobs(P)
+    assert {(j.meta["method"], j.meta["seed"]) for j in twins} == {(m, s) for m in ("ABF", "IABF") for s in (0, 1, 2)}
+    assert all(j.kwargs["abf_channel"] is False and "adversary-only" in j.name for j in twins)
+    default = iabf_exp.model_job(P, "ABF", 0.1, 0)
+    assert iabf_exp.model_job(P, "ABF", 0.1, 0, abf_channel=True).key == default.key
+    assert "abf_channel" not in default.kwargs and default.key not in {j.key for j in twins}
+    assert iabf_exp.abf_noise_jobs(iabf_exp.settings("cpu", {"dataset": "omniglot"})) == []
+
+
 def test_only_keeps_the_named_jobs_and_rejects_a_name_matching_none(capsys):
-    assert main(["plan", "--notebook", "03_iabf", "-p", "dataset", "mnist", "--only", "ablation", "--json"]) == 0
+    assert main(["plan", "--notebook", "03_iabf", "-p", "dataset", "mnist", "--only", "adversary-only",
+                 "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 8 and all("ablation" in r["job"] for r in rows)
+    assert len(rows) == 6 and all("adversary-only" in r["job"] for r in rows)
     assert main(["plan", "--notebook", "03_iabf", "-p", "dataset", "mnist", "--only", "nope"]) == 2
     err = capsys.readouterr().err
     assert "--only 'nope' matches no job; valid job names: necst-mnist-eps0.1-seed0" in err

@@ -1025,8 +1025,19 @@ def _model_convergence(r: Results, ds: str, table: pd.DataFrame, ref: pd.DataFra
                            val_curve=curve, compute_fraction=frac)
 
 
+def _abf_noise_note(r: Results, ds: str, srcs: list[str]) -> str:
+    """Which training noise the dataset's ABF / IABF used (notebook 03's validation choice, when it made one)."""
+    rel = f"03_iabf/abf_noise_choice_{ds}.csv"
+    if not r.has(rel):
+        return f"{ds}: attack, then the channel (the default; no validation choice)"
+    srcs.append(rel)
+    c = r.csv(rel)
+    c = c[c.chosen.astype(bool) & (c.eps == ORDERING_EPS)]
+    return f"{ds}: " + ", ".join(f"{row.method} {row.abf_noise}" for row in c.itertuples()) + " (chosen on validation)"
+
+
 def m_iabf_ordering(r: Results) -> Outcome:
-    pts, secondary, reported, srcs, frs, conv_notes = [], [], [], [], {}, []
+    pts, secondary, reported, srcs, frs, conv_notes, noise_notes = [], [], [], [], {}, [], []
     ref = paper_numbers("iabf", "Table 1")
     paper_eff = {}
     for ds in IABF_DATASETS:
@@ -1035,6 +1046,8 @@ def m_iabf_ordering(r: Results) -> Outcome:
             continue
         srcs.append(rel)
         table = r.csv(rel)
+        if ds in ORDERING_DATASETS:
+            noise_notes.append(_abf_noise_note(r, ds, srcs))
         d = table[table.metric == "l2_per_image"]
         base = r.baseline(ds, "l2_per_image")
         for eps in sorted(d.noise.unique()):
@@ -1091,6 +1104,7 @@ def m_iabf_ordering(r: Results) -> Outcome:
            + ". Secondary, ABF - IABF: " + ("; ".join(f"{p.label} {ci_text(p)}" for p in secondary) or "none")
            + (". Reported, not deciding: " + "; ".join(f"{p.label} {ci_text(p)}" for p in reported)
               if reported else "")
+           + ". ABF training noise: " + "; ".join(noise_notes)
            + ". Convergence: " + "; ".join(conv_notes)
            + f"; compute fraction {', '.join(f'{k} {fmt(v_, 2)}' for k, v_ in frs.items())}.")
     ds_head = head.label.split()[0]

@@ -25,7 +25,8 @@ SETTINGS = (
     DATA_DIR, count("epochs"), count("sweep_epochs"), count("n_train"), count("n_val"), count("n_test"),
     S("eps_values", "list[float]", *BSC_EPS), SEEDS, S("extra_seeds", "list[int]", 0, INF, may_be_empty=True),
     S("extra_seed_eps", "float", *BSC_EPS), S("infomax_weight", "float", 0, INF),
-    S("lambda_sweep", "list[float]", 0, INF), S("abf_masked_check", "bool"), count("chain_steps"),
+    S("lambda_sweep", "list[float]", 0, INF), S("abf_masked_check", "bool"), S("abf_noise_check", "bool"),
+    count("chain_steps"),
     count("chain_starts"), count("chain_count"), S("official_check", "bool"), THREADS, PRECISION, PLATEAU,
     count("min_epochs"), count("ablation_epochs"),
 )
@@ -35,7 +36,7 @@ PROFILES = {
                   epochs=1, sweep_epochs=None, stop_plateau=None, min_epochs=None, ablation_epochs=None,
                   n_train=300, n_val=100, n_test=200, eps_values=[0.1], seeds=[0],
                   extra_seeds=[], lambda_sweep={"mnist": [0.1]}, abf_masked_check={"mnist": True},
-                  chain_steps=3, chain_starts=4, chain_count=6, official_check=True),
+                  abf_noise_check={"mnist": True}, chain_steps=3, chain_starts=4, chain_count=6, official_check=True),
     # cpu budgets. MNIST's main point (eps 0.1, 3 seeds, full training set; issue 22) has the converge budget: at most
     # 100 epochs, stopping earlier once the validation distortion improved by < 1 % over the last quarter of the epochs
     # (the plateau rule of shared/CLAIMS.md), not before 10. Each of the three ways CLAIMS.md counts a model converged
@@ -60,13 +61,13 @@ PROFILES = {
                 eps_values={"binary_mnist": [0.1], "mnist": [0.1], "omniglot": [0.1], "cifar10": [0.1, 0.3]},
                 seeds=[0], extra_seeds={"binary_mnist": [1, 2], "mnist": [1, 2], "omniglot": [1, 2]},
                 lambda_sweep={"mnist": [0.1, 0.01, 0.001]}, abf_masked_check={"mnist": True},
-                chain_steps=10, chain_starts=8, chain_count=100, official_check=True),
+                abf_noise_check={"mnist": True}, chain_steps=10, chain_starts=8, chain_count=100, official_check=True),
     "paper": dict(threads=None,
                   epochs={"binary_mnist": 200, "mnist": 200, "omniglot": 200, "cifar10": 500}, sweep_epochs=None,
                   stop_plateau=None, min_epochs=None, ablation_epochs=None,
                   n_train=None, n_val=None, n_test=None, eps_values=[0.1, 0.2, 0.3, 0.4], seeds=[0, 1, 2],
                   extra_seeds=[], lambda_sweep=[0.1, 0.01, 0.001], abf_masked_check=True,
-                  chain_steps=20, chain_starts=8, chain_count=100, official_check=True),
+                  abf_noise_check=True, chain_steps=20, chain_starts=8, chain_count=100, official_check=True),
 }
 
 # the paper's settings that no profile changes

@@ -39,7 +39,10 @@ def test_plan_of_notebook_03_lists_every_method_eps_and_seed():
             and not j.meta["official"]}
     assert grid >= {(m, e, 0) for m in ("NECST", "ABF", "IABF") for e in (0.1, 0.2, 0.3, 0.4)}
     assert {(m, 0.1, s) for m in ("NECST", "ABF", "IABF") for s in (1, 2)} <= grid
-    assert sum(j.meta.get("official", False) for j in jobs) == 2  # official ABF and IABF
+    official = [(j.meta["method"], j.meta["seed"], j.meta["budget"]) for j in jobs if j.meta.get("official")]
+    # official ABF and IABF: every seed at the ablation budget, the first at the main budget
+    assert sorted(official) == sorted([(m, s, "ablation") for m in ("ABF", "IABF") for s in (0, 1, 2)]
+                                      + [("ABF", 0, "main"), ("IABF", 0, "main")])
     assert len({j.key for j in jobs}) == len(jobs)
     assert all(j.cost > 0 for j in jobs)
 

@@ -170,6 +170,11 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 PENDING: frozenset[str] = frozenset()
 assert set(TABLES) == set(CLAIM_IDS)
+# Tables a claim cites only when a run wrote them: a validation choice that only some profiles and datasets make
+# (notebook 03's ABF training noise, `abf_noise_check`).
+WHEN_PRESENT: dict[str, tuple[str, ...]] = {
+    "iabf.ordering": tuple(f"03_iabf/abf_noise_choice_{d}.csv" for d in ("mnist", "binary_mnist", "omniglot")),
+}
 # Claims about untrained artefacts (codecs, sizes of a quantized code, decoders timed without training, a code-level
 # fact such as a discriminator fed identical inputs): final by nature (CLAIMS.md, "Verdict and standing").
 UNTRAINED = frozenset({"gdna.classic_fail_bsc", "gdna.vae_10x_smaller", "necst.decoder_10x_cpu",
@@ -1247,6 +1252,8 @@ def m_official_tc_defect(r: Results) -> Outcome:
     rel = "03_iabf/official_vs_ours.csv"
     d = r.csv(rel)
     d = d[d.method == "IABF"]
+    if "budget" in d.columns:  # one budget for every seed (the ablation's); the main budget has the first seed only
+        d = d[d.budget == "ablation"]
     off = d[d.variant == "official code"]
     if off.empty:
         raise MissingEvidence(f"{rel} lacks IABF rows of the official code (code-level test: the official "

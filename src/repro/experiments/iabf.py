@@ -87,22 +87,38 @@ def model_job(P: dict, method: str, eps: float, seed: int, official: bool = Fals
                family="conv" if conv else "mlp")
 
 
+def official_seeds(P: dict) -> list[int]:
+    """Seeds of the official-code check: every seed of the main point (CLAIMS.md's ``iabf.official_tc_defect``
+    needs the official discriminator's loss over 3 seeds)."""
+    return list(P["seeds"]) + [s for s in P["extra_seeds"] if s not in P["seeds"]]
+
+
+def official_jobs(P: dict) -> list[Job]:
+    """The official code's ABF / IABF beside ours at ``extra_seed_eps``: at the ablation budget for every seed of
+    :func:`official_seeds` (``official_check``), and, with ``official_main_check``, the official pair of the first
+    seed at the main budget too (ours at that budget are Table 1's models)."""
+    eps, out = P["extra_seed_eps"], []
+    if P["official_check"]:
+        out += [model_job(P, m, eps, s, official=off, budget="ablation") for s in official_seeds(P)
+                for m in ("ABF", "IABF") for off in (True, False)]
+    if P.get("official_main_check"):
+        out += [model_job(P, m, eps, P["seeds"][0], official=True) for m in ("ABF", "IABF")]
+    return out
+
+
 def ablation_jobs(P: dict) -> list[Job]:
-    """The one-seed ablations at ``extra_seed_eps`` (seed ``seeds[0]``), all at the ablation budget: the official
-    code's ABF / IABF beside ours, ABF spending its whole budget on the attacked bits, IABF at the other infomax
-    weights of ``lambda_sweep``, and NECST / ABF / IABF of that seed for comparison."""
+    """The one-seed ablations at ``extra_seed_eps`` (seed ``seeds[0]``), all at the ablation budget: ABF spending
+    its whole budget on the attacked bits, IABF at the other infomax weights of ``lambda_sweep``, and NECST / ABF /
+    IABF of that seed for comparison; then the official-code check (:func:`official_jobs`)."""
     eps, seed = P["extra_seed_eps"], P["seeds"][0]
     out = []
-    if P["official_check"]:
-        out += [model_job(P, m, eps, seed, official=off, budget="ablation") for m in ("ABF", "IABF")
-                for off in (True, False)]
     if P.get("abf_masked_check"):
         out.append(model_job(P, "ABF", eps, seed, abf_spend="masked", budget="ablation"))
     out += [model_job(P, "IABF", eps, seed, infomax_weight=lam, budget="ablation")
             for lam in (P.get("lambda_sweep") or []) if lam != P["infomax_weight"]]
     if out:  # the models the ablations are compared with, at the same budget
         out += [model_job(P, m, eps, seed, budget="ablation") for m in necst.METHODS]
-    return out
+    return out + official_jobs(P)
 
 
 def grid(P: dict) -> list[tuple[str, float, int]]:

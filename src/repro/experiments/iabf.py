@@ -116,7 +116,7 @@ def ablation_jobs(P: dict) -> list[Job]:
         out.append(model_job(P, "ABF", eps, seed, abf_spend="masked", budget="ablation"))
     out += [model_job(P, "IABF", eps, seed, infomax_weight=lam, budget="ablation")
             for lam in (P.get("lambda_sweep") or []) if lam != P["infomax_weight"]]
-    if out:  # the models the ablations are compared with, at the same budget
+    if out or P["official_check"]:  # the models the ablations are compared with, at the same budget
         out += [model_job(P, m, eps, seed, budget="ablation") for m in necst.METHODS]
     return out + official_jobs(P)
 

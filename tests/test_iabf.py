@@ -214,6 +214,35 @@ def test_methods_build_the_right_regularizers_and_reject_bad_configurations():
         npl.build_model("mnist", eps=0.1, method="ABF", channel="bec")
 
 
+def test_abf_channel_false_trains_on_the_attack_alone_and_is_only_for_abf():
+    both = npl.build_model("mnist", eps=0.1, method="IABF")
+    alone = npl.build_model("mnist", eps=0.1, method="IABF", abf_channel=False)
+    assert both.adversary.channel_noise and not alone.adversary.channel_noise
+    assert alone.infomax.permute and alone.prob_recon_weight == 0.0  # none of the official code's other changes
+    with pytest.raises(ConfigError, match="abf_channel=False only changes ABF and IABF"):
+        npl.build_model("mnist", eps=0.1, method="NECST", abf_channel=False)
+    with pytest.raises(ConfigError, match="abf_channel must be True or False, got 0"):
+        npl.build_model("mnist", eps=0.1, method="ABF", abf_channel=0)
+
+
+def test_without_the_channel_a_confident_codes_training_flips_are_the_attacks_only():
+    """A near-deterministic code (sigma within 1e-4 of 0 or 1): its training draws differ from the hard bits only
+    where noise is added. The attack alone spends at most M eps per code (about half after the mask); with the
+    channel on top, about M eps more."""
+    eps, flips = 0.1, {}
+    for channel in (True, False):
+        torch.manual_seed(0)
+        m = npl.build_model("mnist", eps=eps, method="ABF", abf_channel=channel)
+        with torch.no_grad():
+            m.encoder.net[-1].weight.mul_(0.0)
+            m.encoder.net[-1].bias.copy_(torch.where(torch.arange(100) % 2 == 0, 10.0, -10.0))
+        x = torch.rand(64, 1, 28, 28)
+        y, _ = m._sample_training_code(m.encoder(x), 5, x)
+        flips[channel] = (y != (torch.arange(100) % 2 == 0).float()).float().mean().item()
+    assert flips[False] <= eps * 0.75
+    assert flips[True] >= flips[False] + 0.8 * eps
+
+
 @pytest.mark.parametrize("method", ["ABF", "IABF"])
 def test_regularized_training_runs_and_selects_the_best_validation_epoch(method):
     model, hist = npl.train("binary_mnist", eps=0.1, seed=0, epochs=2, device=torch.device("cpu"), n_train=200,
@@ -225,3 +254,41 @@ def test_regularized_training_runs_and_selects_the_best_validation_epoch(method)
                          method=method, select_best=True, n_val=100)  # from the cache: the selected weights
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values())
                if isinstance(a, torch.Tensor))
+
+
+def _history(scores: dict):
+    """Training-history rows: two epochs per model, the second selected with the given validation distortion."""
+    import pandas as pd
+
+    rows = []
+    for (method, channel, seed), val in scores.items():
+        rows += [{"method": method, "eps": 0.1, "seed": seed, "abf_channel": channel, "epoch": 1, "selected": False,
+                  "val_l2_per_image": val + 5.0},
+                 {"method": method, "eps": 0.1, "seed": seed, "abf_channel": channel, "epoch": 2, "selected": True,
+                  "val_l2_per_image": val}]
+    return pd.DataFrame(rows)
+
+
+def test_the_abf_noise_is_chosen_by_mean_selected_validation_per_method():
+    from repro.experiments.iabf import choose_abf_noise
+
+    h = _history({("NECST", None, 0): 1.0, ("NECST", None, 1): 1.0,
+                  ("ABF", True, 0): 15.0, ("ABF", True, 1): 16.0, ("ABF", False, 0): 14.0, ("ABF", False, 1): 16.6,
+                  ("IABF", True, 0): 15.0, ("IABF", True, 1): 15.0, ("IABF", False, 0): 14.0,
+                  ("IABF", False, 1): 16.0})
+    c = choose_abf_noise(h).set_index(["method", "abf_channel"])
+    assert c.loc[("ABF", False), "val_l2_selected_mean"] == pytest.approx(15.3)
+    assert bool(c.loc[("ABF", False), "chosen"]) and not bool(c.loc[("ABF", True), "chosen"])
+    # IABF: 15.0 each way, a tie keeps the channel (ours)
+    assert bool(c.loc[("IABF", True), "chosen"]) and not bool(c.loc[("IABF", False), "chosen"])
+    assert set(c.n_seeds) == {2} and "NECST" not in c.index.get_level_values(0)
+
+
+def test_abf_noise_choice_refuses_variants_on_different_seeds_and_missing_columns():
+    from repro.experiments.iabf import choose_abf_noise
+
+    h = _history({("ABF", True, 0): 15.0, ("ABF", True, 1): 15.0, ("ABF", False, 0): 14.0})
+    with pytest.raises(ValueError, match=r"ABF at eps 0.1: .* different seeds \(\[0, 1\] and \[0\]\)"):
+        choose_abf_noise(h)
+    with pytest.raises(ValueError, match=r"lacks the columns \['abf_channel'\]"):
+        choose_abf_noise(h.drop(columns="abf_channel"))

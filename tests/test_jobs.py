@@ -40,15 +40,30 @@ def test_plan_of_notebook_03_lists_every_method_eps_and_seed():
             and not j.meta["official"]}
     assert grid >= {(m, e, 0) for m in ("NECST", "ABF", "IABF") for e in (0.1, 0.2, 0.3, 0.4)}
     assert {(m, 0.1, s) for m in ("NECST", "ABF", "IABF") for s in (1, 2)} <= grid
-    assert sum(j.meta.get("official", False) for j in jobs) == 2  # official ABF and IABF
+    official = [(j.meta["method"], j.meta["seed"], j.meta["budget"]) for j in jobs if j.meta.get("official")]
+    # official ABF and IABF: every seed at the ablation budget, the first at the main budget
+    assert sorted(official) == sorted([(m, s, "ablation") for m in ("ABF", "IABF") for s in (0, 1, 2)]
+                                      + [("ABF", 0, "main"), ("IABF", 0, "main")])
     assert len({j.key for j in jobs}) == len(jobs)
     assert all(j.cost > 0 for j in jobs)
 
 
+def test_the_attack_only_abf_twins_are_new_keys_and_the_default_keys_are_unchanged():
+    P = iabf_exp.settings("cpu", {"dataset": "mnist"})
+    twins = iabf_exp.abf_noise_jobs(P)
+    assert {(j.meta["method"], j.meta["seed"]) for j in twins} == {(m, s) for m in ("ABF", "IABF") for s in (0, 1, 2)}
+    assert all(j.kwargs["abf_channel"] is False and "adversary-only" in j.name for j in twins)
+    default = iabf_exp.model_job(P, "ABF", 0.1, 0)
+    assert iabf_exp.model_job(P, "ABF", 0.1, 0, abf_channel=True).key == default.key
+    assert "abf_channel" not in default.kwargs and default.key not in {j.key for j in twins}
+    assert iabf_exp.abf_noise_jobs(iabf_exp.settings("cpu", {"dataset": "omniglot"})) == []
+
+
 def test_only_keeps_the_named_jobs_and_rejects_a_name_matching_none(capsys):
-    assert main(["plan", "--notebook", "03_iabf", "-p", "dataset", "mnist", "--only", "ablation", "--json"]) == 0
+    assert main(["plan", "--notebook", "03_iabf", "-p", "dataset", "mnist", "--only", "adversary-only",
+                 "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 8 and all("ablation" in r["job"] for r in rows)
+    assert len(rows) == 6 and all("adversary-only" in r["job"] for r in rows)
     assert main(["plan", "--notebook", "03_iabf", "-p", "dataset", "mnist", "--only", "nope"]) == 2
     err = capsys.readouterr().err
     assert "--only 'nope' matches no job; valid job names: necst-mnist-eps0.1-seed0" in err

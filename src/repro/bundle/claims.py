@@ -170,6 +170,11 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 PENDING: frozenset[str] = frozenset()
 assert set(TABLES) == set(CLAIM_IDS)
+# Tables a claim cites only when a run wrote them: a validation choice that only some profiles and datasets make
+# (notebook 03's ABF training noise, `abf_noise_check`).
+WHEN_PRESENT: dict[str, tuple[str, ...]] = {
+    "iabf.ordering": tuple(f"03_iabf/abf_noise_choice_{d}.csv" for d in ("mnist", "binary_mnist", "omniglot")),
+}
 # Claims about untrained artefacts (codecs, sizes of a quantized code, decoders timed without training, a code-level
 # fact such as a discriminator fed identical inputs): final by nature (CLAIMS.md, "Verdict and standing").
 UNTRAINED = frozenset({"gdna.classic_fail_bsc", "gdna.vae_10x_smaller", "necst.decoder_10x_cpu",
@@ -1025,8 +1030,19 @@ def _model_convergence(r: Results, ds: str, table: pd.DataFrame, ref: pd.DataFra
                            val_curve=curve, compute_fraction=frac)
 
 
+def _abf_noise_note(r: Results, ds: str, srcs: list[str]) -> str:
+    """Which training noise the dataset's ABF / IABF used (notebook 03's validation choice, when it made one)."""
+    rel = f"03_iabf/abf_noise_choice_{ds}.csv"
+    if not r.has(rel):
+        return f"{ds}: attack, then the channel (the default; no validation choice)"
+    srcs.append(rel)
+    c = r.csv(rel)
+    c = c[c.chosen.astype(bool) & (c.eps == ORDERING_EPS)]
+    return f"{ds}: " + ", ".join(f"{row.method} {row.abf_noise}" for row in c.itertuples()) + " (chosen on validation)"
+
+
 def m_iabf_ordering(r: Results) -> Outcome:
-    pts, secondary, reported, srcs, frs, conv_notes = [], [], [], [], {}, []
+    pts, secondary, reported, srcs, frs, conv_notes, noise_notes = [], [], [], [], {}, [], []
     ref = paper_numbers("iabf", "Table 1")
     paper_eff = {}
     for ds in IABF_DATASETS:
@@ -1035,6 +1051,8 @@ def m_iabf_ordering(r: Results) -> Outcome:
             continue
         srcs.append(rel)
         table = r.csv(rel)
+        if ds in ORDERING_DATASETS:
+            noise_notes.append(_abf_noise_note(r, ds, srcs))
         d = table[table.metric == "l2_per_image"]
         base = r.baseline(ds, "l2_per_image")
         for eps in sorted(d.noise.unique()):
@@ -1091,6 +1109,7 @@ def m_iabf_ordering(r: Results) -> Outcome:
            + ". Secondary, ABF - IABF: " + ("; ".join(f"{p.label} {ci_text(p)}" for p in secondary) or "none")
            + (". Reported, not deciding: " + "; ".join(f"{p.label} {ci_text(p)}" for p in reported)
               if reported else "")
+           + ". ABF training noise: " + "; ".join(noise_notes)
            + ". Convergence: " + "; ".join(conv_notes)
            + f"; compute fraction {', '.join(f'{k} {fmt(v_, 2)}' for k, v_ in frs.items())}.")
     ds_head = head.label.split()[0]
@@ -1233,6 +1252,8 @@ def m_official_tc_defect(r: Results) -> Outcome:
     rel = "03_iabf/official_vs_ours.csv"
     d = r.csv(rel)
     d = d[d.method == "IABF"]
+    if "budget" in d.columns:  # one budget for every seed (the ablation's); the main budget has the first seed only
+        d = d[d.budget == "ablation"]
     off = d[d.variant == "official code"]
     if off.empty:
         raise MissingEvidence(f"{rel} lacks IABF rows of the official code (code-level test: the official "

@@ -51,11 +51,12 @@ N_VAL = 10_000
 
 def selected_model_kwargs(P: dict, *, method: str, eps: float, seed: int, epochs: int, channel: str = "bsc",
                           infomax_weight: float | None = None, official: bool = False,
-                          abf_spend: str = "all") -> dict:
+                          abf_spend: str = "all", abf_channel: bool = True) -> dict:
     """Arguments of :func:`repro.systems.necst.train` for a model whose test checkpoint is the epoch with the
     lowest validation distortion (the papers' protocol). Notebooks 02 and 03 both build their NECST jobs with
     this function, so the same (dataset, eps, seed, budget) is one job, trained once and shared: arguments at
-    their defaults (``bsc``, the infomax weight of a model without the infomax term, ``spend='all'``) are left
+    their defaults (``bsc``, the infomax weight of a model without the infomax term, ``spend='all'``,
+    ``abf_channel=True``) are left
     out of the job's key."""
     kwargs = dict(dataset=P["dataset"], eps=float(eps), seed=int(seed), epochs=int(epochs), n_train=P["n_train"],
                   batch_size=int(P["batch_size"]), lr=float(P["lr"]), method=method,
@@ -70,6 +71,8 @@ def selected_model_kwargs(P: dict, *, method: str, eps: float, seed: int, epochs
         kwargs["official"] = True
     if abf_spend != "all":
         kwargs["abf_spend"] = abf_spend
+    if not abf_channel:
+        kwargs["abf_channel"] = False
     return kwargs
 
 

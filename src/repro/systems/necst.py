@@ -44,11 +44,13 @@ EVAL_BATCH = 2000  # images per reconstruct call in evaluation (part of the rand
 
 
 def regularizers(method: str, bits: int, *, infomax_weight: float = 0.01, official: bool = False,
-                 abf_spend: str = "all") -> dict:
+                 abf_spend: str = "all", abf_channel: bool = True) -> dict:
     """NECST's keyword arguments for ``method``: NECST (none), ABF (adversarial bit flips) or IABF (ABF plus the
     infomax term with weight lambda). ``official=True`` reproduces the official IABF code's behaviour: no random
     channel noise in training, a TC discriminator that never sees permuted codes, and the extra
-    ``0.1 * BCE(dec(p), x)`` term. ``abf_spend`` is :class:`~repro.models.iabf.AdversarialBitFlip`'s ``spend``."""
+    ``0.1 * BCE(dec(p), x)`` term. ``abf_spend`` is :class:`~repro.models.iabf.AdversarialBitFlip`'s ``spend``;
+    ``abf_channel=False`` trains on the adversarial flips alone (eqs. 28-30 as written: ``p_adv`` takes the
+    random channel's place), without the official code's other departures."""
     from repro.models.iabf import AdversarialBitFlip, Infomax
 
     check_choice("method", method, METHODS)
@@ -57,8 +59,12 @@ def regularizers(method: str, bits: int, *, infomax_weight: float = 0.01, offici
             raise ConfigError("official=True only changes ABF and IABF; valid methods for it: ['ABF', 'IABF']")
         if abf_spend != "all":
             raise ConfigError(f"abf_spend={abf_spend!r} only changes ABF and IABF; valid for NECST: 'all'")
+        if not abf_channel:
+            raise ConfigError("abf_channel=False only changes ABF and IABF; valid for NECST: True")
         return {}
-    out = {"adversary": AdversarialBitFlip(channel_noise=not official, spend=abf_spend),
+    if not isinstance(abf_channel, bool):
+        raise ConfigError(f"abf_channel must be True or False, got {abf_channel!r}")
+    out = {"adversary": AdversarialBitFlip(channel_noise=abf_channel and not official, spend=abf_spend),
            "prob_recon_weight": 0.1 if official else 0.0}
     if method == "IABF":
         out["infomax"] = Infomax(bits, weight=infomax_weight, permute=not official)
@@ -67,7 +73,8 @@ def regularizers(method: str, bits: int, *, infomax_weight: float = 0.01, offici
 
 def build_model(dataset: str, *, eps: float, channel: str = "bsc", bits: int | None = None,
                 prior: str | None = None, x_shape: tuple[int, ...] | None = None, method: str = "NECST",
-                infomax_weight: float = 0.01, official: bool = False, abf_spend: str = "all") -> NECST:
+                infomax_weight: float = 0.01, official: bool = False, abf_spend: str = "all",
+                abf_channel: bool = True) -> NECST:
     """A fresh NECST (or, with ``prior='uniform'``, discrete VAE; with ``method`` ABF/IABF, NECST with those
     regularizers) for ``dataset``."""
     check_choice("dataset", dataset, sorted(SETTINGS))
@@ -81,7 +88,8 @@ def build_model(dataset: str, *, eps: float, channel: str = "bsc", bits: int | N
         enc, dec = ConvEncoder32(bits, x_shape[0]), ConvDecoder32(bits, x_shape[0])
     else:
         enc, dec = MLPEncoder(math.prod(x_shape), bits), MLPDecoder(bits, x_shape)
-    extra = regularizers(method, bits, infomax_weight=infomax_weight, official=official, abf_spend=abf_spend)
+    extra = regularizers(method, bits, infomax_weight=infomax_weight, official=official, abf_spend=abf_spend,
+                         abf_channel=abf_channel)
     return NECST(enc, dec, likelihood=s["likelihood"], channel=channel, eps=eps, prior=prior, **extra)
 
 
@@ -90,9 +98,9 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
           lr: float = 1e-3, data_root=None, cache: CheckpointCache | None = None, val_every: bool = False,
           method: str = "NECST", infomax_weight: float = 0.01, official: bool = False, n_val: int = 2000,
           select_best: bool = False, precision: str = "fp32", abf_spend: str = "all",
-          stop_plateau: float | None = None, min_epochs: int = 1):
+          stop_plateau: float | None = None, min_epochs: int = 1, abf_channel: bool = True):
     """Train (or load from the cache) NECST at noise ``eps``; ``prior='uniform'`` trains the discrete VAE;
-    ``method`` ABF / IABF adds those regularizers (:func:`regularizers`).
+    ``method`` ABF / IABF adds those regularizers (:func:`regularizers`; ``abf_channel``: see there).
 
     ``val_every`` measures the per-image distortion on ``n_val`` validation images through the channel after
     every epoch; ``select_best`` (implies it) returns the epoch with the lowest one, the paper's test protocol.
@@ -103,7 +111,8 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
     train_set = load_dataset(dataset, "train", data_root).subset(n_train, seed)
     torch.manual_seed(seed)
     model = build_model(dataset, eps=eps, channel=channel, bits=bits, prior=prior, x_shape=train_set.shape,
-                        method=method, infomax_weight=infomax_weight, official=official, abf_spend=abf_spend)
+                        method=method, infomax_weight=infomax_weight, official=official, abf_spend=abf_spend,
+                        abf_channel=abf_channel)
     n_bits = model.encoder.net[-1].out_features
     config = {"model": "DiscreteVAE" if prior else "NECST", "dataset": dataset, "bits": n_bits, "eps": eps,
               "channel": channel, "source": train_set.source, "n_train": len(train_set), "K": model.samples,
@@ -113,6 +122,8 @@ def train(dataset: str, *, eps: float, seed: int, epochs: int, device: torch.dev
                       infomax_weight=infomax_weight if method == "IABF" else None)
         if abf_spend != "all":  # the default stays out of the key, so existing checkpoints keep theirs
             config["abf_spend"] = abf_spend
+        if not abf_channel:  # likewise
+            config["abf_channel"] = False
     val_fn = None
     if val_every or select_best:
         val = load_dataset(dataset, "val", data_root).subset(n_val, seed)
